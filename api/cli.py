@@ -1,0 +1,254 @@
+"""The `facility` command: run the service, run one collector, simulate a fleet, inspect state."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from api.runtime import Runtime, collector_config, make_store
+from api.settings import Settings
+from ingest.client import BrokerAddress, SubscriptionConfig
+from ingest.deadletters import DeadLetterStore
+from ingest.devices import DeviceRegistry
+from ingest.service import IngestService
+from simulators.fleet import Fleet
+from simulators.publisher import FleetPublisher
+from simulators.scenarios import SCENARIOS
+
+log = logging.getLogger("facility")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def duration(text: str) -> float:
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 90s, 10m, 2h, 1d")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+
+    runtime = Runtime(settings)
+    runtime.start()
+    print("facility service running:")
+    for line in runtime.describe():
+        print("  " + line)
+    print(
+        f"  HTTP API        http://{settings.http_host}:{settings.http_port} "
+        "(/health, /metrics, /docs)"
+    )
+    print("Ctrl-C stops it.", flush=True)
+    try:
+        uvicorn.run(
+            create_app(runtime),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+        )
+    finally:
+        print("stopping: flushing the collector ...", flush=True)
+        runtime.stop()
+        health = runtime.ingest.health()
+        print(
+            f"stopped: {health.written} points written, {health.spool_backlog_points} left "
+            f"in the spool, {health.dead_lettered} dead letters",
+            flush=True,
+        )
+    return 0
+
+
+def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
+    url = settings.mqtt_url or "mqtt://127.0.0.1:1883"
+    service = IngestService(
+        BrokerAddress.from_url(url),
+        SubscriptionConfig(
+            client_id=settings.mqtt_client_id,
+            shared_group=settings.mqtt_shared_group,
+            session_expiry_s=settings.mqtt_session_expiry_s,
+            receive_maximum=settings.mqtt_receive_maximum,
+        ),
+        make_store(settings),
+        settings.state_dir,
+        collector_config(settings),
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    service.start()
+    log.info(
+        "collector %s on %s -> %s (state in %s)",
+        settings.mqtt_client_id,
+        url,
+        settings.influx_url or "embedded store",
+        settings.state_dir,
+    )
+    stop.wait()
+    log.info("stopping: flushing")
+    service.stop()
+    stats = service.collector.stats
+    log.info(
+        "stopped: %d received, %d written, %d dead letters, %d points left in the spool",
+        stats.received,
+        stats.written,
+        stats.dead_lettered,
+        service.collector.spool.backlog_points,
+    )
+    return 0
+
+
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+    fleet = Fleet(
+        args.site,
+        args.devices,
+        args.rate,
+        args.duration,
+        seed=args.seed,
+        scenario=args.scenario,
+        start_ms=int(time.time() * 1000),
+    )
+    if args.truth:
+        fleet.write_truth(Path(args.truth))
+    publisher = FleetPublisher(
+        url, fleet, client_id=f"simulator-{args.site}-{args.seed}", mqtt5=not args.mqtt311
+    )
+    total = fleet.steps * len(fleet.models)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda s, f: stop.set())
+    signal.signal(signal.SIGINT, lambda s, f: stop.set())
+
+    def progress() -> None:
+        while not stop.wait(5):
+            print(f"published {publisher.published}/{total}", flush=True)
+
+    threading.Thread(target=progress, daemon=True).start()
+    try:
+        publisher.publish_all(fleet.statuses(online=True), realtime=False)
+        publisher.publish_all(fleet.messages(), realtime=not args.fast, stop=stop)
+    finally:
+        stop.set()
+        publisher.close()
+    print(
+        f"published {publisher.published} messages to {url}"
+        + (f"; ground truth in {args.truth}" if args.truth else "")
+    )
+    return 0
+
+
+def cmd_deadletters(settings: Settings, args: argparse.Namespace) -> int:
+    path = settings.state_dir / "deadletters.sqlite"
+    if not path.exists():
+        print(f"no dead letters ({path} does not exist)")
+        return 0
+    store = DeadLetterStore(path)
+    letters = store.list(limit=args.limit, after_id=args.after)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": s.id,
+                        "received": _iso(s.letter.received_ms),
+                        "topic": s.letter.topic,
+                        "reason": s.letter.reason,
+                        "payload": s.letter.payload.decode("utf-8", "replace"),
+                    }
+                    for s in letters
+                ],
+                indent=2,
+            )
+        )
+    else:
+        print(f"{store.count()} dead letters")
+        for s in letters:
+            print(f"#{s.id} {_iso(s.letter.received_ms)} {s.letter.topic}\n    {s.letter.reason}")
+    store.close()
+    return 0
+
+
+def cmd_devices(settings: Settings, args: argparse.Namespace) -> int:
+    registry = DeviceRegistry(settings.state_dir / "devices.sqlite")
+    for r in registry.all():
+        state = "online " if r.online else "offline"
+        print(
+            f"{state} {r.device.site}/{r.device.system}/{r.device.device_id} "
+            f"first {_iso(r.first_seen_ms)} last {_iso(r.last_seen_ms)}"
+        )
+    registry.close()
+    return 0
+
+
+def cmd_scenarios(settings: Settings, args: argparse.Namespace) -> int:
+    for s in SCENARIOS.values():
+        print(f"{s.name:34} {s.system:9} {s.description}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="facility", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "run", help="the whole service: broker (embedded unless set), collector, API, demo fleet"
+    ).set_defaults(func=cmd_run)
+    sub.add_parser("collect", help="one collector process (scale-out)").set_defaults(
+        func=cmd_collect
+    )
+    sim = sub.add_parser("simulate", help="publish a simulated fleet")
+    sim.add_argument("--site", default="site1")
+    sim.add_argument("--devices", type=int, default=10)
+    sim.add_argument("--rate", type=float, default=1.0, help="messages per second per device")
+    sim.add_argument("--duration", type=duration, default=60.0, help="e.g. 90s, 10m, 2h")
+    sim.add_argument("--scenario", choices=sorted(SCENARIOS), default=None)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--truth", help="write the fault ground truth (JSON) here")
+    sim.add_argument("--fast", action="store_true", help="publish as fast as possible")
+    sim.add_argument("--mqtt311", action="store_true", help="MQTT 3.1.1 (embedded broker)")
+    sim.set_defaults(func=cmd_simulate)
+    dead = sub.add_parser("deadletters", help="list dead letters")
+    dead.add_argument("--limit", type=int, default=50)
+    dead.add_argument("--after", type=int, default=0, help="only ids after this one")
+    dead.add_argument("--json", action="store_true")
+    dead.set_defaults(func=cmd_deadletters)
+    sub.add_parser("devices", help="list the device registry").set_defaults(func=cmd_devices)
+    sub.add_parser("scenarios", help="list fault scenarios").set_defaults(func=cmd_scenarios)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        code: int = args.func(settings, args)
+    except ValueError as error:
+        print(f"facility: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Prometheus exposition of the collector's counters and write latency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ingest.collector import CollectorStats
+from ingest.spool import Spool
+
+
+class IngestMetrics(Collector):
+    def __init__(self, stats: CollectorStats, spool: Spool, connected: Callable[[], bool]) -> None:
+        self._stats, self._spool, self._connected = stats, spool, connected
+
+    def collect(self) -> Iterator[Metric]:
+        s = self._stats
+        for name, value, text in (
+            ("received", s.received, "MQTT messages received"),
+            ("accepted", s.accepted, "messages that passed validation"),
+            ("spooled", s.spooled, "points durably spooled"),
+            ("written", s.written, "points written to the telemetry store"),
+            ("dead_lettered", s.dead_lettered, "messages and points dead-lettered"),
+        ):
+            yield CounterMetricFamily(f"facility_ingest_{name}", text, value=value)
+        yield GaugeMetricFamily(
+            "facility_spool_backlog_points",
+            "points waiting in the spool",
+            value=self._spool.backlog_points,
+        )
+        yield GaugeMetricFamily(
+            "facility_broker_connected",
+            "1 when connected to the broker",
+            value=1 if self._connected() else 0,
+        )
+        yield GaugeMetricFamily(
+            "facility_store_up",
+            "1 when the telemetry store takes writes",
+            value=1 if s.store_up else 0,
+        )
+        yield from s.write_latency.collect()
+
+
+def make_registry(metrics: IngestMetrics) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(metrics)
+    return registry

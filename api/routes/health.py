@@ -1,0 +1,25 @@
+"""GET /health (JSON, 503 when a component is down) and GET /metrics (Prometheus text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", responses={503: {"description": "a component is down"}})
+def health(request: Request) -> JSONResponse:
+    """State of the broker connection, the telemetry store and the database, and the collector's
+    counters (received, accepted, spooled, written, dead-lettered, spool backlog)."""
+    ok, body = request.app.state.runtime.health()
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    data: Any = generate_latest(request.app.state.metrics_registry)
+    return Response(content=data, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,157 @@
+"""Wires the packages into one running service from the settings (`facility run` / `collect`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import asdict
+from typing import Any
+
+from api.settings import Settings
+from ingest.broker import EmbeddedBroker
+from ingest.client import BrokerAddress, SubscriptionConfig
+from ingest.collector import CollectorConfig
+from ingest.payloads import PayloadLimits
+from ingest.service import IngestService
+from ingest.store.base import TelemetryStore
+from ingest.store.influx import InfluxStore
+from ingest.store.sqlite import SqliteTelemetryStore
+from maintenance.db import database_up, make_engine
+from simulators.fleet import Fleet
+from simulators.publisher import FleetPublisher
+
+log = logging.getLogger(__name__)
+
+
+def make_store(settings: Settings) -> TelemetryStore:
+    if settings.influx_url:
+        return InfluxStore(
+            settings.influx_url,
+            settings.influx_db,
+            username=settings.influx_username,
+            password=settings.influx_password,
+            token=settings.influx_token,
+        )
+    return SqliteTelemetryStore(settings.state_dir / "telemetry.sqlite")
+
+
+def collector_config(settings: Settings) -> CollectorConfig:
+    return CollectorConfig(
+        limits=PayloadLimits(
+            max_bytes=settings.payload_max_bytes,
+            max_metrics=settings.max_metrics,
+            max_past_ms=settings.ts_max_past_s * 1000,
+            max_future_ms=settings.ts_max_future_s * 1000,
+        ),
+        commit_points=settings.commit_points,
+        commit_interval_s=settings.commit_interval_ms / 1000,
+        write_points=settings.write_points,
+        spool_fsync=settings.spool_fsync,
+        spool_max_bytes=settings.spool_max_bytes,
+        shutdown_flush_s=settings.shutdown_flush_s,
+    )
+
+
+class Runtime:
+    """The service's parts, started and stopped in dependency order."""
+
+    def __init__(self, settings: Settings, *, demo: bool | None = None) -> None:
+        self.settings = settings
+        self.embedded_broker: EmbeddedBroker | None = None
+        if settings.mqtt_url is None:
+            self.embedded_broker = EmbeddedBroker(port=settings.embedded_mqtt_port)
+        self.mqtt_url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+        self.engine = make_engine(settings.resolved_database_url)
+        self.ingest = IngestService(
+            BrokerAddress.from_url(self.mqtt_url),
+            SubscriptionConfig(
+                client_id=settings.mqtt_client_id,
+                shared_group=settings.mqtt_shared_group,
+                session_expiry_s=settings.mqtt_session_expiry_s,
+                receive_maximum=settings.mqtt_receive_maximum,
+                mqtt5=self.embedded_broker is None,
+            ),
+            make_store(settings),
+            settings.state_dir,
+            collector_config(settings),
+        )
+        self.demo = settings.demo_fleet if demo is None else demo
+        self._demo_stop = threading.Event()
+        self._demo_thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.embedded_broker:
+            self.embedded_broker.start()
+        self.ingest.start()
+        if self.demo and self.settings.demo_devices:
+            self._demo_thread = threading.Thread(
+                target=self._run_demo, name="demo-fleet", daemon=True
+            )
+            self._demo_thread.start()
+
+    def stop(self) -> None:
+        self._demo_stop.set()
+        if self._demo_thread:
+            self._demo_thread.join(timeout=10)
+        self.ingest.stop()
+        if self.embedded_broker:
+            self.embedded_broker.stop()
+        self.engine.dispose()
+
+    def describe(self) -> list[str]:
+        s = self.settings
+        return [
+            f"MQTT broker     {self.mqtt_url}" + (" (embedded)" if self.embedded_broker else ""),
+            f"telemetry store {s.influx_url + ' db=' + s.influx_db if s.influx_url else s.state_dir / 'telemetry.sqlite'}"  # noqa: E501
+            + ("" if s.influx_url else " (embedded)"),
+            f"database        {s.resolved_database_url}",
+            f"state dir       {s.state_dir} (spool, dead letters, device registry)",
+            f"demo fleet      {s.demo_devices} devices on site '{s.demo_site}'"
+            if self.demo
+            else "demo fleet      off",
+        ]
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        ingest = self.ingest.health()
+        database = database_up(self.engine)
+        components = {
+            "broker": "up" if ingest.broker_connected else "down",
+            "telemetry_store": "up" if ingest.store_up else "down",
+            "database": "up" if database else "down",
+        }
+        body = {
+            "status": "ok" if all(v == "up" for v in components.values()) else "degraded",
+            "components": components,
+            "collector": {k: v for k, v in asdict(ingest).items() if k != "broker_connected"},
+        }
+        return body["status"] == "ok", body
+
+    def _run_demo(self) -> None:
+        site = self.settings.demo_site
+        while not self._demo_stop.is_set():
+            fleet = Fleet(
+                site,
+                self.settings.demo_devices,
+                self.settings.demo_rate,
+                3600.0,
+                seed=int(time.time()),
+                start_ms=int(time.time() * 1000),
+            )
+            try:
+                publisher = FleetPublisher(
+                    self.mqtt_url,
+                    fleet,
+                    client_id=f"demo-fleet-{site}",
+                    mqtt5=self.embedded_broker is None,
+                )
+            except OSError as error:
+                log.warning("demo fleet cannot reach the broker (%s); retrying", error)
+                self._demo_stop.wait(2)
+                continue
+            try:
+                for message in fleet.statuses(online=True):
+                    publisher.publish_all([message], realtime=False)
+                publisher.publish_all(fleet.messages(), realtime=True, stop=self._demo_stop)
+            finally:
+                publisher.close()

@@ -1,0 +1,73 @@
+"""The one settings object, read from FACILITY_* environment variables (documented in README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACILITY_", extra="ignore")
+
+    # Servers; unset means the embedded default.
+    mqtt_url: str | None = Field(None, description="mqtt://user:pass@host:1883; unset: embedded")
+    influx_url: str | None = Field(None, description="http://host:8086; unset: embedded SQLite")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; unset: SQLite in state dir")
+
+    state_dir: Path = Path(".state")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=0, le=65535)
+    log_level: str = "INFO"
+
+    # MQTT
+    mqtt_client_id: str = "facility-collector"
+    mqtt_shared_group: str | None = None
+    mqtt_session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
+    mqtt_receive_maximum: int = Field(10_000, ge=1, le=65535)
+    embedded_mqtt_port: int = Field(1884, ge=1, le=65535)
+
+    # InfluxDB (v1 HTTP API)
+    influx_db: str = "facility"
+    influx_username: str | None = None
+    influx_password: str | None = None
+    influx_token: str | None = None
+
+    # Validation
+    payload_max_bytes: int = Field(16_384, ge=64)
+    max_metrics: int = Field(64, ge=1)
+    ts_max_past_s: int = Field(7 * 24 * 3600, ge=0)
+    ts_max_future_s: int = Field(300, ge=0)
+
+    # Collector
+    commit_points: int = Field(2_000, ge=1)
+    commit_interval_ms: int = Field(20, ge=1)
+    write_points: int = Field(10_000, ge=1)
+    spool_fsync: bool = True
+    spool_max_bytes: int = Field(1024**3, ge=1024**2)
+    shutdown_flush_s: float = Field(10.0, ge=0)
+
+    # Demo fleet (make run)
+    demo_fleet: bool = True
+    demo_site: str = "demo"
+    demo_devices: int = Field(25, ge=0)
+    demo_rate: float = Field(0.2, gt=0, description="messages per second per device")
+
+    @field_validator(
+        "mqtt_url",
+        "influx_url",
+        "database_url",
+        "mqtt_shared_group",
+        "influx_username",
+        "influx_password",
+        "influx_token",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'facility.sqlite'}"

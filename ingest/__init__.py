@@ -1,0 +1,1 @@
+"""MQTT telemetry ingest: topics and payloads -> validated readings -> telemetry store."""

@@ -1,0 +1,163 @@
+"""The one paho-mqtt wrapper: MQTT 5 persistent session, QoS 1, manual acknowledgement.
+
+Subscribing happens in on_connect so that every reconnect resubscribes; the session outlives the
+process (clean start off, a session expiry), so the broker queues messages while we are away.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[bytes, bytes, int], None]
+
+
+@dataclass(slots=True, frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> BrokerAddress:
+        """mqtt://[user:pass@]host[:port] or mqtts://... (TLS, default port 8883)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
+        tls = parts.scheme in ("mqtts", "ssl")
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class SubscriptionConfig:
+    client_id: str
+    topics: tuple[str, ...] = ("facility/#",)
+    shared_group: str | None = None  # "$share/<group>/..." to split load across collectors
+    session_expiry_s: int = 7 * 24 * 3600
+    receive_maximum: int = 10_000  # unacknowledged QoS 1 messages the broker may send us
+    keepalive_s: int = 30
+    mqtt5: bool = True  # False: MQTT 3.1.1 with clean_session off (the embedded broker)
+
+
+class MqttSubscriber:
+    def __init__(
+        self, broker: BrokerAddress, config: SubscriptionConfig, on_message: MessageHandler
+    ) -> None:
+        self._config = config
+        self._on_message = on_message
+        self.connected = threading.Event()
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            protocol=mqtt.MQTTv5 if config.mqtt5 else mqtt.MQTTv311,
+            clean_session=None if config.mqtt5 else False,
+            manual_ack=True,
+        )
+        if broker.username:
+            client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        client.reconnect_delay_set(min_delay=1, max_delay=15)
+        client.on_connect = self._handle_connect
+        client.on_disconnect = self._handle_disconnect
+        client.on_message = self._handle_message
+        self._client = client
+        self._broker = broker
+
+    def filters(self) -> list[str]:
+        group = self._config.shared_group
+        return [f"$share/{group}/{t}" if group else t for t in self._config.topics]
+
+    def start(self) -> None:
+        if self._config.mqtt5:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = self._config.session_expiry_s
+            properties.ReceiveMaximum = self._config.receive_maximum
+            self._client.connect_async(
+                self._broker.host,
+                self._broker.port,
+                keepalive=self._config.keepalive_s,
+                clean_start=False,
+                properties=properties,
+            )
+        else:
+            self._client.connect_async(
+                self._broker.host, self._broker.port, keepalive=self._config.keepalive_s
+            )
+        self._client.loop_start()
+
+    def ack(self, mids: Sequence[int]) -> None:
+        for mid in mids:
+            if mid:
+                self._client.ack(mid, 1)
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected.clear()
+
+    def _handle_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        log.info(
+            "connected to %s:%s (session present: %s)",
+            self._broker.host,
+            self._broker.port,
+            flags.session_present,
+        )
+        if self._config.mqtt5:
+            # retainHandling=1: retained status messages only when the subscription is new.
+            options = SubscribeOptions(qos=1, retainHandling=1)
+            client.subscribe([(f, options) for f in self.filters()])
+        else:
+            client.subscribe([(f, 1) for f in self.filters()])
+        self.connected.set()
+
+    def _handle_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self.connected.clear()
+        if reason.is_failure:
+            log.warning("disconnected from the broker: %s; reconnecting", reason)
+
+    def _handle_message(
+        self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage
+    ) -> None:
+        # message._topic is the raw bytes: a non-UTF-8 topic must reach the dead letters,
+        # while the .topic property would raise inside paho's thread.
+        self._on_message(bytes(message._topic), bytes(message.payload), message.mid)
