@@ -45,6 +45,8 @@ class InfluxStore:
         self._database = database
         self._create_database = create_database
         self._database_ready = False
+        # InfluxDB's JSON answers 30.0 as 30: field types restore float-ness (SHOW FIELD KEYS).
+        self._field_types: dict[str, dict[str, str]] = {}
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -154,8 +156,24 @@ class InfluxStore:
         )
         rows: list[tuple[int, FieldValue]] = []
         for series in self.query(q):
-            rows.extend((int(t), v) for t, v in series["values"] if v is not None)
+            rows.extend(
+                (int(t), self._typed(measurement, field_name, v))
+                for t, v in series["values"]
+                if v is not None
+            )
         return sorted(rows, key=lambda row: row[0])
+
+    def _typed(self, measurement: str, field_name: str, value: FieldValue) -> FieldValue:
+        if type(value) is not int:
+            return value
+        types = self._field_types.get(measurement, {})
+        if field_name not in types:
+            types = self._field_types[measurement] = {
+                name: kind
+                for series in self.query(f"SHOW FIELD KEYS FROM {ident(measurement)}")
+                for name, kind in series["values"]
+            }
+        return float(value) if types.get(field_name) == "float" else value
 
     def aggregate(
         self,
@@ -179,7 +197,7 @@ class InfluxStore:
 
     def latest(self, measurement: str, tags: Mapping[str, str]) -> dict[str, LatestPoint]:
         q = (
-            f"SELECT * FROM {ident(measurement)} WHERE {_where(tags, None, None)} "
+            f"SELECT *::field FROM {ident(measurement)} WHERE {_where(tags, None, None)} "
             "GROUP BY device_id ORDER BY time DESC LIMIT 1"
         )
         out: dict[str, LatestPoint] = {}
@@ -187,9 +205,9 @@ class InfluxStore:
             columns = series["columns"]
             row = series["values"][0]
             fields = {
-                c: v
+                c: self._typed(measurement, c, v)
                 for c, v in zip(columns, row, strict=True)
-                if c != "time" and v is not None and c not in tags and c != "device_id"
+                if c != "time" and v is not None
             }
             out[series["tags"]["device_id"]] = LatestPoint(int(row[0]), fields)
         return out
