@@ -22,7 +22,6 @@ def influx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influx]:
 def influx_private(tmp_path: Path) -> Iterator[Influx]:
     """An InfluxDB of the test's own, for tests that stop or kill it."""
     server = Influx(tmp_path / "influx")
-    server.directory.mkdir()
     server.start()
     yield server
     server.kill()

@@ -7,6 +7,7 @@ A missing binary fails the test: `make test` installs the Debian packages.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import shutil
 import signal
@@ -46,14 +47,16 @@ def wait_for(predicate: object, timeout: float, what: str) -> None:
 
 class ManagedProcess:
     def __init__(self, directory: Path, name: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
         self.directory, self.name = directory, name
         self.process: subprocess.Popen[bytes] | None = None
         self.log = directory / f"{name}.log"
 
     def _spawn(self, argv: list[str]) -> None:
         with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                            cwd=self.directory)
+            self.process = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.directory
+            )
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -84,6 +87,9 @@ class Mosquitto(ManagedProcess):
             elif line.startswith("persistence_location "):
                 line = f"persistence_location {directory / 'data'}/"
             lines.append(line)
+        # Run as whoever runs the tests: as root, mosquitto would otherwise switch to the
+        # `mosquitto` user, which cannot write its persistence file into our temp dir.
+        lines.append(f"user {getpass.getuser()}")
         self.config = directory / "mosquitto.conf"
         self.config.write_text("\n".join(lines) + "\n")
 
@@ -139,7 +145,10 @@ bind-address = "127.0.0.1:{rpc}"
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
                 [binary("influxd"), "-config", str(self.config)],
-                stdout=out, stderr=subprocess.STDOUT, cwd=self.directory, env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.directory,
+                env=env,
             )
 
         def pinging() -> bool:

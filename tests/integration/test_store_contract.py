@@ -25,24 +25,43 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TelemetryS
     backend.close()
 
 
-def point(device: str, ts: int, site: str = "s1", measurement: str = "water", **fields: object) -> Point:
+def point(
+    device: str, ts: int, site: str = "s1", measurement: str = "water", **fields: object
+) -> Point:
     return Point(measurement, (("device_id", device), ("site", site)), fields, ts)  # type: ignore[arg-type]
 
 
 def test_raw_returns_exactly_what_was_written_in_time_order(store: TelemetryStore) -> None:
-    store.write([point("p1", T0 + 2000, flow=3.5), point("p1", T0, flow=1.0),
-                 point("p1", T0 + 1000, flow=2.25), point("p2", T0, flow=9.0)])
+    store.write(
+        [
+            point("p1", T0 + 2000, flow=3.5),
+            point("p1", T0, flow=1.0),
+            point("p1", T0 + 1000, flow=2.25),
+            point("p2", T0, flow=9.0),
+        ]
+    )
     assert store.raw("water", {"device_id": "p1"}, "flow", T0, T0 + 3000) == [
-        (T0, 1.0), (T0 + 1000, 2.25), (T0 + 2000, 3.5)]
+        (T0, 1.0),
+        (T0 + 1000, 2.25),
+        (T0 + 2000, 3.5),
+    ]
     assert store.raw("water", {"device_id": "p1"}, "flow", T0, T0 + 2000) == [
-        (T0, 1.0), (T0 + 1000, 2.25)]
+        (T0, 1.0),
+        (T0 + 1000, 2.25),
+    ]
 
 
 def test_booleans_stay_booleans_and_integral_floats_stay_floats(store: TelemetryStore) -> None:
-    store.write([point("p1", T0, pump_running=True, flow=30.0),
-                 point("p1", T0 + 1, pump_running=False, flow=29.5)])
+    store.write(
+        [
+            point("p1", T0, pump_running=True, flow=30.0),
+            point("p1", T0 + 1, pump_running=False, flow=29.5),
+        ]
+    )
     assert store.raw("water", {"device_id": "p1"}, "pump_running", T0, T0 + 10) == [
-        (T0, True), (T0 + 1, False)]
+        (T0, True),
+        (T0 + 1, False),
+    ]
     values = store.raw("water", {"device_id": "p1"}, "flow", T0, T0 + 10)
     assert values == [(T0, 30.0), (T0 + 1, 29.5)]
     assert all(type(v) is float for _, v in values)
@@ -55,23 +74,32 @@ def test_rewriting_a_point_is_idempotent(store: TelemetryStore) -> None:
     assert store.count("water", {"device_id": "p1"}, "flow", T0, T0 + 100) == 50
 
 
-def test_field_type_conflict_is_rejected_with_reason_and_the_rest_lands(store: TelemetryStore) -> None:
+def test_field_type_conflict_is_rejected_with_reason_and_the_rest_lands(
+    store: TelemetryStore,
+) -> None:
     store.write([point("p1", T0, flow=1.0)])
-    batch = [point("p1", T0 + 1, flow=2.0), point("p1", T0 + 2, flow=True),
-             point("p1", T0 + 3, flow=4.0)]
+    batch = [
+        point("p1", T0 + 1, flow=2.0),
+        point("p1", T0 + 2, flow=True),
+        point("p1", T0 + 3, flow=4.0),
+    ]
     rejected = store.write(batch)
     assert [r.point for r in rejected] == [batch[1]]
     assert "type" in rejected[0].reason and "flow" in rejected[0].reason
     assert store.raw("water", {"device_id": "p1"}, "flow", T0, T0 + 10) == [
-        (T0, 1.0), (T0 + 1, 2.0), (T0 + 3, 4.0)]
+        (T0, 1.0),
+        (T0 + 1, 2.0),
+        (T0 + 3, 4.0),
+    ]
 
 
-@pytest.mark.parametrize("nasty", ["a b", "a,b", "a=b", 'a"b', "a'b", "x y,z=w\"q"])
+@pytest.mark.parametrize("nasty", ["a b", "a,b", "a=b", 'a"b', "a'b", 'x y,z=w"q'])
 def test_special_characters_round_trip_without_injecting_anything(
     store: TelemetryStore, nasty: str
 ) -> None:
-    rejected = store.write([Point("water", (("device_id", nasty), ("site", "s1")),
-                                  {nasty: 1.5, "flow": 2.0}, T0)])
+    rejected = store.write(
+        [Point("water", (("device_id", nasty), ("site", "s1")), {nasty: 1.5, "flow": 2.0}, T0)]
+    )
     assert rejected == []
     assert store.raw("water", {"device_id": nasty}, nasty, T0, T0 + 1) == [(T0, 1.5)]
     latest = store.latest("water", {"site": "s1"})
@@ -86,8 +114,13 @@ def test_special_characters_round_trip_without_injecting_anything(
 
 def test_unrepresentable_names_are_rejected_not_altered(store: TelemetryStore) -> None:
     good = point("p1", T0, flow=1.0)
-    rejected = store.write([good, Point("water", (("device_id", "back\\slash"),), {"f": 1.0}, T0),
-                            Point("water", (("device_id", "p2"),), {"line\nbreak": 1.0}, T0)])
+    rejected = store.write(
+        [
+            good,
+            Point("water", (("device_id", "back\\slash"),), {"f": 1.0}, T0),
+            Point("water", (("device_id", "p2"),), {"line\nbreak": 1.0}, T0),
+        ]
+    )
     if isinstance(store, InfluxStore):
         assert len(rejected) == 2
     assert store.raw("water", {"device_id": "p1"}, "flow", T0, T0 + 1) == [(T0, 1.0)]
@@ -98,25 +131,40 @@ def test_aggregate_means_min_max_per_interval(store: TelemetryStore) -> None:
     buckets = store.aggregate("water", {"device_id": "p1"}, "flow", T0, T0 + 10_000, 5000)
     start = T0 - T0 % 5000
     assert [(b.start_ms, b.mean, b.min, b.max, b.count) for b in buckets] == [
-        (start, 2.0, 0.0, 4.0, 5), (start + 5000, 7.0, 5.0, 9.0, 5)]
+        (start, 2.0, 0.0, 4.0, 5),
+        (start + 5000, 7.0, 5.0, 9.0, 5),
+    ]
 
 
 def test_latest_gives_the_newest_point_per_device(store: TelemetryStore) -> None:
-    store.write([point("p1", T0, flow=1.0), point("p1", T0 + 5, flow=2.0),
-                 point("p2", T0 + 3, flow=7.0), point("p3", T0 + 9, site="s2", flow=5.0)])
+    store.write(
+        [
+            point("p1", T0, flow=1.0),
+            point("p1", T0 + 5, flow=2.0),
+            point("p2", T0 + 3, flow=7.0),
+            point("p3", T0 + 9, site="s2", flow=5.0),
+        ]
+    )
     latest = store.latest("water", {"site": "s1"})
     assert {d: (p.ts_ms, p.fields) for d, p in latest.items()} == {
-        "p1": (T0 + 5, {"flow": 2.0}), "p2": (T0 + 3, {"flow": 7.0})}
+        "p1": (T0 + 5, {"flow": 2.0}),
+        "p2": (T0 + 3, {"flow": 7.0}),
+    }
     everywhere = store.latest("water", {})
     assert {d: p.fields for d, p in everywhere.items()} == {
-        "p1": {"flow": 2.0}, "p2": {"flow": 7.0}, "p3": {"flow": 5.0}}
+        "p1": {"flow": 2.0},
+        "p2": {"flow": 7.0},
+        "p3": {"flow": 5.0},
+    }
 
 
 def test_count_and_empty_queries(store: TelemetryStore) -> None:
     assert store.count("water", {}, "flow", T0, T0 + 10) == 0
     assert store.raw("power", {"device_id": "none"}, "x", T0, T0 + 10) == []
     assert store.latest("camera", {}) == {}
-    store.write([point("p1", T0 + i, flow=1.0) for i in range(7)] + [point("p1", T0 + 7, level=3.0)])
+    store.write(
+        [point("p1", T0 + i, flow=1.0) for i in range(7)] + [point("p1", T0 + 7, level=3.0)]
+    )
     assert store.count("water", {"device_id": "p1"}, "flow", T0, T0 + 100) == 7
     assert store.ping()
 

@@ -7,9 +7,16 @@ from ingest.store.lineprotocol import UnrepresentableError, encode_point
 
 
 def test_numbers_are_floats_seq_is_integer_and_flags_booleans() -> None:
-    p = Point("water", (("site", "s1"), ("device_id", "p1")),
-              {"flow": 30.0, "seq": 4, "on": True, "code": 'a "b"'}, 1000)
-    assert encode_point(p) == 'water,device_id=p1,site=s1 flow=30.0,seq=4i,on=true,code="a \\"b\\"" 1000'
+    p = Point(
+        "water",
+        (("site", "s1"), ("device_id", "p1")),
+        {"flow": 30.0, "seq": 4, "on": True, "code": 'a "b"'},
+        1000,
+    )
+    assert (
+        encode_point(p)
+        == 'water,device_id=p1,site=s1 flow=30.0,seq=4i,on=true,code="a \\"b\\"" 1000'
+    )
 
 
 def test_separators_in_names_are_escaped() -> None:

@@ -10,14 +10,17 @@ LIMITS = PayloadLimits()
 TOPIC = b"facility/s1/water/pump-1/telemetry"
 
 
-def parse(payload: bytes, topic: bytes = TOPIC) -> Reading | DeviceEvent | DeviceStatus | DeadLetter:
+def parse(
+    payload: bytes, topic: bytes = TOPIC
+) -> Reading | DeviceEvent | DeviceStatus | DeadLetter:
     return parse_message(topic, payload, NOW, LIMITS)
 
 
 def test_telemetry_becomes_a_reading_with_float_numbers_and_boolean_flags() -> None:
     reading = parse(b'{"ts": %d, "seq": 7, "metrics": {"flow": 30, "p": 2.5, "on": true}}' % NOW)
-    assert reading == Reading(DeviceKey("s1", "water", "pump-1"), NOW, 7,
-                              {"flow": 30.0, "p": 2.5, "on": True})
+    assert reading == Reading(
+        DeviceKey("s1", "water", "pump-1"), NOW, 7, {"flow": 30.0, "p": 2.5, "on": True}
+    )
     assert isinstance(reading, Reading) and type(reading.metrics["flow"]) is float
 
 
@@ -36,11 +39,14 @@ def test_unknown_metrics_and_out_of_range_values_are_kept() -> None:
 
 
 def test_events_and_statuses() -> None:
-    event = parse(b'{"ts": %d, "code": "pump_trip", "severity": "major", "message": "x"}' % NOW,
-                  b"facility/s1/water/pump-1/event")
+    event = parse(
+        b'{"ts": %d, "code": "pump_trip", "severity": "major", "message": "x"}' % NOW,
+        b"facility/s1/water/pump-1/event",
+    )
     assert event == DeviceEvent(DeviceKey("s1", "water", "pump-1"), NOW, "pump_trip", "major", "x")
     assert parse(b"offline", b"facility/s1/water/pump-1/status") == DeviceStatus(
-        DeviceKey("s1", "water", "pump-1"), False, NOW)
+        DeviceKey("s1", "water", "pump-1"), False, NOW
+    )
 
 
 CORPUS = [
@@ -67,18 +73,42 @@ CORPUS = [
     (b'{"ts": %d, "metrics": {"time": 1}}' % NOW, TOPIC, "unsafe or reserved"),
     (b'{"ts": %d, "metrics": {"x": 1}, "extra": 1}' % NOW, TOPIC, "unknown field 'extra'"),
     (b'{"ts": %d, "seq": -1, "metrics": {"x": 1}}' % NOW, TOPIC, "seq"),
-    (b'{"ts": %d, "metrics": {"x": 1}}' % NOW, b"facility/s1/boiler/b1/telemetry", "unknown system"),
-    (b'{"ts": %d, "metrics": {"x": 1}}' % NOW, b"facility/s1/water/a b/telemetry", "unsafe device_id"),
-    (b'{"ts": %d, "metrics": {"x": 1}}' % NOW, b"facility/s1/water/a,b=c/telemetry", "unsafe device_id"),
-    (b'{"ts": %d, "metrics": {"x": 1}}' % NOW, b'facility/s1/water/a"b/telemetry', "unsafe device_id"),
-    (b'{"ts": %d, "metrics": {"x": 1}}' % NOW, b"facility/s1/water/p1/other", "unknown message kind"),
+    (
+        b'{"ts": %d, "metrics": {"x": 1}}' % NOW,
+        b"facility/s1/boiler/b1/telemetry",
+        "unknown system",
+    ),
+    (
+        b'{"ts": %d, "metrics": {"x": 1}}' % NOW,
+        b"facility/s1/water/a b/telemetry",
+        "unsafe device_id",
+    ),
+    (
+        b'{"ts": %d, "metrics": {"x": 1}}' % NOW,
+        b"facility/s1/water/a,b=c/telemetry",
+        "unsafe device_id",
+    ),
+    (
+        b'{"ts": %d, "metrics": {"x": 1}}' % NOW,
+        b'facility/s1/water/a"b/telemetry',
+        "unsafe device_id",
+    ),
+    (
+        b'{"ts": %d, "metrics": {"x": 1}}' % NOW,
+        b"facility/s1/water/p1/other",
+        "unknown message kind",
+    ),
     (b'{"ts": %d, "metrics": {"x": 1}}' % NOW, b"facility/s1/water/telemetry", "topic must be"),
     (b'{"ts": %d, "metrics": {"x": 1}}' % NOW, b"facility/s\xff/water/p/telemetry", "UTF-8"),
     (b'{"ts": 1, "metrics": {"x": "\xff"}}', TOPIC, "invalid JSON"),
     (b"x" * 1_000_000, TOPIC, "the limit is 16384"),
     (b"maybe", b"facility/s1/water/pump-1/status", "online' or 'offline"),
     (b'{"ts": %d}' % NOW, b"facility/s1/water/pump-1/event", "code: required"),
-    (b'{"ts": %d, "code": "x", "severity": "huge"}' % NOW, b"facility/s1/water/p/event", "severity"),
+    (
+        b'{"ts": %d, "code": "x", "severity": "huge"}' % NOW,
+        b"facility/s1/water/p/event",
+        "severity",
+    ),
 ]
 
 

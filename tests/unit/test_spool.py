@@ -7,8 +7,12 @@ from ingest.store.base import Point
 
 
 def batch(start: int, n: int) -> list[Point]:
-    return [Point("water", (("device_id", "p1"), ("site", "s")), {"flow": float(i), "on": i % 2 == 0},
-                  i) for i in range(start, start + n)]
+    return [
+        Point(
+            "water", (("device_id", "p1"), ("site", "s")), {"flow": float(i), "on": i % 2 == 0}, i
+        )
+        for i in range(start, start + n)
+    ]
 
 
 def test_batches_come_out_in_order_and_equal(tmp_path: Path) -> None:

@@ -1,0 +1,130 @@
+"""Shared steps of the integration tests: publish a fleet, read back what landed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ingest.client import BrokerAddress, SubscriptionConfig
+from ingest.collector import CollectorConfig
+from ingest.service import IngestService
+from ingest.store.influx import InfluxStore
+from simulators.fleet import Fleet, Message
+from simulators.publisher import FleetPublisher
+
+SYSTEMS = ("elevator", "water", "power", "fire", "camera")
+Expected = dict[tuple[str, str, int], dict[str, object]]
+
+
+def recent_fleet(
+    devices: int, steps: int, *, site: str = "s1", seed: int = 1, scenario: str | None = None
+) -> Fleet:
+    """A fleet whose timestamps end now, so that everything is inside the accepted window."""
+    duration = float(steps)
+    return Fleet(
+        site,
+        devices,
+        1.0,
+        duration,
+        seed=seed,
+        scenario=scenario,
+        start_ms=int(time.time() * 1000) - int(duration * 1000) - 5000,
+    )
+
+
+def expected_points(messages: Iterable[Message]) -> Expected:
+    """(system, device_id, ts) -> the fields a telemetry message should have become."""
+    out: Expected = {}
+    for m in messages:
+        _, _, system, device, kind = m.topic.split("/")
+        if kind != "telemetry":
+            continue
+        body = json.loads(m.payload)
+        fields: dict[str, object] = {
+            k: (v if isinstance(v, bool) else float(v)) for k, v in body["metrics"].items()
+        }
+        fields["seq"] = body["seq"]
+        out[(system, device, body["ts"])] = fields
+    return out
+
+
+def landed_points(store: InfluxStore, site: str = "s1") -> Expected:
+    out: Expected = {}
+    for system in SYSTEMS:
+        for series in store.query(
+            f"SELECT *::field FROM \"{system}\" WHERE site = '{site}' GROUP BY device_id"
+        ):
+            columns = series["columns"]
+            for row in series["values"]:
+                fields = {
+                    c: store._typed(system, c, v)
+                    for c, v in zip(columns, row, strict=True)
+                    if c != "time" and v is not None
+                }
+                out[(system, series["tags"]["device_id"], int(row[0]))] = fields
+    return out
+
+
+def count_points(store: InfluxStore, site: str = "s1") -> int:
+    total = 0
+    for system in SYSTEMS:
+        series = store.query(f"SELECT COUNT(seq) FROM \"{system}\" WHERE site = '{site}'")
+        total += int(series[0]["values"][0][1]) if series else 0
+    return total
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def publish(url: str, messages: Iterable[Message], fleet: Fleet, client_id: str = "pub") -> int:
+    publisher = FleetPublisher(url, fleet, client_id=client_id)
+    try:
+        return publisher.publish_all(messages, realtime=False)
+    finally:
+        publisher.close()
+
+
+def collector(
+    url: str,
+    store_url: str,
+    database: str,
+    state_dir: Path,
+    client_id: str = "collector-test",
+    **config: object,
+) -> IngestService:
+    service = IngestService(
+        BrokerAddress.from_url(url),
+        SubscriptionConfig(client_id=client_id),
+        InfluxStore(store_url, database, timeout_s=2.0),
+        state_dir,
+        CollectorConfig(**config),  # type: ignore[arg-type]
+    )
+    service.start()
+    wait_until(service.subscriber.connected.is_set, 10, "the collector to connect")
+    return service
+
+
+def publish_paced(
+    url: str, messages: list[Message], fleet: Fleet, seconds: float, client_id: str = "pub-paced"
+) -> FleetPublisher:
+    """Publish evenly over `seconds` in a background thread; join with .thread.join()."""
+    import threading
+
+    publisher = FleetPublisher(url, fleet, client_id=client_id)
+    step = seconds / max(len(messages), 1)
+    paced = [Message(i * step, m.topic, m.payload, m.retain) for i, m in enumerate(messages)]
+
+    def run() -> None:
+        publisher.publish_all(paced, realtime=True)
+
+    publisher.thread = threading.Thread(target=run, daemon=True)  # type: ignore[attr-defined]
+    publisher.thread.start()  # type: ignore[attr-defined]
+    return publisher
