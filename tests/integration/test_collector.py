@@ -164,7 +164,7 @@ def test_collector_killed_mid_stream_and_restarted_loses_and_duplicates_nothing(
         "FACILITY_STATE_DIR": str(tmp_path / "state"),
     }
     argv = [sys.executable, "-m", "api.cli", "collect"]
-    log = open(tmp_path / "collector.log", "ab")  # noqa: SIM115
+    log = open(tmp_path / "collector.log", "ab")
     first = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
     store = InfluxStore(influx_server.url, database)
     # Until the collector has subscribed, the broker has nobody to queue messages for.
