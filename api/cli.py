@@ -84,6 +84,7 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
             shared_group=settings.mqtt_shared_group,
             session_expiry_s=settings.mqtt_session_expiry_s,
             receive_maximum=settings.mqtt_receive_maximum,
+            mqtt5=settings.mqtt_protocol == "5",
         ),
         make_store(settings),
         settings.state_dir,

@@ -70,7 +70,7 @@ class Runtime:
                 shared_group=settings.mqtt_shared_group,
                 session_expiry_s=settings.mqtt_session_expiry_s,
                 receive_maximum=settings.mqtt_receive_maximum,
-                mqtt5=self.embedded_broker is None,
+                mqtt5=self.embedded_broker is None and settings.mqtt_protocol == "5",
             ),
             make_store(settings),
             settings.state_dir,

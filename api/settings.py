@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
 
     # MQTT
     mqtt_client_id: str = "facility-collector"
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(
+        "5", description="3.1.1 trades MQTT 5 session expiry / receive maximum for speed"
+    )
     mqtt_shared_group: str | None = None
     mqtt_session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     mqtt_receive_maximum: int = Field(10_000, ge=1, le=65535)

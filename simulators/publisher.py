@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -17,7 +18,8 @@ from simulators.fleet import Fleet, Message
 
 log = logging.getLogger(__name__)
 
-DISCONNECT_WITH_WILL = 4  # MQTT 5 reason code: the broker publishes the will
+DISCONNECT_WITH_WILL = 4
+MAX_PENDING = 20_000  # MQTT 5 reason code: the broker publishes the will
 
 
 def connect(
@@ -73,7 +75,7 @@ class FleetPublisher:
         stop: threading.Event | None = None,
     ) -> int:
         started = time.monotonic()
-        last = None
+        pending: deque[mqtt.MQTTMessageInfo] = deque()
         for message in messages:
             if stop is not None and stop.is_set():
                 break
@@ -91,10 +93,14 @@ class FleetPublisher:
                 self._will_client.loop_stop()
                 self._will_client = None
                 continue
-            last = self._client.publish(message.topic, message.payload, self.qos, message.retain)
+            info = self._client.publish(message.topic, message.payload, self.qos, message.retain)
+            pending.append(info)
+            if len(pending) > MAX_PENDING:
+                # paho's message ids wrap at 65535: bound what is outstanding.
+                pending.popleft().wait_for_publish(timeout=60)
             self.published += 1
-        if last is not None:
-            last.wait_for_publish(timeout=60)
+        for info in pending:
+            info.wait_for_publish(timeout=60)
         return self.published
 
     def close(self) -> None:

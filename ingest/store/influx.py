@@ -20,7 +20,7 @@ from ingest.store.base import (
     Rejection,
     StoreUnavailable,
 )
-from ingest.store.lineprotocol import UnrepresentableError, encode_point
+from ingest.store.lineprotocol import LineEncoder, UnrepresentableError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class InfluxStore:
         self._database_ready = False
         # InfluxDB's JSON answers 30.0 as 30: field types restore float-ness (SHOW FIELD KEYS).
         self._field_types: dict[str, dict[str, str]] = {}
+        self._encoder = LineEncoder()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -56,7 +57,7 @@ class InfluxStore:
         encodable: list[Point] = []
         for point in points:
             try:
-                lines.append(encode_point(point))
+                lines.append(self._encoder.encode(point))
                 encodable.append(point)
             except UnrepresentableError as error:
                 rejected.append(Rejection(point, f"unrepresentable in line protocol: {error}"))

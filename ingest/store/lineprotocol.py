@@ -57,3 +57,38 @@ def encode_point(point: Point) -> str:
         for name, value in point.fields.items()
     )
     return f"{head}{tags} {fields} {point.ts_ms}"
+
+
+class LineEncoder:
+    """encode_point with the escaped series prefix and field keys cached: a fleet repeats the same
+    few thousand series and metric names, and escaping them again per point dominated the cost."""
+
+    def __init__(self, max_cached: int = 200_000) -> None:
+        self._series: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+        self._keys: dict[str, str] = {}
+        self._max = max_cached
+
+    def encode(self, point: Point) -> str:
+        series = (point.measurement, point.tags)
+        prefix = self._series.get(series)
+        if prefix is None:
+            if len(self._series) >= self._max:
+                self._series.clear()
+            probe = encode_point(Point(point.measurement, point.tags, {"f": 0.0}, 0))
+            prefix = self._series[series] = probe[: probe.rindex(" f=0.0 0")]
+        keys = self._keys
+        fields = []
+        for name, value in point.fields.items():
+            key = keys.get(name)
+            if key is None:
+                if len(keys) >= self._max:
+                    keys.clear()
+                key = keys[name] = _checked(name, "field key").translate(_KEY)
+            kind = type(value)
+            if kind is float and math.isfinite(value):  # type: ignore[arg-type]
+                fields.append(f"{key}={value!r}")
+            else:
+                fields.append(f"{key}={field_value(value)}")
+        if not fields:
+            raise UnrepresentableError("a point needs at least one field")
+        return f"{prefix} {','.join(fields)} {point.ts_ms}"

@@ -219,3 +219,21 @@ def test_mosquitto_restarted_mid_stream_loses_nothing(
     publisher.close()
     service.stop()
     assert landed_points(store) == expected_points(messages)
+
+
+def test_acknowledged_messages_are_not_redelivered_to_the_next_session(
+    mosquitto: Mosquitto, influx_server: Influx, tmp_path: Path
+) -> None:
+    import time
+
+    database = f"t_{uuid.uuid4().hex[:10]}"
+    service = collector(mosquitto.url, influx_server.url, database, tmp_path / "state")
+    fleet = recent_fleet(devices=50, steps=100)
+    publish(mosquitto.url, list(fleet.messages()), fleet)
+    store = InfluxStore(influx_server.url, database)
+    wait_until(lambda: count_points(store) == 5000, 30, "5000 points")
+    service.stop()
+    again = collector(mosquitto.url, influx_server.url, database, tmp_path / "state")
+    time.sleep(2)
+    again.stop()
+    assert again.collector.stats.received == 0

@@ -1,0 +1,173 @@
+"""Ingest benchmark: one collector draining a queued QoS 1 backlog into a real InfluxDB,
+measured against raw `mosquitto_sub` draining the same backlog in the same run.
+
+    python -m bench.ingest [--devices 1000] [--steps 100]
+
+Both subscribers hold persistent sessions on a private mosquitto (deploy/mosquitto.conf), the fleet
+is published once (so the broker queues it for both), then each drains its queue in turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ingest.store.influx import InfluxStore
+from simulators.fleet import Fleet
+from simulators.publisher import FleetPublisher
+from tests.servers import Influx, Mosquitto, binary
+
+SYSTEMS = ("elevator", "water", "power", "fire", "camera")
+
+
+def count(store: InfluxStore) -> int:
+    total = 0
+    for system in SYSTEMS:
+        series = store.query(f'SELECT COUNT(seq) FROM "{system}"')
+        total += int(series[0]["values"][0][1]) if series else 0
+    return total
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=100, help="messages per device")
+    parser.add_argument("--protocol", choices=["5", "3.1.1"], default="5")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    broker, influx = Mosquitto(work / "mosquitto"), Influx(work / "influx")
+    broker.start()
+    influx.start()
+    sub = binary("mosquitto_sub")
+    ref_args = [
+        sub,
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(broker.port),
+        "-q",
+        "1",
+        "-c",
+        "-i",
+        "bench-reference",
+        "-V",
+        "mqttv5",
+        "-x",
+        "3600",
+        "-t",
+        "facility/#",
+    ]
+    env = {
+        **os.environ,
+        "FACILITY_MQTT_URL": broker.url,
+        "FACILITY_INFLUX_URL": influx.url,
+        "FACILITY_INFLUX_DB": "bench",
+        "FACILITY_STATE_DIR": str(work / "state"),
+        "FACILITY_MQTT_CLIENT_ID": "bench-collector",
+        "FACILITY_LOG_LEVEL": "WARNING",
+        "FACILITY_MQTT_PROTOCOL": args.protocol,
+    }
+    collector_argv = [sys.executable, "-m", "api.cli", "collect"]
+    try:
+        # 1. Register both persistent sessions, then leave so the broker queues for them.
+        reference = subprocess.Popen(
+            [*ref_args, "-W", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        reference.wait()
+        paho_argv = [sys.executable, "-m", "bench.paho_reference", str(broker.port)]
+        subprocess.run([*paho_argv, "0", "--protocol", args.protocol], check=True)
+        first = subprocess.Popen(collector_argv, env=env)
+        time.sleep(2.5)
+        first.terminate()
+        first.wait()
+
+        # 2. Publish the fleet once: 3-6 metrics a message, timestamps in the recent past.
+        fleet = Fleet(
+            "bench",
+            args.devices,
+            1.0,
+            float(args.steps),
+            seed=7,
+            start_ms=int(time.time() * 1000) - args.steps * 1000 - 60_000,
+        )
+        total = fleet.steps * len(fleet.models)
+        print(f"publishing {total} messages from {args.devices} devices ...", flush=True)
+        started = time.perf_counter()
+        publisher = FleetPublisher(broker.url, fleet, client_id="bench-publisher")
+        publisher.publish_all(fleet.messages(), realtime=False)
+        publisher.close()
+        print(f"  published in {time.perf_counter() - started:.1f}s", flush=True)
+
+        # 3. Reference: mosquitto_sub drains its queue (QoS 1, no processing).
+        started = time.perf_counter()
+        subprocess.run(
+            [*ref_args, "-C", str(total)], stdout=subprocess.DEVNULL, check=True, timeout=600
+        )
+        ref_s = time.perf_counter() - started
+        ref_rate = total / ref_s
+
+        # 3b. The Python floor: a naive paho subscriber that only acknowledges.
+        started = time.perf_counter()
+        subprocess.run(
+            [*paho_argv, str(total), "--protocol", args.protocol], check=True, timeout=600
+        )
+        paho_s = time.perf_counter() - started
+        paho_rate = total / paho_s
+
+        # 4. One collector drains its queue into InfluxDB.
+        store = InfluxStore(influx.url, "bench")
+        started = time.perf_counter()
+        collector = subprocess.Popen(collector_argv, env=env)
+        peak = 0.0
+        landed = 0
+        deadline = started + 900
+        while time.perf_counter() < deadline:
+            peak = max(peak, peak_rss_mb(collector.pid))
+            landed = count(store)
+            if landed >= total:
+                break
+            time.sleep(0.2)
+        col_s = time.perf_counter() - started
+        peak = max(peak, peak_rss_mb(collector.pid))
+        collector.terminate()
+        collector.wait(timeout=60)
+        col_rate = landed / col_s
+        print()
+        print(
+            f"messages                        {total}  (MQTT {args.protocol}, processes "
+            "started inside the timings)"
+        )
+        print(f"mosquitto_sub (QoS 1, raw)      {ref_rate:10.0f} msg/s  ({ref_s:.2f}s)")
+        print(
+            f"naive paho subscriber (QoS 1)   {paho_rate:10.0f} msg/s  ({paho_s:.2f}s, "
+            f"{paho_rate / ref_rate:.1%} of mosquitto_sub)"
+        )
+        print(
+            f"collector -> InfluxDB (QoS 1)   {col_rate:10.0f} msg/s  ({col_s:.2f}s, "
+            f"{col_rate / paho_rate:.1%} of naive paho)"
+        )
+        print(f"ratio collector / mosquitto_sub {col_rate / ref_rate:10.1%}   (target >= 50%)")
+        print(f"points lost                     {total - landed:10d}   (target 0)")
+        print(f"collector peak RSS              {peak:10.1f} MB   (target <= 150 MB)")
+        return 0 if landed == total else 1
+    finally:
+        broker.stop()
+        influx.stop()
+
+
+if __name__ == "__main__":
+    threading.excepthook = lambda a: None
+    sys.exit(main())
