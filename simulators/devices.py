@@ -75,10 +75,10 @@ class DeviceModel:
         model: Callable[[random.Random, float], Metrics] = getattr(self, f"_{self.system}")
         return model(rng, load)
 
-    def _count(self, name: str, increment: float, start: float) -> float:
+    def _count(self, name: str, increment: float, start: float, whole: bool = False) -> float:
         value = self.counters.get(name, start) + max(increment, 0.0)
         self.counters[name] = value
-        return round(value, 3)
+        return float(math.floor(value)) if whole else round(value, 3)
 
     def _elevator(self, rng: random.Random, load: float) -> Metrics:
         running = rng.random() < 0.2 + 0.6 * load
@@ -89,9 +89,9 @@ class DeviceModel:
             "door_close_time": round(2.8 + rng.gauss(0, 0.08), 3),
             "door_open_time": round(2.5 + rng.gauss(0, 0.08), 3),
             "running": running,
-            "trips": self._count("trips", trips_per_step, 10_000 + self.seed % 5000),
+            "trips": self._count("trips", trips_per_step, 10_000 + self.seed % 5000, whole=True),
             "door_cycles": self._count(
-                "door_cycles", 2 * trips_per_step, 25_000 + self.seed % 9000
+                "door_cycles", 2 * trips_per_step, 25_000 + self.seed % 9000, whole=True
             ),
             "leveling_error": round(rng.gauss(0, 2.0), 2),
             "cabin_temperature": round(22 + 4 * load + rng.gauss(0, 0.3), 2),

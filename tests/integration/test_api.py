@@ -1,0 +1,98 @@
+"""The service as `make run` wires it: /health and /metrics over embedded and real servers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.runtime import Runtime
+from api.settings import Settings
+from simulators.fleet import Fleet
+from simulators.publisher import FleetPublisher
+from tests.helpers import recent_fleet, wait_until
+from tests.servers import Influx, Mosquitto, free_port
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
+    settings = Settings(
+        state_dir=tmp_path / "state", embedded_mqtt_port=free_port(), demo_fleet=False
+    )
+    runtime = Runtime(settings)
+    runtime.start()
+    wait_until(runtime.ingest.subscriber.connected.is_set, 10, "the collector to connect")
+    yield runtime, TestClient(create_app(runtime))
+    runtime.stop()
+
+
+def publish(url: str, fleet: Fleet, mqtt5: bool = True) -> None:
+    publisher = FleetPublisher(url, fleet, client_id="api-test", mqtt5=mqtt5)
+    publisher.publish_all(fleet.messages(), realtime=False)
+    publisher.close()
+
+
+def test_health_reports_components_and_counters_on_embedded_defaults(
+    embedded: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = embedded
+    publish(runtime.mqtt_url, recent_fleet(devices=5, steps=20), mqtt5=False)
+    wait_until(lambda: runtime.ingest.collector.stats.written == 100, 20, "100 points")
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["components"] == {"broker": "up", "telemetry_store": "up", "database": "up"}
+    assert body["collector"]["received"] == 100
+    assert body["collector"]["written"] == 100
+    assert body["collector"]["dead_lettered"] == 0
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "facility_ingest_written_total 100.0" in metrics.text
+    assert "facility_store_write_seconds_count" in metrics.text
+
+
+def test_health_is_503_when_the_telemetry_store_is_down(tmp_path: Path) -> None:
+    mosquitto = Mosquitto(tmp_path / "mosquitto")
+    mosquitto.start()
+    try:
+        settings = Settings(
+            state_dir=tmp_path / "state",
+            mqtt_url=mosquitto.url,
+            influx_url=f"http://127.0.0.1:{free_port()}",
+            demo_fleet=False,
+        )
+        runtime = Runtime(settings)
+        runtime.start()
+        wait_until(runtime.ingest.subscriber.connected.is_set, 10, "the collector to connect")
+        response = TestClient(create_app(runtime)).get("/health")
+        runtime.stop()
+    finally:
+        mosquitto.kill()
+    assert response.status_code == 503
+    assert response.json()["components"]["telemetry_store"] == "down"
+    assert response.json()["components"]["broker"] == "up"
+
+
+def test_the_same_service_runs_on_real_mosquitto_and_influxdb(
+    mosquitto: Mosquitto, influx_server: Influx, tmp_path: Path
+) -> None:
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        mqtt_url=mosquitto.url,
+        influx_url=influx_server.url,
+        influx_db="api_real",
+        demo_fleet=False,
+    )
+    runtime = Runtime(settings)
+    runtime.start()
+    wait_until(runtime.ingest.subscriber.connected.is_set, 10, "the collector to connect")
+    publish(mosquitto.url, recent_fleet(devices=5, steps=10))
+    wait_until(lambda: runtime.ingest.collector.stats.written == 50, 20, "50 points")
+    response = TestClient(create_app(runtime)).get("/health")
+    runtime.stop()
+    assert response.status_code == 200
+    assert response.json()["collector"]["written"] == 50
