@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -67,6 +66,26 @@ class FleetPublisher:
                 url, f"device-{fleet.site}-{fleet.faulty.device_id}", will=(topic, b"offline")
             )
         self.published = 0
+        # Counted from PUBACKs (on_publish), which also arrive for messages paho queued while
+        # disconnected and sent after reconnecting; MQTTMessageInfo.wait_for_publish raises there.
+        self._acked = 0
+        self._acked_changed = threading.Condition()
+        self._client.on_publish = self._on_publish
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, *rest: object) -> None:
+        with self._acked_changed:
+            self._acked += 1
+            self._acked_changed.notify_all()
+
+    def _wait_acked(self, outstanding: int, timeout_s: float = 120.0) -> None:
+        """Wait until at most `outstanding` published messages still lack their PUBACK."""
+        if self.qos == 0:
+            return
+        with self._acked_changed:
+            if not self._acked_changed.wait_for(
+                lambda: self.published - self._acked <= outstanding, timeout_s
+            ):
+                raise TimeoutError(f"{self.published - self._acked} messages not acknowledged")
 
     def publish_all(
         self,
@@ -75,7 +94,6 @@ class FleetPublisher:
         stop: threading.Event | None = None,
     ) -> int:
         started = time.monotonic()
-        pending: deque[mqtt.MQTTMessageInfo] = deque()
         for message in messages:
             if stop is not None and stop.is_set():
                 break
@@ -93,14 +111,12 @@ class FleetPublisher:
                 self._will_client.loop_stop()
                 self._will_client = None
                 continue
-            info = self._client.publish(message.topic, message.payload, self.qos, message.retain)
-            pending.append(info)
-            if len(pending) > MAX_PENDING:
-                # paho's message ids wrap at 65535: bound what is outstanding.
-                pending.popleft().wait_for_publish(timeout=60)
+            self._client.publish(message.topic, message.payload, self.qos, message.retain)
             self.published += 1
-        for info in pending:
-            info.wait_for_publish(timeout=60)
+            if self.published % 1000 == 0:
+                # paho's message ids wrap at 65535: bound what is outstanding.
+                self._wait_acked(MAX_PENDING)
+        self._wait_acked(0)
         return self.published
 
     def close(self) -> None:

@@ -165,31 +165,38 @@ def test_collector_killed_mid_stream_and_restarted_loses_and_duplicates_nothing(
     }
     argv = [sys.executable, "-m", "api.cli", "collect"]
     log = open(tmp_path / "collector.log", "ab")
-    first = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
-    store = InfluxStore(influx_server.url, database)
-    # Until the collector has subscribed, the broker has nobody to queue messages for.
-    probe = recent_fleet(devices=1, steps=1, site="probe")
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        first = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
+        processes.append(first)
+        store = InfluxStore(influx_server.url, database)
+        # Until the collector has subscribed, the broker has nobody to queue messages for.
+        probe = recent_fleet(devices=1, steps=1, site="probe")
 
-    def probe_landed() -> bool:
-        publish(mosquitto.url, list(probe.messages()), probe, client_id="probe")
-        time.sleep(0.5)
-        return count_points(store, site="probe") == 1
+        def probe_landed() -> bool:
+            publish(mosquitto.url, list(probe.messages()), probe, client_id="probe")
+            time.sleep(0.5)
+            return count_points(store, site="probe") == 1
 
-    wait_until(probe_landed, 30, "the collector to subscribe")
-    fleet = recent_fleet(devices=20, steps=200)
-    messages = list(fleet.messages())
-    publisher = publish_paced(mosquitto.url, messages, fleet, seconds=10)
-    wait_until(lambda: count_points(store) > 500, 30, "the stream to start landing")
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    killed_at = count_points(store)
-    time.sleep(1)
-    second = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
-    publisher.thread.join()  # type: ignore[attr-defined]
-    publisher.close()
-    wait_until(lambda: count_points(store) == 4000, 60, "4000 points after the restart")
-    second.send_signal(signal.SIGTERM)
-    assert second.wait(timeout=30) == 0
+        wait_until(probe_landed, 30, "the collector to subscribe")
+        fleet = recent_fleet(devices=20, steps=200)
+        messages = list(fleet.messages())
+        publisher = publish_paced(mosquitto.url, messages, fleet, seconds=10)
+        wait_until(lambda: count_points(store) > 500, 30, "the stream to start landing")
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        killed_at = count_points(store)
+        time.sleep(1)
+        second = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
+        processes.append(second)
+        publisher.thread.join()  # type: ignore[attr-defined]
+        publisher.close()
+        wait_until(lambda: count_points(store) == 4000, 60, "4000 points after the restart")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+    finally:
+        for process in processes:
+            process.kill()
     assert 500 < killed_at < 4000
     assert landed_points(store) == expected_points(messages)
 

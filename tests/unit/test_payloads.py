@@ -127,3 +127,15 @@ def test_metric_count_is_bounded() -> None:
     metrics = ",".join(f'"m{i}": {i}' for i in range(65))
     result = parse(b'{"ts": %d, "metrics": {%s}}' % (NOW, metrics.encode()))
     assert isinstance(result, DeadLetter) and "the limit is 64" in result.reason
+
+
+def test_the_documented_catalogue_lists_every_metric() -> None:
+    from pathlib import Path
+
+    from ingest.catalogue import CATALOGUE
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "telemetry.md").read_text()
+    for system, metrics in CATALOGUE.items():
+        assert f"### {system}" in text
+        for metric in metrics:
+            assert f"| `{metric.name}` | {metric.unit} |" in text
