@@ -244,3 +244,37 @@ def test_acknowledged_messages_are_not_redelivered_to_the_next_session(
     time.sleep(2)
     again.stop()
     assert again.collector.stats.received == 0
+
+
+def test_two_collectors_in_a_shared_group_split_the_stream_and_land_it_once(
+    mosquitto: Mosquitto, influx_server: Influx, tmp_path: Path
+) -> None:
+    from ingest.client import BrokerAddress, SubscriptionConfig
+    from ingest.service import IngestService
+
+    database = f"t_{uuid.uuid4().hex[:10]}"
+    services = []
+    for n in (1, 2):
+        service = IngestService(
+            BrokerAddress.from_url(mosquitto.url),
+            SubscriptionConfig(client_id=f"shared-{n}", shared_group="collectors"),
+            InfluxStore(influx_server.url, database),
+            tmp_path / f"state-{n}",
+        )
+        service.start()
+        wait_until(service.subscriber.connected.is_set, 10, "a collector to connect")
+        services.append(service)
+    assert services[0].subscriber.filters() == ["$share/collectors/facility/#"]
+    import time
+
+    time.sleep(0.5)  # both SUBACKs
+    fleet = recent_fleet(devices=20, steps=50)
+    messages = list(fleet.messages())
+    publish(mosquitto.url, messages, fleet)
+    store = InfluxStore(influx_server.url, database)
+    wait_until(lambda: count_points(store) == 1000, 30, "1000 points")
+    for service in services:
+        service.stop()
+    received = [s.collector.stats.received for s in services]
+    assert sum(received) == 1000 and min(received) > 0
+    assert landed_points(store) == expected_points(messages)
