@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ingest.store.influx import InfluxStore
-from tests.servers import Influx, Mosquitto
+from maintenance.db import Database, make_engine, migrate
+from tests.servers import Influx, Mosquitto, Postgres
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +41,34 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    server = Postgres()
+    server.start()
+    yield server
+    server.kill()
+    server.cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database of each backend: the repository contract runs on both."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'facility.sqlite'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    engine = make_engine(url)
+    migrate(engine)
+    yield Database(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_database(postgres_server: Postgres) -> Iterator[Database]:
+    engine = make_engine(postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}"))
+    migrate(engine)
+    yield Database(engine)
+    engine.dispose()

@@ -158,3 +158,89 @@ bind-address = "127.0.0.1:{rpc}"
                 return False
 
         wait_for(pinging, 30, "influxd to answer /ping")
+
+
+class Postgres(ManagedProcess):
+    """A private PostgreSQL cluster (initdb + pg_ctl) on a free port, trust auth on 127.0.0.1.
+
+    initdb refuses to run as root, so as root the cluster belongs to the `postgres` user, in a
+    directory of its own outside pytest's private temp dirs."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        directory = Path(tempfile.mkdtemp(prefix="facility-pg-"))
+        super().__init__(directory, "postgres")
+        self.port = free_port()
+        self.data = directory / "data"
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(directory, "postgres", "postgres")
+            self._as = ["runuser", "-u", "postgres", "--"]
+        self._run(
+            [
+                pg_binary("initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        )
+
+    def _run(self, argv: list[str]) -> None:
+        subprocess.run([*self._as, *argv], check=True, capture_output=True, cwd="/")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            [
+                pg_binary("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.directory / "log"),
+                "-o",
+                options,
+                "-w",
+                "start",
+            ]
+        )
+
+    def stop(self) -> None:
+        self._run([pg_binary("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+    def kill(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run([pg_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        return self.url(name)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def pg_binary(name: str) -> str:
+    found = shutil.which(name) or next(
+        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)),
+        None,
+    )
+    if not found:
+        raise RuntimeError(f"{name} is not installed: run `make test`, which installs postgresql")
+    return found

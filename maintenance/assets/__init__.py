@@ -1,0 +1,1 @@
+"""The equipment ledger: sites, locations, assets and the devices that report for them."""

@@ -1,0 +1,107 @@
+"""The equipment ledger's operations."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maintenance.assets.models import Asset, AssetDevice, Location, Site
+from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
+from maintenance.errors import InvalidInput, NotFound
+from maintenance.sla.calendar import BusinessCalendar, CalendarError
+
+
+def create_site(session: Session, data: SiteCreate) -> Site:
+    try:
+        BusinessCalendar(data.business_hours, data.timezone)
+    except CalendarError as error:
+        raise InvalidInput("business_hours", str(error)) from None
+    if session.scalar(select(Site.id).where(Site.code == data.code)) is not None:
+        raise InvalidInput("code", f"site {data.code!r} exists")
+    site = Site(**data.model_dump())
+    session.add(site)
+    session.flush()
+    return site
+
+
+def get_site(session: Session, site_id: int) -> Site:
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound("site", site_id)
+    return site
+
+
+def create_location(session: Session, data: LocationCreate) -> Location:
+    get_site(session, data.site_id)
+    location = find_location(session, data.site_id, data.building, data.floor, data.room)
+    if location is not None:
+        raise InvalidInput("room", f"location exists as #{location.id}")
+    location = Location(**data.model_dump())
+    session.add(location)
+    session.flush()
+    return location
+
+
+def find_location(
+    session: Session, site_id: int, building: str, floor: str, room: str
+) -> Location | None:
+    return session.scalar(
+        select(Location).where(
+            Location.site_id == site_id,
+            Location.building == building,
+            Location.floor == floor,
+            Location.room == room,
+        )
+    )
+
+
+def get_asset(session: Session, asset_id: int) -> Asset:
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        raise NotFound("asset", asset_id)
+    return asset
+
+
+def save_asset(session: Session, data: AssetCreate, asset: Asset | None = None) -> Asset:
+    """Create, or update `asset` in place; device ids are unique within a site."""
+    get_site(session, data.site_id)
+    if data.location_id is not None:
+        location = session.get(Location, data.location_id)
+        if location is None:
+            raise NotFound("location", data.location_id)
+        if location.site_id != data.site_id:
+            raise InvalidInput("location_id", f"location {location.id} is on another site")
+    clash = session.scalar(
+        select(Asset.id).where(Asset.site_id == data.site_id, Asset.code == data.code)
+    )
+    if clash is not None and (asset is None or clash != asset.id):
+        raise InvalidInput("code", f"asset {data.code!r} exists on this site (#{clash})")
+    taken = session.execute(
+        select(AssetDevice.device_id, AssetDevice.asset_id).where(
+            AssetDevice.site_id == data.site_id,
+            AssetDevice.device_id.in_(data.device_ids),
+        )
+    ).all()
+    for device_id, owner in taken:
+        if asset is None or owner != asset.id:
+            raise InvalidInput("device_ids", f"device {device_id!r} reports for asset #{owner}")
+    fields = data.model_dump(exclude={"device_ids"})
+    if asset is None:
+        asset = Asset(**fields)
+        session.add(asset)
+    else:
+        for name, value in fields.items():
+            setattr(asset, name, value)
+    asset.devices = [AssetDevice(site_id=data.site_id, device_id=d) for d in data.device_ids]
+    session.flush()
+    return asset
+
+
+def asset_for_device(session: Session, site_code: str, device_id: str) -> Asset | None:
+    """The asset a telemetry device reports for (alarms need it)."""
+    return session.scalar(
+        select(Asset)
+        .join(AssetDevice, AssetDevice.asset_id == Asset.id)
+        .join(Site, Site.id == Asset.site_id)
+        .where(Site.code == site_code, AssetDevice.device_id == device_id)
+    )

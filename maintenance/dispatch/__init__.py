@@ -1,0 +1,1 @@
+"""Who does the work: technicians, teams, rosters, and automatic assignment."""

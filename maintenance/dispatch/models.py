@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maintenance.assets.models import Site
+from maintenance.db import Base, UtcDateTime
+
+technician_sites = Table(
+    "technician_sites",
+    Base.metadata,
+    Column("technician_id", ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    supervisor: Mapped[str | None] = mapped_column(String(200))
+
+
+class Technician(Base):
+    __tablename__ = "technicians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # systems they may work on
+    active: Mapped[bool] = mapped_column(default=True)
+    sites: Mapped[list[Site]] = relationship(secondary=technician_sites, lazy="selectin")
+    team: Mapped[Team | None] = relationship(lazy="selectin")
+    shifts: Mapped[list[Shift]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Shift.starts_at"
+    )
+
+
+class Shift(Base):
+    """A duty period; a technician with no shifts at all counts as always on duty."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(
+        ForeignKey("technicians.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)

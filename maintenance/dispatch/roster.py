@@ -1,0 +1,125 @@
+"""Technicians, teams and duty shifts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maintenance.assets.models import Site
+from maintenance.dispatch.models import Shift, Team, Technician
+from maintenance.errors import InvalidInput, NotFound
+from maintenance.vocabulary import System
+
+
+class TeamCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    supervisor: str | None = None
+
+
+class TechnicianCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Wang Lei",
+                    "contact": "+86 138 0000 0000",
+                    "skills": ["elevator", "power"],
+                    "site_ids": [1],
+                    "team_id": 1,
+                }
+            ]
+        },
+    )
+    name: str = Field(min_length=1, max_length=200)
+    contact: str = Field("", max_length=200)
+    team_id: int | None = None
+    skills: list[System] = Field(default_factory=list)
+    site_ids: list[int] = Field(default_factory=list)
+    active: bool = True
+
+
+class ShiftCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    starts_at: datetime
+    ends_at: datetime
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, value: datetime, info: object) -> datetime:
+        start = getattr(info, "data", {}).get("starts_at")
+        if value.tzinfo is None or (start is not None and start.tzinfo is None):
+            raise ValueError("needs a time zone offset")
+        if start is not None and value <= start:
+            raise ValueError("must be after starts_at")
+        return value
+
+
+class TechnicianRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    contact: str
+    team_id: int | None
+    skills: list[str]
+    site_ids: list[int]
+    active: bool
+
+
+def create_team(session: Session, data: TeamCreate) -> Team:
+    team = Team(**data.model_dump())
+    session.add(team)
+    session.flush()
+    return team
+
+
+def create_technician(session: Session, data: TechnicianCreate) -> Technician:
+    if data.team_id is not None and session.get(Team, data.team_id) is None:
+        raise NotFound("team", data.team_id)
+    sites = list(session.scalars(select(Site).where(Site.id.in_(data.site_ids))))
+    missing = set(data.site_ids) - {s.id for s in sites}
+    if missing:
+        raise InvalidInput("site_ids", f"unknown site(s) {sorted(missing)}")
+    technician = Technician(
+        name=data.name,
+        contact=data.contact,
+        team_id=data.team_id,
+        skills=[s.value for s in data.skills],
+        sites=sites,
+        active=data.active,
+    )
+    session.add(technician)
+    session.flush()
+    return technician
+
+
+def get_technician(session: Session, technician_id: int) -> Technician:
+    technician = session.get(Technician, technician_id)
+    if technician is None:
+        raise NotFound("technician", technician_id)
+    return technician
+
+
+def add_shift(session: Session, technician_id: int, data: ShiftCreate) -> Shift:
+    technician = get_technician(session, technician_id)
+    shift = Shift(technician_id=technician.id, starts_at=data.starts_at, ends_at=data.ends_at)
+    session.add(shift)
+    session.flush()
+    session.refresh(technician)
+    return shift
+
+
+def read(technician: Technician) -> TechnicianRead:
+    return TechnicianRead(
+        id=technician.id,
+        name=technician.name,
+        contact=technician.contact,
+        team_id=technician.team_id,
+        skills=list(technician.skills),
+        site_ids=[s.id for s in technician.sites],
+        active=technician.active,
+    )

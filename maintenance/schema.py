@@ -1,0 +1,24 @@
+"""Every table, imported in one place so that the metadata (and Alembic) sees them all."""
+
+from maintenance.assets.models import Asset, AssetDevice, Location, Site
+from maintenance.db import Base
+from maintenance.dispatch.models import Shift, Team, Technician
+from maintenance.sla.models import SlaPolicyOverride
+from maintenance.work_orders.models import Attachment, Comment, SlaBreach, Ticket, TicketEvent
+
+__all__ = [
+    "Asset",
+    "AssetDevice",
+    "Attachment",
+    "Base",
+    "Comment",
+    "Location",
+    "Shift",
+    "Site",
+    "SlaBreach",
+    "SlaPolicyOverride",
+    "Team",
+    "Technician",
+    "Ticket",
+    "TicketEvent",
+]

@@ -1,0 +1,1 @@
+"""Service-level agreements: policies, calendars, due times and the breach watch."""

@@ -1,0 +1,76 @@
+"""The words of the work-order process (../shared/SERVICE_STANDARDS.md), as enumerations."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class System(StrEnum):
+    elevator = "elevator"
+    water = "water"
+    power = "power"
+    fire = "fire"
+    camera = "camera"
+
+
+class TicketType(StrEnum):
+    repair = "repair"
+    complaint = "complaint"
+    suggestion = "suggestion"
+    inspection = "inspection"
+    alarm = "alarm"
+
+
+class Channel(StrEnum):
+    hotline = "hotline"
+    app = "app"
+    wechat = "wechat"
+    front_desk = "front_desk"
+    api = "api"
+    alarm = "alarm"
+    schedule = "schedule"
+
+
+class Priority(StrEnum):
+    emergency = "emergency"
+    urgent = "urgent"
+    normal = "normal"
+    low = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 = most urgent; emergencies are dispatched first."""
+        return list(Priority).index(self)
+
+    def raised(self) -> Priority:
+        return list(Priority)[max(self.rank - 1, 0)]
+
+
+class TicketState(StrEnum):
+    new = "new"
+    assigned = "assigned"
+    accepted = "accepted"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    verified = "verified"
+    closed = "closed"
+    reopened = "reopened"
+    cancelled = "cancelled"
+
+
+OPEN_STATES = frozenset(
+    {
+        TicketState.new,
+        TicketState.assigned,
+        TicketState.accepted,
+        TicketState.in_progress,
+        TicketState.reopened,
+    }
+)
+
+
+class Criticality(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"

@@ -1,0 +1,1 @@
+"""Work orders (tickets): intake, the lifecycle state machine, audit trail, feedback."""

@@ -1,0 +1,118 @@
+"""Read side of work orders: filtered, paginated lists, an asset's history, the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
+from maintenance.work_orders.models import Comment, SlaBreach, Ticket, TicketEvent
+
+SlaStatus = Literal["breached", "at_risk", "on_track"]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    site_id: int | None = None
+    state: TicketState | None = None
+    type: TicketType | None = None
+    priority: Priority | None = None
+    asset_id: int | None = None
+    assignee_id: int | None = None
+    sla: SlaStatus | None = None
+    escalated: bool | None = None
+
+
+def _filtered(f: TicketFilter, now: datetime) -> Select[Ticket]:
+    q = select(Ticket)
+    for column, value in (
+        (Ticket.site_id, f.site_id),
+        (Ticket.state, f.state),
+        (Ticket.type, f.type),
+        (Ticket.priority, f.priority),
+        (Ticket.asset_id, f.asset_id),
+        (Ticket.assignee_id, f.assignee_id),
+        (Ticket.escalated, f.escalated),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    breached = or_(
+        Ticket.response_breached_at.is_not(None), Ticket.resolution_breached_at.is_not(None)
+    )
+    if f.sla == "breached":
+        q = q.where(breached)
+    elif f.sla is not None:
+        # at risk: open, not yet breached, and a due time within the next hour
+        soon = now.timestamp() + 3600
+        late = or_(
+            and_(Ticket.responded_at.is_(None), Ticket.response_due <= _at(soon)),
+            Ticket.resolution_due <= _at(soon),
+        )
+        open_unbreached = and_(Ticket.state.in_(OPEN_STATES), ~breached)
+        q = q.where(open_unbreached, late if f.sla == "at_risk" else ~late)
+    return q
+
+
+def _at(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def list_tickets(
+    session: Session,
+    f: TicketFilter,
+    *,
+    now: datetime,
+    limit: int = 50,
+    offset: int = 0,
+    with_total: bool = True,
+) -> tuple[list[Ticket], int | None]:
+    q = _filtered(f, now)
+    items = list(
+        session.scalars(
+            q.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
+        )
+    )
+    total = None
+    if with_total:
+        total = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+    return items, total
+
+
+def asset_history(
+    session: Session, asset_id: int, *, limit: int = 100, offset: int = 0
+) -> list[Ticket]:
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.asset_id == asset_id)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def audit_trail(session: Session, ticket_id: int) -> list[TicketEvent]:
+    return list(
+        session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
+    )
+
+
+def comments(session: Session, ticket_id: int) -> list[Comment]:
+    return list(
+        session.scalars(select(Comment).where(Comment.ticket_id == ticket_id).order_by(Comment.id))
+    )
+
+
+def breaches(session: Session, ticket_id: int) -> list[SlaBreach]:
+    return list(
+        session.scalars(
+            select(SlaBreach).where(SlaBreach.ticket_id == ticket_id).order_by(SlaBreach.id)
+        )
+    )

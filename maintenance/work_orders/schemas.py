@@ -1,0 +1,152 @@
+"""What callers send and get back: the API's request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
+from maintenance.work_orders.lifecycle import Action
+
+
+class TicketCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "site_id": 1,
+                    "type": "repair",
+                    "channel": "hotline",
+                    "priority": "normal",
+                    "title": "Lift 2 door closes slowly",
+                    "asset_id": 12,
+                    "requester": "Unit 1203",
+                }
+            ]
+        },
+    )
+
+    site_id: int
+    type: TicketType
+    channel: Channel
+    priority: Priority = Priority.normal
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=10_000)
+    requester: str = Field("", max_length=200)
+    asset_id: int | None = None
+    location_id: int | None = None
+    in_scope: bool | None = Field(None, description="complaints: the intake scope check")
+    complex: bool = Field(False, description="complaints: progress report every 72 h")
+    source_ref: str | None = Field(None, max_length=200, description="alarm or plan key")
+    opened_at: datetime | None = Field(None, description="SLA start if not now (an alarm's raise)")
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"action": "accept", "actor": "tech:wang", "committed_at": "2026-11-23T10:00:00Z"},
+                {"action": "assign", "actor": "dispatcher:li", "technician_id": 4},
+                {
+                    "action": "verify",
+                    "actor": "qa:zhao",
+                    "inspector": "qa:zhao",
+                    "requester_confirmed": True,
+                },
+            ]
+        },
+    )
+
+    action: Action | str
+    actor: str = Field(min_length=1, max_length=200)
+    technician_id: int | None = None
+    committed_at: datetime | None = None
+    note: str = Field("", max_length=10_000)
+    inspector: str | None = None
+    requester_confirmed: bool | None = None
+    expected_version: int | None = None
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    author: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=10_000)
+    kind: str = Field("comment", pattern="^(comment|progress|feedback|return_visit)$")
+
+
+class RatingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=2_000)
+    actor: str = Field("requester", max_length=200)
+
+
+class TicketRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    version: int
+    site_id: int
+    asset_id: int | None
+    location_id: int | None
+    type: TicketType
+    channel: Channel
+    priority: Priority
+    state: TicketState
+    title: str
+    description: str
+    requester: str
+    source_ref: str | None
+    created_at: datetime
+    updated_at: datetime
+    assignee_id: int | None
+    assignment_reason: str
+    committed_at: datetime | None
+    escalated: bool
+    escalated_to: str | None
+    escalation_reason: str | None
+    response_due: datetime | None
+    resolution_due: datetime | None
+    progress_due: datetime | None
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    response_breached_at: datetime | None
+    resolution_breached_at: datetime | None
+    in_scope: bool | None
+    complex: bool
+    return_visit_due: datetime | None
+    return_visit_at: datetime | None
+    satisfaction: int | None
+    satisfaction_comment: str | None
+    reopen_count: int
+    cancel_reason: str | None
+    verified_by: str | None
+    allowed_actions: list[str] = []
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    changes: dict[str, list[Any]]
+    note: str
+
+
+class CommentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    author: str
+    kind: str
+    body: str

@@ -1,0 +1,286 @@
+"""The work-order repository contract, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from maintenance.db import Database
+from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
+from maintenance.notify import CollectingNotifier
+from maintenance.sla import watch
+from maintenance.sla.models import SlaPolicyOverride
+from maintenance.vocabulary import Priority, TicketState
+from maintenance.work_orders import queries, service
+from maintenance.work_orders.lifecycle import TransitionNotAllowed
+from maintenance.work_orders.schemas import (
+    CommentCreate,
+    RatingCreate,
+    TicketCreate,
+    TransitionRequest,
+)
+from tests.ledger import NOW, Ledger, seed
+
+
+@pytest.fixture
+def ledger(database: Database) -> Ledger:
+    return seed(database)
+
+
+def new_ticket(db: Database, **fields: Any) -> int:
+    data = {
+        "site_id": 1,
+        "type": "repair",
+        "channel": "hotline",
+        "title": "door slow",
+        "asset_id": 1,
+        **fields,
+    }
+    with db.transaction() as s:
+        return service.create(
+            s, TicketCreate(**data), actor="desk", now=NOW, notifier=CollectingNotifier()
+        ).id
+
+
+def act(db: Database, ticket_id: int, action: str, at: Any = NOW, **fields: Any) -> Any:
+    with db.transaction() as s:
+        return service.transition(
+            s,
+            ticket_id,
+            TransitionRequest(action=action, actor="tester", **fields),
+            now=at,
+            notifier=CollectingNotifier(),
+        )
+
+
+def test_a_repair_is_auto_assigned_with_its_reason_and_sla(
+    database: Database, ledger: Ledger
+) -> None:
+    ticket_id = new_ticket(database, asset_id=ledger.pump)
+    with database.transaction() as s:
+        t = service.get(s, ticket_id)
+        assert t.state is TicketState.assigned
+        assert t.assignee_id == ledger.wang  # the only one with the water skill
+        assert "skill water" in t.assignment_reason and "lowest of 1" in t.assignment_reason
+        assert t.response_due == NOW + timedelta(hours=24)
+        assert t.resolution_due == NOW + timedelta(hours=48)
+
+
+def test_dispatch_balances_workload_and_serves_emergencies(
+    database: Database, ledger: Ledger
+) -> None:
+    first = new_ticket(database, asset_id=ledger.lift)
+    second = new_ticket(database, asset_id=ledger.lift, priority="emergency")
+    with database.transaction() as s:
+        a, b = service.get(s, first), service.get(s, second)
+        assert {a.assignee_id, b.assignee_id} == {ledger.wang, ledger.li}
+        assert b.response_due == NOW + timedelta(minutes=15)
+
+
+def test_an_unassignable_emergency_escalates_at_once(database: Database, ledger: Ledger) -> None:
+    notifier = CollectingNotifier()
+    with database.transaction() as s:
+        t = service.create(
+            s,
+            TicketCreate(
+                site_id=ledger.site,
+                type="repair",
+                channel="app",
+                priority="emergency",
+                title="camera dead",
+                asset_id=ledger.camera,
+            ),
+            actor="app",
+            now=NOW,
+            notifier=notifier,
+        )
+        assert t.state is TicketState.new and t.assignee_id is None
+        assert t.escalated and t.escalated_to == "sup-chen"
+        assert "no technician with skill camera" in t.assignment_reason
+    assert [n.kind for n in notifier.sent] == ["escalation"]
+
+
+def test_full_lifecycle_and_the_audit_trail_replays_to_the_current_state(
+    database: Database, ledger: Ledger
+) -> None:
+    ticket_id = new_ticket(database)
+    act(database, ticket_id, "accept", committed_at=NOW + timedelta(hours=2))
+    act(database, ticket_id, "start")
+    act(database, ticket_id, "resolve", note="adjusted door operator")
+    act(database, ticket_id, "reject", note="still slow")
+    act(database, ticket_id, "accept", committed_at=NOW + timedelta(hours=5))
+    act(database, ticket_id, "start")
+    act(database, ticket_id, "resolve", note="replaced door motor")
+    act(database, ticket_id, "verify", inspector="qa-zhou", requester_confirmed=True)
+    act(database, ticket_id, "close")
+    with database.transaction() as s:
+        t = service.get(s, ticket_id)
+        events = queries.audit_trail(s, ticket_id)
+        assert t.state is TicketState.closed and t.reopen_count == 1
+        assert t.responded_at == NOW and t.verified_by == "qa-zhou"
+        assert [e.action for e in events] == [
+            "create",
+            "assign",
+            "accept",
+            "start",
+            "resolve",
+            "reject",
+            "accept",
+            "start",
+            "resolve",
+            "verify",
+            "close",
+        ]
+        replayed: dict[str, Any] = {}
+        for e in events:
+            for name, (old, new) in e.changes.items():
+                assert replayed.get(name) == old, (e.action, name)
+                replayed[name] = new
+        current = service.snapshot(t)
+        assert {k: replayed.get(k) for k in current} == current
+
+
+def test_a_refused_transition_changes_nothing(database: Database, ledger: Ledger) -> None:
+    ticket_id = new_ticket(database)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        act(database, ticket_id, "close")
+    assert refused.value.state is TicketState.assigned
+    with pytest.raises(InvalidInput, match="committed_at"):
+        act(database, ticket_id, "accept")
+    with database.transaction() as s:
+        assert service.get(s, ticket_id).state is TicketState.assigned
+        assert len(queries.audit_trail(s, ticket_id)) == 2
+
+
+def test_stale_versions_are_refused(database: Database, ledger: Ledger) -> None:
+    ticket_id = new_ticket(database)
+    act(database, ticket_id, "accept", committed_at=NOW, expected_version=2)
+    with pytest.raises(ConcurrentUpdate):
+        act(database, ticket_id, "start", expected_version=2)
+
+
+def test_low_satisfaction_reopens_the_work(database: Database, ledger: Ledger) -> None:
+    ticket_id = new_ticket(database)
+    for action, extra in (
+        ("accept", {"committed_at": NOW}),
+        ("start", {}),
+        ("resolve", {"note": "done"}),
+    ):
+        act(database, ticket_id, action, **extra)
+    with database.transaction() as s:
+        t = service.rate(
+            s,
+            ticket_id,
+            RatingCreate(rating=2, comment="still noisy"),
+            now=NOW,
+            notifier=CollectingNotifier(),
+        )
+        assert t.state is TicketState.reopened and t.satisfaction == 2 and t.reopen_count == 1
+
+
+def test_complaints_scope_feedback_progress_and_return_visit(
+    database: Database, ledger: Ledger
+) -> None:
+    with pytest.raises(InvalidInput, match="in_scope"):
+        new_ticket(database, type="complaint", asset_id=None)
+    out = new_ticket(database, type="complaint", asset_id=None, in_scope=False)
+    complaint = new_ticket(database, type="complaint", asset_id=None, in_scope=True, complex=True)
+    with database.transaction() as s:
+        assert service.get(s, out).state is TicketState.cancelled
+        t = service.get(s, complaint)
+        assert t.response_due == NOW + timedelta(hours=24)
+        assert t.progress_due == NOW + timedelta(hours=72)
+        service.comment(
+            s,
+            complaint,
+            CommentCreate(author="desk", body="we are on it", kind="feedback"),
+            now=NOW + timedelta(hours=1),
+        )
+        service.comment(
+            s,
+            complaint,
+            CommentCreate(author="desk", body="parts ordered", kind="progress"),
+            now=NOW + timedelta(hours=2),
+        )
+        assert t.responded_at == NOW + timedelta(hours=1)
+        assert t.progress_due == NOW + timedelta(hours=74)
+
+
+def test_unknown_ids_and_cross_site_references(database: Database, ledger: Ledger) -> None:
+    with pytest.raises(NotFound):
+        new_ticket(database, asset_id=999)
+    with pytest.raises(InvalidInput, match="asset_id"):
+        new_ticket(database, site_id=ledger.other_site, asset_id=ledger.lift)
+    with pytest.raises(NotFound), database.transaction() as s:
+        service.get(s, 12345)
+
+
+def test_breaches_are_recorded_once_escalated_and_never_recomputed(
+    database: Database, ledger: Ledger
+) -> None:
+    ticket_id = new_ticket(database, priority="urgent")  # response due in 30 min
+    notifier = CollectingNotifier()
+    with database.transaction() as s:
+        near = watch.check(s, now=NOW + timedelta(minutes=25), notifier=notifier)
+    assert (near.breaches, near.near_breaches) == (0, 1)
+    with database.transaction() as s:
+        result = watch.check(s, now=NOW + timedelta(minutes=31), notifier=notifier)
+    assert result.breaches == 1
+    with database.transaction() as s:
+        again = watch.check(s, now=NOW + timedelta(minutes=40), notifier=notifier)
+        t = service.get(s, ticket_id)
+        assert again.breaches == 0
+        assert t.response_breached_at == NOW + timedelta(minutes=31)
+        assert t.escalated and t.priority is Priority.emergency
+        # a policy change afterwards does not recompute the breach away
+        s.add(
+            SlaPolicyOverride(
+                site_id=ledger.site,
+                ticket_type="repair",
+                priority="urgent",
+                response_minutes=600,
+                resolution_minutes=None,
+            )
+        )
+    act(database, ticket_id, "accept", committed_at=NOW + timedelta(hours=1))
+    with database.transaction() as s:
+        t = service.get(s, ticket_id)
+        assert t.response_breached_at == NOW + timedelta(minutes=31)
+        assert [b.kind for b in queries.breaches(s, ticket_id)] == ["near_response", "response"]
+    assert [n.kind for n in notifier.sent] == ["sla_near_breach", "escalation", "sla_breach"]
+
+
+def test_site_policies_override_the_defaults(database: Database, ledger: Ledger) -> None:
+    with database.transaction() as s:
+        s.add(
+            SlaPolicyOverride(
+                site_id=ledger.site,
+                ticket_type="repair",
+                priority=None,
+                response_minutes=120,
+                resolution_minutes=600,
+            )
+        )
+    ticket_id = new_ticket(database)
+    other = new_ticket(database, priority="emergency")
+    with database.transaction() as s:
+        assert service.get(s, ticket_id).response_due == NOW + timedelta(minutes=120)
+        assert service.get(s, other).response_due == NOW + timedelta(minutes=15)
+
+
+def test_filters_paginate_newest_first(database: Database, ledger: Ledger) -> None:
+    ids = [new_ticket(database, title=f"t{i}") for i in range(7)]
+    act(database, ids[0], "cancel", note="duplicate")
+    with database.transaction() as s:
+        page, total = queries.list_tickets(
+            s,
+            queries.TicketFilter(site_id=ledger.site, state=TicketState.assigned),
+            now=NOW,
+            limit=4,
+            offset=0,
+        )
+        assert total == 6 and [t.id for t in page] == sorted(ids[1:], reverse=True)[:4]
+        history = queries.asset_history(s, ledger.lift)
+        assert [t.id for t in history] == sorted(ids, reverse=True)
