@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api import errors
 from api.metrics import IngestMetrics, make_registry
-from api.routes import health
+from api.routes import health, ledger, technicians, tickets
 from api.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Facility monitoring", version="0.1.0")
     app.state.runtime = runtime
+    app.state.database = runtime.database
+    app.state.notifier = runtime.notifier
+    app.state.attachments = runtime.attachments
+    app.state.satisfaction_reopen_at_or_below = runtime.settings.satisfaction_reopen_at_or_below
     ingest = runtime.ingest
     app.state.metrics_registry = make_registry(
         IngestMetrics(
             ingest.collector.stats, ingest.collector.spool, ingest.subscriber.connected.is_set
         )
     )
-    app.include_router(health.router)
+    errors.install(app)
+    for module in (health, ledger, technicians, tickets):
+        app.include_router(module.router)
     return app

@@ -17,7 +17,10 @@ from ingest.service import IngestService
 from ingest.store.base import TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
-from maintenance.db import database_up, make_engine
+from maintenance.db import Database, database_up, make_engine, migrate, utcnow
+from maintenance.notify import LogNotifier, Notifier
+from maintenance.scheduler import MaintenanceScheduler
+from maintenance.work_orders.attachments import AttachmentStore
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 
@@ -63,6 +66,15 @@ class Runtime:
             self.embedded_broker = EmbeddedBroker(port=settings.embedded_mqtt_port)
         self.mqtt_url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
         self.engine = make_engine(settings.resolved_database_url)
+        self.database = Database(self.engine)
+        self.notifier: Notifier = LogNotifier()
+        self.attachments = AttachmentStore(
+            settings.attachments_dir or settings.state_dir / "attachments",
+            settings.attachment_max_bytes,
+        )
+        self.scheduler = MaintenanceScheduler(
+            self.database, self.notifier, utcnow, settings.sla_check_interval_s
+        )
         self.ingest = IngestService(
             BrokerAddress.from_url(self.mqtt_url),
             SubscriptionConfig(
@@ -81,6 +93,8 @@ class Runtime:
         self._demo_thread: threading.Thread | None = None
 
     def start(self) -> None:
+        migrate(self.engine)
+        self.scheduler.start()
         if self.embedded_broker:
             self.embedded_broker.start()
         self.ingest.start()
@@ -97,6 +111,7 @@ class Runtime:
         self.ingest.stop()
         if self.embedded_broker:
             self.embedded_broker.stop()
+        self.scheduler.stop()
         self.engine.dispose()
 
     def describe(self) -> list[str]:

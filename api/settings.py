@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     spool_max_bytes: int = Field(1024**3, ge=1024**2)
     shutdown_flush_s: float = Field(10.0, ge=0)
 
+    # Work orders
+    attachments_dir: Path | None = Field(None, description="unset: <state dir>/attachments")
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    sla_check_interval_s: float = Field(60.0, gt=0)
+    satisfaction_reopen_at_or_below: int = Field(2, ge=0, le=5)
+
     # Demo fleet (make run)
     demo_fleet: bool = True
     demo_site: str = "demo"

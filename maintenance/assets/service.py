@@ -92,7 +92,12 @@ def save_asset(session: Session, data: AssetCreate, asset: Asset | None = None) 
     else:
         for name, value in fields.items():
             setattr(asset, name, value)
-    asset.devices = [AssetDevice(site_id=data.site_id, device_id=d) for d in data.device_ids]
+    # Keep the rows of devices that stay: SQLAlchemy inserts new rows before it deletes
+    # orphans, and a device id is unique within its site.
+    kept = {d.device_id: d for d in asset.devices}
+    asset.devices = [
+        kept.get(d) or AssetDevice(site_id=data.site_id, device_id=d) for d in data.device_ids
+    ]
     session.flush()
     return asset
 

@@ -1,0 +1,41 @@
+"""What routes need, as typed dependencies: `def route(db: DatabaseDep, now: NowDep)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from maintenance.db import Database, utcnow
+from maintenance.notify import Notifier
+from maintenance.work_orders.attachments import AttachmentStore
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def _now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
+    return clock()
+
+
+def _notifier(request: Request) -> Notifier:
+    notifier: Notifier = request.app.state.notifier
+    return notifier
+
+
+def _attachments(request: Request) -> AttachmentStore:
+    store: AttachmentStore = request.app.state.attachments
+    return store
+
+
+# Routes open `with db.transaction() as session:` themselves, so the commit (and any error it
+# raises) happens before the response is sent, whatever FastAPI does with dependency teardown.
+DatabaseDep = Annotated[Database, Depends(_database)]
+NowDep = Annotated[datetime, Depends(_now)]
+NotifierDep = Annotated[Notifier, Depends(_notifier)]
+AttachmentsDep = Annotated[AttachmentStore, Depends(_attachments)]

@@ -1,0 +1,48 @@
+"""The one place where domain errors become HTTP answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
+from maintenance.work_orders.lifecycle import TransitionNotAllowed
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(error), "kind": error.kind, "id": str(error.key)}, status_code=404
+        )
+
+    @app.exception_handler(InvalidInput)
+    async def invalid(request: Request, error: InvalidInput) -> JSONResponse:
+        # The same shape as FastAPI's own validation errors: a list with the field path.
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", *error.field.split(".")],
+                        "msg": error.message,
+                        "type": "value_error",
+                    }
+                ]
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(TransitionNotAllowed)
+    async def refused(request: Request, error: TransitionNotAllowed) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": str(error),
+                "state": error.state.value,
+                "allowed": [a.value for a in error.allowed],
+            },
+            status_code=409,
+        )
+
+    @app.exception_handler(ConcurrentUpdate)
+    async def conflict(request: Request, error: ConcurrentUpdate) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=409)

@@ -1,0 +1,154 @@
+"""Sites, locations and assets: the equipment ledger, with CSV import and export."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import select
+
+from api.deps import DatabaseDep
+from maintenance.assets import csvio
+from maintenance.assets.models import Asset, Location, Site
+from maintenance.assets.schemas import (
+    AssetCreate,
+    AssetRead,
+    LocationCreate,
+    LocationRead,
+    SiteCreate,
+    SiteRead,
+)
+from maintenance.assets.service import (
+    create_location,
+    create_site,
+    get_asset,
+    get_site,
+    save_asset,
+)
+from maintenance.work_orders import queries
+from maintenance.work_orders.schemas import TicketRead
+
+router = APIRouter(tags=["equipment ledger"])
+
+
+def asset_read(asset: Asset) -> AssetRead:
+    return AssetRead.model_validate(asset)
+
+
+@router.post("/sites", status_code=201)
+def post_site(data: SiteCreate, db: DatabaseDep) -> SiteRead:
+    with db.transaction() as s:
+        return SiteRead.model_validate(create_site(s, data))
+
+
+@router.get("/sites")
+def list_sites(db: DatabaseDep) -> list[SiteRead]:
+    with db.transaction() as s:
+        return [SiteRead.model_validate(x) for x in s.scalars(select(Site).order_by(Site.id))]
+
+
+@router.get("/sites/{site_id}")
+def read_site(site_id: int, db: DatabaseDep) -> SiteRead:
+    with db.transaction() as s:
+        return SiteRead.model_validate(get_site(s, site_id))
+
+
+@router.post("/locations", status_code=201)
+def post_location(data: LocationCreate, db: DatabaseDep) -> LocationRead:
+    with db.transaction() as s:
+        return LocationRead.model_validate(create_location(s, data))
+
+
+@router.get("/sites/{site_id}/locations")
+def list_locations(site_id: int, db: DatabaseDep) -> list[LocationRead]:
+    with db.transaction() as s:
+        get_site(s, site_id)
+        rows = s.scalars(select(Location).where(Location.site_id == site_id).order_by(Location.id))
+        return [LocationRead.model_validate(x) for x in rows]
+
+
+@router.post("/assets", status_code=201)
+def post_asset(data: AssetCreate, db: DatabaseDep) -> AssetRead:
+    with db.transaction() as s:
+        return asset_read(save_asset(s, data))
+
+
+@router.put("/assets/{asset_id}")
+def put_asset(asset_id: int, data: AssetCreate, db: DatabaseDep) -> AssetRead:
+    with db.transaction() as s:
+        return asset_read(save_asset(s, data, get_asset(s, asset_id)))
+
+
+@router.get("/assets")
+def list_assets(
+    db: DatabaseDep,
+    site_id: int | None = None,
+    system: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AssetRead]:
+    with db.transaction() as s:
+        q = select(Asset).order_by(Asset.id).limit(limit).offset(offset)
+        if site_id is not None:
+            q = q.where(Asset.site_id == site_id)
+        if system is not None:
+            q = q.where(Asset.system == system)
+        return [asset_read(a) for a in s.scalars(q)]
+
+
+@router.get("/assets/{asset_id}")
+def read_asset(asset_id: int, db: DatabaseDep) -> AssetRead:
+    with db.transaction() as s:
+        return asset_read(get_asset(s, asset_id))
+
+
+@router.get("/assets/{asset_id}/history")
+def asset_history(
+    asset_id: int,
+    db: DatabaseDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[TicketRead]:
+    """Every work order that touched the asset (repairs, inspections, alarms), newest first."""
+    with db.transaction() as s:
+        get_asset(s, asset_id)
+        return [
+            TicketRead.model_validate(t)
+            for t in queries.asset_history(s, asset_id, limit=limit, offset=offset)
+        ]
+
+
+@router.post(
+    "/assets/import",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {
+                    "example": "site_code,code,system,type,building,device_ids\n"
+                    "estate-1,LIFT-A1,elevator,traction lift,A,elevator-001\n"
+                }
+            }
+        }
+    },
+)
+def import_assets(
+    db: DatabaseDep, body: Annotated[str, Body(media_type="text/csv")]
+) -> dict[str, Any]:
+    """Creates or updates assets by (site_code, code); answers a per-row report. A bad row never
+    discards the good ones."""
+    with db.transaction() as s:
+        report = csvio.import_assets(s, body)
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "rejected": [asdict(r) for r in report.rejected],
+    }
+
+
+@router.get("/assets.csv", response_class=PlainTextResponse)
+def export_assets(db: DatabaseDep, site_id: int | None = None) -> PlainTextResponse:
+    with db.transaction() as s:
+        text = csvio.export_assets(s, site_id)
+    return PlainTextResponse(text, media_type="text/csv")

@@ -1,0 +1,172 @@
+"""Work orders: intake, filtered lists, transitions, comments, ratings, attachments, audit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
+from pydantic import BaseModel
+
+from api.deps import AttachmentsDep, DatabaseDep, NotifierDep, NowDep
+from maintenance.vocabulary import Priority, TicketState, TicketType
+from maintenance.work_orders import queries, service
+from maintenance.work_orders.lifecycle import allowed_actions
+from maintenance.work_orders.models import Ticket
+from maintenance.work_orders.schemas import (
+    CommentCreate,
+    CommentRead,
+    EventRead,
+    RatingCreate,
+    TicketCreate,
+    TicketRead,
+    TransitionRequest,
+)
+
+router = APIRouter(tags=["work orders"])
+
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "transition not allowed (current state and allowed actions), "
+        "or the ticket changed concurrently"
+    }
+}
+MISSING: dict[int | str, dict[str, Any]] = {404: {"description": "unknown id"}}
+
+
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class AttachmentRead(BaseModel):
+    id: int
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+
+
+def read(ticket: Ticket) -> TicketRead:
+    out = TicketRead.model_validate(ticket)
+    out.allowed_actions = [a.value for a in allowed_actions(TicketState(ticket.state))]
+    return out
+
+
+@router.post("/tickets", status_code=201, responses=MISSING)
+def create_ticket(
+    data: TicketCreate, db: DatabaseDep, now: NowDep, notifier: NotifierDep, actor: str = "api"
+) -> TicketRead:
+    """Registers a request from any channel; SLA due times and automatic dispatch follow."""
+    with db.transaction() as s:
+        return read(service.create(s, data, actor=actor, now=now, notifier=notifier))
+
+
+@router.get("/tickets")
+def list_tickets(
+    db: DatabaseDep,
+    now: NowDep,
+    site_id: int | None = None,
+    state: TicketState | None = None,
+    type: TicketType | None = None,
+    priority: Priority | None = None,
+    asset_id: int | None = None,
+    assignee_id: int | None = None,
+    sla: Annotated[queries.SlaStatus | None, Query(description="breached|at_risk|on_track")] = None,
+    escalated: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TicketPage:
+    """Newest first."""
+    f = queries.TicketFilter(site_id, state, type, priority, asset_id, assignee_id, sla, escalated)
+    with db.transaction() as s:
+        items, total = queries.list_tickets(s, f, now=now, limit=limit, offset=offset)
+        return TicketPage(
+            items=[read(t) for t in items], total=total or 0, limit=limit, offset=offset
+        )
+
+
+@router.get("/tickets/{ticket_id}", responses=MISSING)
+def read_ticket(ticket_id: int, db: DatabaseDep) -> TicketRead:
+    with db.transaction() as s:
+        return read(service.get(s, ticket_id))
+
+
+@router.post("/tickets/{ticket_id}/transitions", responses={**MISSING, **CONFLICT})
+def transition(
+    ticket_id: int, request: TransitionRequest, db: DatabaseDep, now: NowDep, notifier: NotifierDep
+) -> TicketRead:
+    """assign, accept, start, resolve, verify, reject, close, reopen, cancel, escalate."""
+    with db.transaction() as s:
+        return read(service.transition(s, ticket_id, request, now=now, notifier=notifier))
+
+
+@router.post("/tickets/{ticket_id}/comments", status_code=201, responses=MISSING)
+def comment(ticket_id: int, data: CommentCreate, db: DatabaseDep, now: NowDep) -> CommentRead:
+    """kind: comment, progress (complex complaints), feedback (to the requester), return_visit."""
+    with db.transaction() as s:
+        return CommentRead.model_validate(service.comment(s, ticket_id, data, now=now))
+
+
+@router.get("/tickets/{ticket_id}/comments", responses=MISSING)
+def comments(ticket_id: int, db: DatabaseDep) -> list[CommentRead]:
+    with db.transaction() as s:
+        service.get(s, ticket_id)
+        return [CommentRead.model_validate(c) for c in queries.comments(s, ticket_id)]
+
+
+@router.post("/tickets/{ticket_id}/rating", responses={**MISSING, **CONFLICT})
+def rate(
+    ticket_id: int,
+    data: RatingCreate,
+    request: Request,
+    db: DatabaseDep,
+    now: NowDep,
+    notifier: NotifierDep,
+) -> TicketRead:
+    """Satisfaction 1-5 after resolution; at or below the threshold (default 2, setting
+    FACILITY_SATISFACTION_REOPEN_AT_OR_BELOW) the work reopens for rectification."""
+    threshold: int = request.app.state.satisfaction_reopen_at_or_below
+    with db.transaction() as s:
+        return read(
+            service.rate(
+                s, ticket_id, data, now=now, notifier=notifier, reopen_at_or_below=threshold
+            )
+        )
+
+
+@router.get("/tickets/{ticket_id}/audit", responses=MISSING)
+def audit(ticket_id: int, db: DatabaseDep) -> list[EventRead]:
+    with db.transaction() as s:
+        service.get(s, ticket_id)
+        return [EventRead.model_validate(e) for e in queries.audit_trail(s, ticket_id)]
+
+
+@router.post("/tickets/{ticket_id}/attachments", status_code=201, responses=MISSING)
+async def attach(
+    ticket_id: int,
+    file: UploadFile,
+    db: DatabaseDep,
+    now: NowDep,
+    store: AttachmentsDep,
+    actor: Annotated[str, Form()] = "api",
+) -> AttachmentRead:
+    """A photo (JPEG, PNG, WebP) or an acceptance form (PDF), at most 10 MiB."""
+    data = await file.read(store.max_bytes + 1)
+    with db.transaction() as s:
+        a = store.add(s, ticket_id, file.filename or "upload", data, actor=actor, now=now)
+        return AttachmentRead(
+            id=a.id, sha256=a.sha256, filename=a.filename, content_type=a.content_type, size=a.size
+        )
+
+
+@router.get("/attachments/{attachment_id}", response_class=Response, responses=MISSING)
+def attachment(attachment_id: int, db: DatabaseDep, store: AttachmentsDep) -> Response:
+    with db.transaction() as s:
+        a, data = store.read(s, attachment_id)
+    return Response(
+        data,
+        media_type=a.content_type,
+        headers={"Content-Disposition": f'inline; filename="{a.filename}"'},
+    )
