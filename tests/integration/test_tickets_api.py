@@ -288,7 +288,9 @@ def test_two_technicians_accepting_at_once_exactly_one_wins(
                 )
                 barrier = threading.Barrier(2)
 
-                def accept(who: str, ticket_id: int = ticket["id"]) -> None:
+                def accept(
+                    who: str, ticket_id: int = ticket["id"], barrier: threading.Barrier = barrier
+                ) -> None:
                     with httpx.Client(base_url=base) as mine:
                         barrier.wait()
                         results.append(
