@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from api import cli_workorders
 from api.runtime import Runtime, collector_config, make_store
 from api.settings import Settings
 from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
 from ingest.service import IngestService
+from maintenance.errors import MaintenanceError
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 from simulators.scenarios import SCENARIOS
@@ -234,6 +236,7 @@ def parser() -> argparse.ArgumentParser:
     dead.set_defaults(func=cmd_deadletters)
     sub.add_parser("devices", help="list the device registry").set_defaults(func=cmd_devices)
     sub.add_parser("scenarios", help="list fault scenarios").set_defaults(func=cmd_scenarios)
+    cli_workorders.register(sub)
     return root
 
 
@@ -245,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         code: int = args.func(settings, args)
-    except ValueError as error:
+    except (ValueError, MaintenanceError) as error:
         print(f"facility: {error}", file=sys.stderr)
         return 2
     return code

@@ -91,3 +91,53 @@ def test_bad_arguments_get_a_clear_error(tmp_path: Path) -> None:
     result = facility("simulate", "--duration", "soon", env={"FACILITY_STATE_DIR": str(tmp_path)})
     assert result.returncode == 2
     assert "is not a duration like 90s" in result.stderr
+
+
+def test_ticket_and_asset_commands_on_a_database(tmp_path: Path) -> None:
+    env = {
+        "FACILITY_STATE_DIR": str(tmp_path),
+        "FACILITY_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+    }
+    from maintenance.assets.schemas import SiteCreate
+    from maintenance.assets.service import create_site
+    from maintenance.db import Database, make_engine, migrate
+
+    engine = make_engine(env["FACILITY_DATABASE_URL"])
+    migrate(engine)
+    with Database(engine).transaction() as s:
+        create_site(s, SiteCreate(code="estate-1", name="Riverside"))
+    csv_file = tmp_path / "assets.csv"
+    csv_file.write_text(
+        "site_code,code,system,type\nestate-1,LIFT-1,elevator,traction\nestate-1,BAD,boiler,x\n"
+    )
+    imported = facility("assets", "import", str(csv_file), env=env)
+    assert imported.returncode == 1  # a row was rejected: the exit code says so
+    assert "created 1, updated 0, rejected 1" in imported.stdout
+    assert "line 3: system:" in imported.stdout
+    created = facility(
+        "tickets",
+        "create",
+        "--site",
+        "1",
+        "--type",
+        "repair",
+        "--title",
+        "lift stuck",
+        "--asset",
+        "1",
+        "--priority",
+        "emergency",
+        env=env,
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("#1       new         emergency repair")
+    listing = facility("tickets", "list", "--state", "new", env=env)
+    assert listing.stdout.splitlines()[0] == "1 ticket(s)"
+    shown = facility("tickets", "show", "1", env=env)
+    assert '"escalated": true' in shown.stdout and "dispatch: escalate" in shown.stdout
+    missing = facility("tickets", "show", "42", env=env)
+    assert missing.returncode == 2 and "ticket 42 not found" in missing.stderr
+    bad = facility("tickets", "create", "--site", "1", "--type", "repair", "--title", "", env=env)
+    assert bad.returncode == 2 and "title:" in bad.stderr
+    exported = facility("assets", "export", env=env)
+    assert exported.stdout.splitlines()[1].startswith("estate-1,LIFT-1,,elevator,traction")
