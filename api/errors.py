@@ -23,7 +23,7 @@ def install(app: FastAPI) -> None:
             {
                 "detail": [
                     {
-                        "loc": ["body", *error.field.split(".")],
+                        "loc": ["body", *_path(request, error.field)],
                         "msg": error.message,
                         "type": "value_error",
                     }
@@ -46,3 +46,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConcurrentUpdate)
     async def conflict(request: Request, error: ConcurrentUpdate) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=409)
+
+
+def _path(request: Request, field: str) -> list[str | int]:
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in field.split(".")]
+    if request.url.path.endswith("/batch") and parts and isinstance(parts[0], int):
+        return ["items", *parts]
+    return parts

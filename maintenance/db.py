@@ -106,6 +106,18 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for one read-only statement: autocommit, so no BEGIN/COMMIT round trips.
+        Only for reads that are consistent in a single statement."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            session = Session(bind=connection, expire_on_commit=False)
+            try:
+                yield session
+            finally:
+                session.close()
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -52,7 +52,7 @@ class Asset(Base):
         Enum(Criticality, native_enum=False, length=16), default=Criticality.medium
     )
     devices: Mapped[list[AssetDevice]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="AssetDevice.device_id"
+        cascade="all, delete-orphan", order_by="AssetDevice.device_id"
     )
 
     @property

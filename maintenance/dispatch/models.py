@@ -33,10 +33,13 @@ class Technician(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # systems they may work on
     active: Mapped[bool] = mapped_column(default=True)
-    sites: Mapped[list[Site]] = relationship(secondary=technician_sites, lazy="selectin")
-    team: Mapped[Team | None] = relationship(lazy="selectin")
+    # Open tickets assigned now; kept by work_orders.service on every assignment and state change
+    # so that dispatch never counts tickets (tests check it against a real count).
+    open_tickets: Mapped[int] = mapped_column(default=0, server_default="0")
+    sites: Mapped[list[Site]] = relationship(secondary=technician_sites)
+    team: Mapped[Team | None] = relationship()
     shifts: Mapped[list[Shift]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="Shift.starts_at"
+        cascade="all, delete-orphan", order_by="Shift.starts_at"
     )
 
 

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from maintenance.assets.models import Asset
 from maintenance.dispatch.models import Technician, technician_sites
 from maintenance.vocabulary import OPEN_STATES
 from maintenance.work_orders.models import Ticket
@@ -39,31 +38,40 @@ def on_duty(technician: Technician, now: datetime) -> bool:
     return any(s.starts_at <= now < s.ends_at for s in technician.shifts)
 
 
-def choose_technician(session: Session, ticket: Ticket, now: datetime) -> Choice:
-    system = None
-    if ticket.asset_id is not None:
-        asset = session.get(Asset, ticket.asset_id)
-        system = asset.system.value if asset else None
-    local = session.scalars(
-        select(Technician)
-        .join(technician_sites, technician_sites.c.technician_id == Technician.id)
-        .where(technician_sites.c.site_id == ticket.site_id, Technician.active.is_(True))
-        .order_by(Technician.id)
-    ).all()
-    skilled = [t for t in local if system is None or system in t.skills]
-    present = [t for t in skilled if on_duty(t, now)]
-    if not present:
-        need = f"skill {system} " if system else ""
-        return Choice(
-            None,
-            f"no technician with {need}covering site {ticket.site_id} on duty "
-            f"({len(local)} cover the site, {len(skilled)} of them skilled, none on duty)",
+class DispatchPool:
+    """The technicians of some sites with their duty shifts and open-ticket counts, loaded once,
+    so that a batch of new tickets is dispatched without a query per ticket. Counts include the
+    assignments made through the pool."""
+
+    def __init__(self, session: Session, site_ids: set[int]) -> None:
+        rows = session.execute(
+            select(Technician, technician_sites.c.site_id)
+            .join(technician_sites, technician_sites.c.technician_id == Technician.id)
+            .where(technician_sites.c.site_id.in_(site_ids), Technician.active.is_(True))
+            .options(selectinload(Technician.shifts))
+            .order_by(Technician.id)
+        ).all()
+        self.by_site: dict[int, list[Technician]] = {}
+        for technician, site_id in rows:
+            self.by_site.setdefault(site_id, []).append(technician)
+        self.load = {t.id: t.open_tickets for t, _ in rows}
+
+    def choose(self, site_id: int, system: str | None, now: datetime) -> Choice:
+        local = self.by_site.get(site_id, [])
+        skilled = [t for t in local if system is None or system in t.skills]
+        present = [t for t in skilled if on_duty(t, now)]
+        if not present:
+            need = f"skill {system} " if system else ""
+            return Choice(
+                None,
+                f"no technician with {need}covering site {site_id} on duty "
+                f"({len(local)} cover the site, {len(skilled)} of them skilled, none on duty)",
+            )
+        chosen = min(present, key=lambda t: (self.load[t.id], t.id))
+        skill = f"skill {system}" if system else "any skill (no asset)"
+        reason = (
+            f"auto: {skill}, covers site {site_id}, on duty, workload "
+            f"{self.load[chosen.id]} open ticket(s), the lowest of {len(present)} candidate(s)"
         )
-    load = workloads(session, [t.id for t in present])
-    chosen = min(present, key=lambda t: (load.get(t.id, 0), t.id))
-    skill = f"skill {system}" if system else "any skill (no asset)"
-    return Choice(
-        chosen,
-        f"auto: {skill}, covers site {ticket.site_id}, on duty, workload "
-        f"{load.get(chosen.id, 0)} open ticket(s), the lowest of {len(present)} candidate(s)",
-    )
+        self.load[chosen.id] += 1
+        return Choice(chosen, reason)

@@ -49,34 +49,38 @@ def _keys(
     return [(ticket_type, priority), (None, priority), (ticket_type, None), (None, None)]
 
 
+class SlaPolicies:
+    """The overrides of some sites (and the all-sites ones), loaded in one query."""
+
+    def __init__(self, session: Session, site_ids: set[int]) -> None:
+        rows = session.scalars(
+            select(SlaPolicyOverride).where(
+                or_(SlaPolicyOverride.site_id.in_(site_ids), SlaPolicyOverride.site_id.is_(None))
+            )
+        ).all()
+        self._overrides = {(r.site_id, r.ticket_type, r.priority): r for r in rows}
+
+    def target(self, site_id: int | None, ticket_type: TicketType, priority: Priority) -> SlaTarget:
+        for t, p in _keys(ticket_type, priority):
+            for scope in (site_id, None):
+                row = self._overrides.get((scope, t, p))
+                if row is not None:
+                    where = f"site {scope}" if scope is not None else "all sites"
+                    return SlaTarget(
+                        row.response_minutes,
+                        row.resolution_minutes,
+                        row.progress_minutes,
+                        f"policy #{row.id} ({where})",
+                    )
+            if (t, p) in DEFAULTS:
+                return DEFAULTS[(t, p)]
+        raise AssertionError("the (None, None) default always matches")
+
+
 def target_for(
-    session: Session, site_id: int | None, ticket_type: TicketType, priority: Priority
+    session: Session, site_id: int, ticket_type: TicketType, priority: Priority
 ) -> SlaTarget:
-    rows = session.scalars(
-        select(SlaPolicyOverride).where(
-            or_(SlaPolicyOverride.site_id == site_id, SlaPolicyOverride.site_id.is_(None)),
-            or_(
-                SlaPolicyOverride.ticket_type == ticket_type,
-                SlaPolicyOverride.ticket_type.is_(None),
-            ),
-            or_(SlaPolicyOverride.priority == priority, SlaPolicyOverride.priority.is_(None)),
-        )
-    ).all()
-    overrides = {(r.site_id, r.ticket_type, r.priority): r for r in rows}
-    for t, p in _keys(ticket_type, priority):
-        for scope in (site_id, None):
-            row = overrides.get((scope, t, p))
-            if row is not None:
-                where = f"site {scope}" if scope is not None else "all sites"
-                return SlaTarget(
-                    row.response_minutes,
-                    row.resolution_minutes,
-                    row.progress_minutes,
-                    f"policy #{row.id} ({where})",
-                )
-        if (t, p) in DEFAULTS:
-            return DEFAULTS[(t, p)]
-    raise AssertionError("the (None, None) default always matches")
+    return SlaPolicies(session, {site_id}).target(site_id, ticket_type, priority)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,19 +3,22 @@ in the audit trail (TicketEvent: who, when, field from -> to)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from maintenance.assets.models import Asset, Location, Site
 from maintenance.dispatch.models import Team, Technician
-from maintenance.dispatch.service import choose_technician
+from maintenance.dispatch.service import DispatchPool
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
 from maintenance.notify import Notification, Notifier
 from maintenance.sla.calendar import BusinessCalendar
-from maintenance.sla.policy import due_times, target_for
+from maintenance.sla.policy import SlaPolicies, SlaTarget, due_times
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
 from maintenance.work_orders.lifecycle import Action, TransitionNotAllowed, next_state
 from maintenance.work_orders.models import Comment, Ticket, TicketEvent
@@ -26,6 +29,9 @@ from maintenance.work_orders.schemas import (
     TransitionRequest,
 )
 
+technicians_table: Table = Technician.__table__  # type: ignore[assignment]
+M = TypeVar("M", Site, Asset, Location)
+OPEN_VALUES = frozenset(s.value for s in OPEN_STATES)
 RETURN_VISIT_AFTER = timedelta(days=7)
 PROGRESS_EVERY = timedelta(hours=72)
 AUDITED = (
@@ -65,6 +71,38 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     return {name: _plain(getattr(ticket, name)) for name in AUDITED}
 
 
+def _track_workload(session: Session, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Keep Technician.open_tickets in step. A transaction's deltas are applied just before it
+    commits, in one statement, so a batch does not pay a round trip per assignment."""
+    was = before.get("assignee_id") if before.get("state") in OPEN_VALUES else None
+    now_ = after.get("assignee_id") if after.get("state") in OPEN_VALUES else None
+    if was == now_:
+        return
+    deltas: Counter[int] = session.info.setdefault("workload_deltas", Counter())
+    for technician_id, delta in ((was, -1), (now_, 1)):
+        if technician_id is not None:
+            deltas[technician_id] += delta
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_workload_deltas(session: Session) -> None:
+    deltas: Counter[int] = session.info.pop("workload_deltas", Counter())
+    params = [{"tid": t, "delta": d} for t, d in sorted(deltas.items()) if d]  # sorted: lock order
+    if params:
+        # One executemany (pipelined by psycopg) rather than a round trip per technician.
+        session.connection().execute(
+            update(technicians_table)
+            .where(technicians_table.c.id == bindparam("tid"))
+            .values(open_tickets=technicians_table.c.open_tickets + bindparam("delta")),
+            params,
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_workload_deltas(session: Session) -> None:
+    session.info.pop("workload_deltas", None)
+
+
 def record(
     session: Session,
     ticket: Ticket,
@@ -74,10 +112,15 @@ def record(
     action: str,
     now: datetime,
     note: str = "",
+    after: dict[str, Any] | None = None,
 ) -> None:
-    after = snapshot(ticket)
+    """Append the audit event for the change from `before` to `after` (default: the ticket now)."""
+    after = snapshot(ticket) if after is None else after
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
-    ticket.updated_at = now
+    if "state" in changes or "assignee_id" in changes:
+        _track_workload(session, before, after)
+    if ticket.updated_at != now:  # an equal value would still make the row dirty
+        ticket.updated_at = now
     session.add(
         TicketEvent(
             ticket_id=ticket.id, at=now, actor=actor, action=action, changes=changes, note=note
@@ -128,102 +171,150 @@ def escalate(
 def create(
     session: Session, data: TicketCreate, *, actor: str, now: datetime, notifier: Notifier
 ) -> Ticket:
-    site = session.get(Site, data.site_id)
-    if site is None:
-        raise NotFound("site", data.site_id)
-    if data.asset_id is not None:
-        asset = session.get(Asset, data.asset_id)
-        if asset is None:
-            raise NotFound("asset", data.asset_id)
-        if asset.site_id != site.id:
-            raise InvalidInput("asset_id", f"asset {asset.id} is not on site {site.id}")
-    elif data.type not in (TicketType.complaint, TicketType.suggestion) and not data.location_id:
-        raise InvalidInput("asset_id", f"a {data.type.value} ticket needs an asset or a location")
-    if data.location_id is not None:
-        location = session.get(Location, data.location_id)
-        if location is None:
-            raise NotFound("location", data.location_id)
-        if location.site_id != site.id:
-            raise InvalidInput("location_id", f"location {location.id} is not on site {site.id}")
-    if data.type is TicketType.complaint and data.in_scope is None:
-        raise InvalidInput("in_scope", "complaints need the intake scope check (true/false)")
-    opened = data.opened_at or now
-    if opened.tzinfo is None:
-        raise InvalidInput("opened_at", "needs a time zone offset")
-    target = target_for(session, site.id, data.type, data.priority)
-    due = due_times(
-        target,
-        opened,
-        BusinessCalendar(site.business_hours, site.timezone),
-        data.priority,
-        complex_complaint=data.type is TicketType.complaint and data.complex,
+    return create_many(session, [data], actor=actor, now=now, notifier=notifier)[0]
+
+
+def create_many(
+    session: Session,
+    items: Sequence[TicketCreate],
+    *,
+    actor: str,
+    now: datetime,
+    notifier: Notifier,
+) -> list[Ticket]:
+    """Register tickets (one, or a batch from an integration, the alarm engine or the schedule):
+    SLA due times, the audit trail, then dispatch, emergencies first. A batch is one unit: any
+    invalid item refuses all of it, its error naming the item (`3.asset_id`)."""
+    sites = _by_id(session, Site, {d.site_id for d in items})
+    assets = _by_id(session, Asset, {d.asset_id for d in items if d.asset_id is not None})
+    locations = _by_id(
+        session, Location, {d.location_id for d in items if d.location_id is not None}
     )
-    ticket = Ticket(
-        **data.model_dump(exclude={"opened_at"}),
-        state=TicketState.new,
-        created_at=opened,
-        updated_at=now,
-        response_due=due.response_due,
-        resolution_due=due.resolution_due,
-        progress_due=due.progress_due,
-        escalated=False,
-        reopen_count=0,
-        assignment_reason="",
-    )
-    session.add(ticket)
-    session.flush()
-    record(
-        session, ticket, {}, actor=actor, action="create", now=now, note=f"SLA from {target.source}"
-    )
-    if data.type is TicketType.complaint and data.in_scope is False:
-        _apply(
-            session,
-            ticket,
-            TransitionRequest(action=Action.cancel, actor=actor, note="out of scope at intake"),
-            now,
-            notifier,
+    policies = SlaPolicies(session, set(sites))
+    targets: dict[tuple[int, TicketType, Priority], SlaTarget] = {}
+    tickets: list[Ticket] = []
+    for index, data in enumerate(items):
+        where = f"{index}." if len(items) > 1 else ""
+        site = _check(data, sites, assets, locations, where)
+        opened = data.opened_at or now
+        key = (site.id, data.type, data.priority)
+        if key not in targets:
+            targets[key] = policies.target(site.id, data.type, data.priority)
+        due = due_times(
+            targets[key],
+            opened,
+            BusinessCalendar(site.business_hours, site.timezone),
+            data.priority,
+            complex_complaint=data.type is TicketType.complaint and data.complex,
         )
-        return ticket
-    dispatch(session, ticket, now=now, notifier=notifier)
-    return ticket
-
-
-def dispatch(session: Session, ticket: Ticket, *, now: datetime, notifier: Notifier) -> None:
-    choice = choose_technician(session, ticket, now)
-    if choice.technician is None:
-        before = snapshot(ticket)
+        tickets.append(
+            Ticket(
+                **data.model_dump(exclude={"opened_at"}),
+                state=TicketState.new,
+                created_at=opened,
+                updated_at=now,
+                response_due=due.response_due,
+                resolution_due=due.resolution_due,
+                progress_due=due.progress_due,
+                escalated=False,
+                reopen_count=0,
+                assignment_reason="",
+            )
+        )
+    # Dispatch before inserting, emergencies first: each ticket is inserted in its final state
+    # (one INSERT for the batch, no UPDATE per ticket); the audit trail still shows both steps.
+    pool = DispatchPool(session, set(sites))
+    steps: dict[int, tuple[dict[str, Any], str, str, str]] = {}
+    unassigned_emergencies: list[Ticket] = []
+    for index in sorted(range(len(tickets)), key=lambda i: (tickets[i].priority.rank, i)):
+        ticket = tickets[index]
+        created = snapshot(ticket)
+        if ticket.type is TicketType.complaint and ticket.in_scope is False:
+            ticket.state = next_state(TicketState.new, Action.cancel)
+            ticket.cancel_reason = note = "out of scope at intake"
+            steps[index] = (created, actor, Action.cancel.value, note)
+            continue
+        asset = assets.get(ticket.asset_id) if ticket.asset_id is not None else None
+        choice = pool.choose(ticket.site_id, asset.system.value if asset else None, now)
         ticket.assignment_reason = choice.reason
+        if choice.technician is None:
+            steps[index] = (created, "dispatch", "dispatch", choice.reason)
+            if ticket.priority is Priority.emergency:
+                unassigned_emergencies.append(ticket)
+            continue
+        ticket.state = next_state(TicketState.new, Action.assign)
+        ticket.assignee_id = choice.technician.id
+        steps[index] = (created, "dispatch", Action.assign.value, choice.reason)
+    session.add_all(tickets)
+    session.flush()  # one INSERT ... RETURNING for the whole batch
+    for index, ticket in enumerate(tickets):
+        created, step_actor, step, note = steps[index]
+        target = targets[(ticket.site_id, ticket.type, ticket.priority)]
         record(
             session,
             ticket,
-            before,
-            actor="dispatch",
-            action="dispatch",
+            {},
+            actor=actor,
+            action="create",
             now=now,
-            note=choice.reason,
+            note=f"SLA from {target.source}",
+            after=created,
         )
-        if ticket.priority is Priority.emergency:
-            escalate(
-                session,
-                ticket,
-                f"unassigned emergency: {choice.reason}",
-                now=now,
-                notifier=notifier,
-                actor="dispatch",
-            )
-        return
-    _apply(
-        session,
-        ticket,
-        TransitionRequest(
-            action=Action.assign,
+        record(session, ticket, created, actor=step_actor, action=step, now=now, note=note)
+    for ticket in unassigned_emergencies:
+        escalate(
+            session,
+            ticket,
+            f"unassigned emergency: {ticket.assignment_reason}",
+            now=now,
+            notifier=notifier,
             actor="dispatch",
-            technician_id=choice.technician.id,
-            note=choice.reason,
-        ),
-        now,
-        notifier,
-    )
+        )
+    return tickets
+
+
+def _by_id(session: Session, model: type[M], ids: set[int]) -> dict[int, M]:
+    if not ids:
+        return {}
+    rows = session.scalars(select(model).where(model.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+def _check(
+    data: TicketCreate,
+    sites: dict[int, Site],
+    assets: dict[int, Asset],
+    locations: dict[int, Location],
+    where: str,
+) -> Site:
+    site = sites.get(data.site_id)
+    if site is None:
+        raise NotFound("site", data.site_id)
+    if data.asset_id is not None:
+        asset = assets.get(data.asset_id)
+        if asset is None:
+            raise NotFound("asset", data.asset_id)
+        if asset.site_id != site.id:
+            raise InvalidInput(f"{where}asset_id", f"asset {asset.id} is not on site {site.id}")
+    elif data.type not in (TicketType.complaint, TicketType.suggestion) and not data.location_id:
+        raise InvalidInput(
+            f"{where}asset_id", f"a {data.type.value} ticket needs an asset or a location"
+        )
+    if data.location_id is not None:
+        location = locations.get(data.location_id)
+        if location is None:
+            raise NotFound("location", data.location_id)
+        if location.site_id != site.id:
+            raise InvalidInput(
+                f"{where}location_id", f"location {location.id} is not on site {site.id}"
+            )
+    if data.type is TicketType.complaint and data.in_scope is None:
+        raise InvalidInput(
+            f"{where}in_scope", "complaints need the intake scope check (true/false)"
+        )
+    if data.opened_at is not None and data.opened_at.tzinfo is None:
+        raise InvalidInput(f"{where}opened_at", "needs a time zone offset")
+    return site
 
 
 def transition(

@@ -217,6 +217,8 @@ def test_filters_and_pagination(client: TestClient) -> None:
     assert page["total"] == 3
     assert [t["id"] for t in page["items"]] == [created[4], created[2]]
     assert ok(client.get("/tickets", params={"sla": "breached"}))["total"] == 0
+    # the list's fast path answers exactly what the single-ticket read answers
+    assert page["items"][0] == ok(client.get(f"/tickets/{created[4]}"))
     assert client.get("/tickets", params={"state": "dreaming"}).status_code == 422
 
 
@@ -316,3 +318,44 @@ def test_two_technicians_accepting_at_once_exactly_one_wins(
         server.should_exit = True
         thread.join(timeout=10)
         runtime.stop()
+
+
+def test_a_batch_is_dispatched_emergencies_first_and_refused_whole_on_a_bad_item(
+    client: TestClient,
+) -> None:
+    ids = seed(client)
+    ok(
+        client.post(
+            "/technicians", json={"name": "Li", "skills": ["elevator"], "site_ids": [ids["site"]]}
+        ),
+        201,
+    )
+    item = {
+        "site_id": ids["site"],
+        "type": "alarm",
+        "channel": "alarm",
+        "title": "a",
+        "asset_id": ids["lift"],
+    }
+    refused = client.post("/tickets/batch", json={"items": [item, {**item, "asset_id": None}]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "items", 1, "asset_id"]
+    assert ok(client.get("/tickets"))["total"] == 0
+    batch = ok(
+        client.post(
+            "/tickets/batch",
+            json={
+                "items": [
+                    {**item, "priority": "low"},
+                    {**item, "priority": "emergency"},
+                    {**item, "priority": "normal"},
+                ]
+            },
+        ),
+        201,
+    )
+    assert [t["state"] for t in batch] == ["assigned"] * 3
+    emergency = batch[1]
+    assert "workload 0 open ticket(s)" in emergency["assignment_reason"]
+    # the emergency went first; the other two follow by workload
+    assert len({t["assignee_id"] for t in batch}) == 2

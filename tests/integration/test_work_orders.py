@@ -156,9 +156,9 @@ def test_a_refused_transition_changes_nothing(database: Database, ledger: Ledger
 
 def test_stale_versions_are_refused(database: Database, ledger: Ledger) -> None:
     ticket_id = new_ticket(database)
-    act(database, ticket_id, "accept", committed_at=NOW, expected_version=2)
+    act(database, ticket_id, "accept", committed_at=NOW, expected_version=1)
     with pytest.raises(ConcurrentUpdate):
-        act(database, ticket_id, "start", expected_version=2)
+        act(database, ticket_id, "start", expected_version=1)
 
 
 def test_low_satisfaction_reopens_the_work(database: Database, ledger: Ledger) -> None:
@@ -284,3 +284,23 @@ def test_filters_paginate_newest_first(database: Database, ledger: Ledger) -> No
         assert total == 6 and [t.id for t in page] == sorted(ids[1:], reverse=True)[:4]
         history = queries.asset_history(s, ledger.lift)
         assert [t.id for t in history] == sorted(ids, reverse=True)
+
+
+def test_the_workload_counter_matches_a_real_count(database: Database, ledger: Ledger) -> None:
+    from maintenance.dispatch.models import Technician
+    from maintenance.dispatch.service import workloads
+
+    ids = [new_ticket(database, title=f"t{i}") for i in range(6)]
+    act(database, ids[0], "cancel", note="dup")
+    act(database, ids[1], "assign", technician_id=ledger.zhao)
+    act(database, ids[2], "accept", committed_at=NOW)
+    act(database, ids[2], "start")
+    act(database, ids[2], "resolve", note="done")
+    act(database, ids[2], "reopen", note="again")
+    with database.transaction() as s:
+        technicians = list(s.query(Technician))
+        counted = workloads(s, [t.id for t in technicians])
+        assert {t.id: t.open_tickets for t in technicians} == {
+            t.id: counted.get(t.id, 0) for t in technicians
+        }
+        assert sum(counted.values()) == 5
