@@ -359,3 +359,36 @@ def test_a_batch_is_dispatched_emergencies_first_and_refused_whole_on_a_bad_item
     assert "workload 0 open ticket(s)" in emergency["assignment_reason"]
     # the emergency went first; the other two follow by workload
     assert len({t["assignee_id"] for t in batch}) == 2
+
+
+def test_site_sla_policies_over_http(client: TestClient) -> None:
+    ids = seed(client)
+    policy = {
+        "site_id": ids["site"],
+        "ticket_type": "repair",
+        "response_minutes": 120,
+        "resolution_minutes": 600,
+    }
+    first = ok(client.put("/sla-policies", json=policy))
+    again = ok(client.put("/sla-policies", json={**policy, "response_minutes": 90}))
+    assert again["id"] == first["id"] and again["response_minutes"] == 90
+    assert len(ok(client.get("/sla-policies", params={"site_id": ids["site"]}))) == 1
+    ticket = ok(
+        client.post(
+            "/tickets",
+            json={
+                "site_id": ids["site"],
+                "type": "repair",
+                "channel": "app",
+                "title": "x",
+                "asset_id": ids["lift"],
+            },
+        ),
+        201,
+    )
+    assert ticket["response_due"] == "2026-11-23T10:30:00Z"
+    assert (
+        client.put("/sla-policies", json={"site_id": 99, "response_minutes": 5}).status_code == 404
+    )
+    bad = client.put("/sla-policies", json={"response_minutes": 0})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "response_minutes"]

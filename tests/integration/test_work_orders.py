@@ -304,3 +304,53 @@ def test_the_workload_counter_matches_a_real_count(database: Database, ledger: L
             t.id: counted.get(t.id, 0) for t in technicians
         }
         assert sum(counted.values()) == 5
+
+
+def test_random_action_sequences_keep_a_replayable_audit_trail(tmp_path: Any) -> None:
+    """Property: whatever actions arrive, in whatever order, every ticket stays in a defined
+    state and its audit trail replays to exactly that state."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from maintenance.db import make_engine, migrate
+    from maintenance.work_orders.lifecycle import Action
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'prop.sqlite'}")
+    migrate(engine)
+    db = Database(engine)
+    ledger = seed(db)
+    extras: dict[str, dict[str, Any]] = {
+        "assign": {"technician_id": ledger.li}, "accept": {"committed_at": NOW},
+        "verify": {"inspector": "qa", "requester_confirmed": True}, "reject": {"note": "x"},
+        "reopen": {"note": "x"}, "cancel": {"note": "x"}, "escalate": {"note": "x"},
+    }
+
+    @settings(max_examples=40, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.sampled_from([*[a.value for a in Action], "escalate", "rate"]),
+                    max_size=15))
+    def run(actions: list[str]) -> None:
+        ticket_id = new_ticket(db, asset_id=ledger.lift)
+        for action in actions:
+            try:
+                if action == "rate":
+                    with db.transaction() as s:
+                        service.rate(s, ticket_id, RatingCreate(rating=1), now=NOW,
+                                     notifier=CollectingNotifier())
+                else:
+                    act(db, ticket_id, action, **extras.get(action, {}))
+            except TransitionNotAllowed:
+                pass
+        with db.transaction() as s:
+            t = service.get(s, ticket_id)
+            assert t.state in TicketState
+            replayed: dict[str, Any] = {}
+            for e in queries.audit_trail(s, ticket_id):
+                for name, (old, new) in e.changes.items():
+                    assert replayed.get(name) == old
+                    replayed[name] = new
+            current = service.snapshot(t)
+            assert {k: replayed.get(k) for k in current} == current
+
+    run()
+    engine.dispose()
