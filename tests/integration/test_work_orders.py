@@ -320,23 +320,32 @@ def test_random_action_sequences_keep_a_replayable_audit_trail(tmp_path: Any) ->
     db = Database(engine)
     ledger = seed(db)
     extras: dict[str, dict[str, Any]] = {
-        "assign": {"technician_id": ledger.li}, "accept": {"committed_at": NOW},
-        "verify": {"inspector": "qa", "requester_confirmed": True}, "reject": {"note": "x"},
-        "reopen": {"note": "x"}, "cancel": {"note": "x"}, "escalate": {"note": "x"},
+        "assign": {"technician_id": ledger.li},
+        "accept": {"committed_at": NOW},
+        "verify": {"inspector": "qa", "requester_confirmed": True},
+        "reject": {"note": "x"},
+        "reopen": {"note": "x"},
+        "cancel": {"note": "x"},
+        "escalate": {"note": "x"},
     }
 
-    @settings(max_examples=40, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(st.lists(st.sampled_from([*[a.value for a in Action], "escalate", "rate"]),
-                    max_size=15))
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(st.lists(st.sampled_from([*[a.value for a in Action], "escalate", "rate"]), max_size=15))
     def run(actions: list[str]) -> None:
         ticket_id = new_ticket(db, asset_id=ledger.lift)
         for action in actions:
             try:
                 if action == "rate":
                     with db.transaction() as s:
-                        service.rate(s, ticket_id, RatingCreate(rating=1), now=NOW,
-                                     notifier=CollectingNotifier())
+                        service.rate(
+                            s,
+                            ticket_id,
+                            RatingCreate(rating=1),
+                            now=NOW,
+                            notifier=CollectingNotifier(),
+                        )
                 else:
                     act(db, ticket_id, action, **extras.get(action, {}))
             except TransitionNotAllowed:
