@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -117,6 +119,16 @@ class Database:
                 yield session
             finally:
                 session.close()
+
+
+def get_required(session: Session, model: type[T], key: int, kind: str) -> T:
+    """session.get that raises NotFound(kind, key) instead of returning None."""
+    from maintenance.errors import NotFound
+
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(kind, key)
+    return row
 
 
 def utcnow() -> datetime:

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
-from maintenance.errors import InvalidInput, NotFound
+from maintenance.db import get_required
+from maintenance.errors import InvalidInput
 from maintenance.sla.calendar import BusinessCalendar, CalendarError
 
 
@@ -25,10 +26,7 @@ def create_site(session: Session, data: SiteCreate) -> Site:
 
 
 def get_site(session: Session, site_id: int) -> Site:
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound("site", site_id)
-    return site
+    return get_required(session, Site, site_id, "site")
 
 
 def create_location(session: Session, data: LocationCreate) -> Location:
@@ -56,19 +54,14 @@ def find_location(
 
 
 def get_asset(session: Session, asset_id: int) -> Asset:
-    asset = session.get(Asset, asset_id)
-    if asset is None:
-        raise NotFound("asset", asset_id)
-    return asset
+    return get_required(session, Asset, asset_id, "asset")
 
 
 def save_asset(session: Session, data: AssetCreate, asset: Asset | None = None) -> Asset:
     """Create, or update `asset` in place; device ids are unique within a site."""
     get_site(session, data.site_id)
     if data.location_id is not None:
-        location = session.get(Location, data.location_id)
-        if location is None:
-            raise NotFound("location", data.location_id)
+        location = get_required(session, Location, data.location_id, "location")
         if location.site_id != data.site_id:
             raise InvalidInput("location_id", f"location {location.id} is on another site")
     clash = session.scalar(

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Site
+from maintenance.db import get_required
 from maintenance.dispatch.models import Shift, Team, Technician
-from maintenance.errors import InvalidInput, NotFound
+from maintenance.errors import InvalidInput
 from maintenance.vocabulary import System
 
 
@@ -78,8 +79,8 @@ def create_team(session: Session, data: TeamCreate) -> Team:
 
 
 def create_technician(session: Session, data: TechnicianCreate) -> Technician:
-    if data.team_id is not None and session.get(Team, data.team_id) is None:
-        raise NotFound("team", data.team_id)
+    if data.team_id is not None:
+        get_required(session, Team, data.team_id, "team")
     sites = list(session.scalars(select(Site).where(Site.id.in_(data.site_ids))))
     missing = set(data.site_ids) - {s.id for s in sites}
     if missing:
@@ -98,10 +99,7 @@ def create_technician(session: Session, data: TechnicianCreate) -> Technician:
 
 
 def get_technician(session: Session, technician_id: int) -> Technician:
-    technician = session.get(Technician, technician_id)
-    if technician is None:
-        raise NotFound("technician", technician_id)
-    return technician
+    return get_required(session, Technician, technician_id, "technician")
 
 
 def add_shift(session: Session, technician_id: int, data: ShiftCreate) -> Shift:

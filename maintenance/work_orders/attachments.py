@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from maintenance.errors import InvalidInput, NotFound
+from maintenance.db import get_required
+from maintenance.errors import InvalidInput
 from maintenance.work_orders.models import Attachment
 from maintenance.work_orders.service import get, record, snapshot
 
@@ -85,7 +86,5 @@ class AttachmentStore:
         return attachment
 
     def read(self, session: Session, attachment_id: int) -> tuple[Attachment, bytes]:
-        attachment = session.get(Attachment, attachment_id)
-        if attachment is None:
-            raise NotFound("attachment", attachment_id)
+        attachment = get_required(session, Attachment, attachment_id, "attachment")
         return attachment, self.path(attachment.sha256).read_bytes()

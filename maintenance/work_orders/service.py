@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from maintenance.assets.models import Asset, Location, Site
+from maintenance.db import get_required
 from maintenance.dispatch.models import Team, Technician
 from maintenance.dispatch.service import DispatchPool
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
@@ -129,10 +130,7 @@ def record(
 
 
 def get(session: Session, ticket_id: int) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound("ticket", ticket_id)
-    return ticket
+    return get_required(session, Ticket, ticket_id, "ticket")
 
 
 def supervisor_for(session: Session, ticket: Ticket) -> str:
@@ -359,9 +357,7 @@ def _apply(
     if action is Action.assign:
         if request.technician_id is None:
             raise InvalidInput("technician_id", "required to assign")
-        technician = session.get(Technician, request.technician_id)
-        if technician is None:
-            raise NotFound("technician", request.technician_id)
+        technician = get_required(session, Technician, request.technician_id, "technician")
         ticket.assignee_id = technician.id
         if request.actor != "dispatch":
             note = note or f"manual assignment by {request.actor}"
