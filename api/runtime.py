@@ -73,7 +73,13 @@ class Runtime:
             settings.attachment_max_bytes,
         )
         self.scheduler = MaintenanceScheduler(
-            self.database, self.notifier, utcnow, settings.sla_check_interval_s
+            self.database,
+            self.notifier,
+            utcnow,
+            settings.sla_check_interval_s,
+            settings.plan_generation_interval_s,
+            key=str(settings.state_dir.resolve()),
+            plans=settings.plan_generation,
         )
         self.ingest = IngestService(
             BrokerAddress.from_url(self.mqtt_url),

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     attachments_dir: Path | None = Field(None, description="unset: <state dir>/attachments")
     attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     sla_check_interval_s: float = Field(60.0, gt=0)
+    plan_generation: bool = Field(True, description="run inspection-plan generation here")
+    plan_generation_interval_s: float = Field(3600.0, gt=0)
     satisfaction_reopen_at_or_below: int = Field(2, ge=0, le=5)
 
     # Demo fleet (make run)

@@ -202,6 +202,7 @@ def main() -> int:
                 database_url=url,
                 embedded_mqtt_port=free_port(),
                 demo_fleet=False,
+                plan_generation=False,  # the shipped plans would add 50,000 inspections
             )
         )
         runtime.start()

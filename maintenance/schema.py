@@ -3,11 +3,14 @@
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.db import Base
 from maintenance.dispatch.models import Shift, Team, Technician
+from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.sla.models import SlaPolicyOverride
 from maintenance.work_orders.models import Attachment, Comment, SlaBreach, Ticket, TicketEvent
 
 __all__ = [
     "Asset",
+    "InspectionPlan",
+    "PlanOccurrence",
     "AssetDevice",
     "Attachment",
     "Base",

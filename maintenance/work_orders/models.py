@@ -64,6 +64,7 @@ class Ticket(Base):
     reopen_count: Mapped[int] = mapped_column(default=0)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     verified_by: Mapped[str | None] = mapped_column(String(200))  # the quality inspector
+    checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # inspections
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -42,6 +42,8 @@ class TicketCreate(BaseModel):
     complex: bool = Field(False, description="complaints: progress report every 72 h")
     source_ref: str | None = Field(None, max_length=200, description="alarm or plan key")
     opened_at: datetime | None = Field(None, description="SLA start if not now (an alarm's raise)")
+    due_at: datetime | None = Field(None, description="resolution due, when a schedule sets it")
+    checklist: list[dict[str, Any]] | None = Field(None, description="inspection checklist items")
 
 
 class TransitionRequest(BaseModel):
@@ -128,6 +130,7 @@ class TicketRead(BaseModel):
     reopen_count: int
     cancel_reason: str | None
     verified_by: str | None
+    checklist: list[dict[str, Any]] | None = None
     allowed_actions: list[str] = []
 
 

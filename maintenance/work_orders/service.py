@@ -207,12 +207,12 @@ def create_many(
         )
         tickets.append(
             Ticket(
-                **data.model_dump(exclude={"opened_at"}),
+                **data.model_dump(exclude={"opened_at", "due_at"}),
                 state=TicketState.new,
                 created_at=opened,
                 updated_at=now,
                 response_due=due.response_due,
-                resolution_due=due.resolution_due,
+                resolution_due=data.due_at or due.resolution_due,
                 progress_due=due.progress_due,
                 escalated=False,
                 reopen_count=0,
@@ -310,8 +310,10 @@ def _check(
         raise InvalidInput(
             f"{where}in_scope", "complaints need the intake scope check (true/false)"
         )
-    if data.opened_at is not None and data.opened_at.tzinfo is None:
-        raise InvalidInput(f"{where}opened_at", "needs a time zone offset")
+    for name in ("opened_at", "due_at"):
+        moment = getattr(data, name)
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput(f"{where}{name}", "needs a time zone offset")
     return site
 
 

@@ -1,0 +1,1 @@
+"""Preventive maintenance: inspection plans, their cadences and the work orders they generate."""

@@ -1,0 +1,190 @@
+"""Turns plans into inspection work orders: each due occurrence exactly once.
+
+A run lists every occurrence from each plan's anchor up to today + lead time, claims the ones not
+yet claimed (INSERT ... ON CONFLICT DO NOTHING on the unique (plan, asset, period), which serialises
+concurrent schedulers on PostgreSQL), and creates one ticket per claimed occurrence through the
+batch intake (SLA, checklist, dispatch). Occurrences whose due time has already passed (the
+service was down) are generated once, marked late. Claims and tickets commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from maintenance.assets.models import Asset, Site
+from maintenance.notify import Notifier
+from maintenance.plans.cadence import Cadence, due_at, local_date
+from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.vocabulary import Channel, TicketType
+from maintenance.work_orders import service
+from maintenance.work_orders.schemas import TicketCreate
+
+BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    plan: InspectionPlan
+    asset_id: int
+    site_id: int
+    day: date
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationResult:
+    created: int
+    late: int
+
+
+def cadence_of(plan: InspectionPlan) -> Cadence:
+    return Cadence(plan.every, plan.unit, plan.rrule)  # type: ignore[arg-type]
+
+
+def plan_assets(session: Session, plan: InspectionPlan) -> list[tuple[int, int, str]]:
+    """(asset id, site id, site time zone) of every asset the plan covers."""
+    q = select(Asset.id, Asset.site_id, Site.timezone).join(Site, Site.id == Asset.site_id)
+    for column, value in (
+        (Asset.id, plan.asset_id),
+        (Asset.site_id, plan.site_id),
+        (Asset.system, plan.system),
+        (Asset.type, plan.asset_type),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    return [(a, s, z) for a, s, z in session.execute(q.order_by(Asset.id))]
+
+
+def occurrences(session: Session, plan: InspectionPlan, until: datetime) -> Iterator[Occurrence]:
+    """Every occurrence of the plan whose ticket should exist by `until` (due within lead time)."""
+    cadence = cadence_of(plan)
+    by_zone: dict[str, list[date]] = {}
+    for asset_id, site_id, zone in plan_assets(session, plan):
+        if zone not in by_zone:
+            horizon = local_date(until, zone) + timedelta(days=plan.lead_days)
+            by_zone[zone] = list(cadence.dates(plan.starts_on, horizon))
+        for day in by_zone[zone]:
+            yield Occurrence(plan, asset_id, site_id, day, due_at(day, zone))
+
+
+def _claim(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
+    dialect = session.get_bind().dialect.name
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(PlanOccurrence).on_conflict_do_nothing(
+            index_elements=["plan_id", "asset_id", "period"]
+        )
+    elif dialect == "sqlite":
+        statement = sqlite.insert(PlanOccurrence).on_conflict_do_nothing(
+            index_elements=["plan_id", "asset_id", "period"]
+        )
+    else:  # pragma: no cover - the two supported databases are above
+        statement = insert(PlanOccurrence)
+    claimed = session.execute(
+        statement.returning(PlanOccurrence.plan_id, PlanOccurrence.asset_id, PlanOccurrence.period),
+        rows,
+    ).all()
+    return [(p, a, period) for p, a, period in claimed]
+
+
+def generate(session: Session, *, now: datetime, notifier: Notifier) -> GenerationResult:
+    created = late = 0
+    plans = session.scalars(
+        select(InspectionPlan).where(InspectionPlan.paused.is_(False)).order_by(InspectionPlan.id)
+    ).all()
+    pending: list[Occurrence] = []
+    for plan in plans:
+        for occurrence in occurrences(session, plan, now):
+            pending.append(occurrence)
+            if len(pending) >= BATCH:
+                c, lt = _generate_batch(session, pending, now, notifier)
+                created, late, pending = created + c, late + lt, []
+    if pending:
+        c, lt = _generate_batch(session, pending, now, notifier)
+        created, late = created + c, late + lt
+    return GenerationResult(created, late)
+
+
+def _generate_batch(
+    session: Session, batch: list[Occurrence], now: datetime, notifier: Notifier
+) -> tuple[int, int]:
+    existing = {
+        (p, a, d)
+        for p, a, d in session.execute(
+            select(PlanOccurrence.plan_id, PlanOccurrence.asset_id, PlanOccurrence.period).where(
+                PlanOccurrence.plan_id.in_({o.plan.id for o in batch}),
+                PlanOccurrence.asset_id.in_({o.asset_id for o in batch}),
+            )
+        )
+    }
+    fresh = [o for o in batch if (o.plan.id, o.asset_id, o.day.isoformat()) not in existing]
+    if not fresh:
+        return 0, 0
+    claimed = set(
+        _claim(
+            session,
+            [
+                {
+                    "plan_id": o.plan.id,
+                    "asset_id": o.asset_id,
+                    "period": o.day.isoformat(),
+                    "due_at": o.due_at,
+                    "generated_at": now,
+                    "late": o.due_at <= now,
+                }
+                for o in fresh
+            ],
+        )
+    )
+    mine = [o for o in fresh if (o.plan.id, o.asset_id, o.day.isoformat()) in claimed]
+    if not mine:
+        return 0, 0
+    tickets = service.create_many(
+        session,
+        [
+            TicketCreate(
+                site_id=o.site_id,
+                asset_id=o.asset_id,
+                type=TicketType.inspection,
+                channel=Channel.schedule,
+                priority=o.plan.priority,
+                title=f"{o.plan.name} ({o.day.isoformat()})",
+                description=(
+                    f"Plan #{o.plan.id}, due {o.due_at.isoformat()}"
+                    + (
+                        "; generated late: the service was down when it fell due"
+                        if o.due_at <= now
+                        else ""
+                    )
+                ),
+                source_ref=f"plan:{o.plan.id}:asset:{o.asset_id}:{o.day.isoformat()}",
+                due_at=o.due_at,
+                checklist=o.plan.checklist,
+            )
+            for o in mine
+        ],
+        actor="schedule",
+        now=now,
+        notifier=notifier,
+    )
+    ids = {
+        (o.plan.id, o.asset_id, o.day.isoformat()): t.id for o, t in zip(mine, tickets, strict=True)
+    }
+    rows = session.execute(
+        select(PlanOccurrence).where(
+            PlanOccurrence.plan_id.in_({k[0] for k in ids}),
+            PlanOccurrence.asset_id.in_({k[1] for k in ids}),
+            PlanOccurrence.ticket_id.is_(None),
+        )
+    ).scalars()
+    for row in rows:
+        row.ticket_id = ids.get((row.plan_id, row.asset_id, row.period), row.ticket_id)
+    session.flush()
+    return len(mine), sum(o.due_at <= now for o in mine)

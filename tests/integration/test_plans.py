@@ -1,0 +1,154 @@
+"""Preventive-maintenance generation on SQLite and a real PostgreSQL, with a controlled clock."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from maintenance.assets.schemas import AssetCreate, SiteCreate
+from maintenance.assets.service import create_site, save_asset
+from maintenance.db import Database
+from maintenance.notify import CollectingNotifier
+from maintenance.plans.defaults import ensure_default_plans
+from maintenance.plans.generation import generate
+from maintenance.plans.models import PlanOccurrence
+from maintenance.vocabulary import TicketType
+from maintenance.work_orders.models import Ticket
+
+START = date(2027, 1, 1)
+
+
+def estate(db: Database) -> dict[str, int]:
+    with db.transaction() as s:
+        site = create_site(
+            s, SiteCreate(code="estate-1", name="Riverside", timezone="Asia/Shanghai")
+        )
+        ids = {}
+        for system in ("elevator", "water", "power", "fire", "camera"):
+            for n in (1, 2):
+                asset = save_asset(
+                    s,
+                    AssetCreate(site_id=site.id, code=f"{system}-{n}", system=system, type=system),
+                )
+                ids[f"{system}-{n}"] = asset.id
+        ensure_default_plans(s, starts_on=START, now=datetime(2026, 12, 1, tzinfo=UTC))
+        return ids
+
+
+def run(db: Database, now: datetime) -> tuple[int, int]:
+    with db.transaction() as s:
+        result = generate(s, now=now, notifier=CollectingNotifier())
+    return result.created, result.late
+
+
+def per_asset_in(db: Database, year: int) -> Counter[int]:
+    with db.transaction() as s:
+        rows = s.execute(select(PlanOccurrence.asset_id, PlanOccurrence.period)).all()
+        tickets = s.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.type == TicketType.inspection)
+        )
+        assert tickets == len(rows)
+    return Counter(a for a, period in rows if period.startswith(str(year)))
+
+
+def test_a_simulated_year_gives_4_inspections_per_asset_and_12_per_camera(
+    database: Database,
+) -> None:
+    ids = estate(database)
+    day = datetime(2026, 12, 20, 4, tzinfo=UTC)
+    while day < datetime(2028, 1, 1, tzinfo=UTC):
+        created, late = run(database, day)
+        assert late == 0
+        day += timedelta(days=3)
+    counts = per_asset_in(database, 2027)
+    for name, asset_id in ids.items():
+        assert counts[asset_id] == (12 if name.startswith("camera") else 4), name
+    assert run(database, day) == (0, 0)  # idempotent: nothing new on a rerun
+    with database.transaction() as s:
+        ticket = s.scalar(
+            select(Ticket).where(Ticket.asset_id == ids["fire-1"]).order_by(Ticket.id)
+        )
+        assert ticket is not None
+        assert ticket.title == "Quarterly comprehensive inspection: fire (2027-01-01)"
+        # due at the end of 2027-01-01 in Shanghai
+        assert ticket.resolution_due == datetime(2027, 1, 1, 16, tzinfo=UTC)
+        assert ticket.checklist and ticket.checklist[0]["key"] == "panel"
+        assert ticket.source_ref == f"plan:4:asset:{ids['fire-1']}:2027-01-01"
+
+
+def test_an_outage_generates_the_missed_occurrences_once_marked_late(
+    database: Database,
+) -> None:
+    ids = estate(database)
+    assert run(database, datetime(2026, 12, 28, tzinfo=UTC))[0] == 10  # Jan 1, lead time
+    # down from New Year until mid-March: January, February and March camera checks are due
+    created, late = run(database, datetime(2027, 3, 15, tzinfo=UTC))
+    assert (created, late) == (4, 4)  # Feb 1 and Mar 1 for each of the two cameras
+    assert run(database, datetime(2027, 3, 16, tzinfo=UTC)) == (0, 0)
+    with database.transaction() as s:
+        late_rows = s.scalars(select(PlanOccurrence).where(PlanOccurrence.late.is_(True))).all()
+        assert sorted((r.asset_id, r.period) for r in late_rows) == sorted(
+            (ids[c], p) for c in ("camera-1", "camera-2") for p in ("2027-02-01", "2027-03-01")
+        )
+        ticket = s.get(Ticket, late_rows[0].ticket_id)
+        assert ticket is not None and "generated late" in ticket.description
+
+
+def test_two_schedulers_at_once_on_postgresql_create_no_duplicate(pg_database: Database) -> None:
+    estate(pg_database)
+    results: list[tuple[int, int]] = []
+    barrier = threading.Barrier(4)
+
+    def scheduler() -> None:
+        barrier.wait()
+        results.append(run(pg_database, datetime(2027, 6, 26, tzinfo=UTC)))
+
+    threads = [threading.Thread(target=scheduler) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Jan 1, Apr 1 and Jul 1 (lead time) for 8 assets; 7 camera checks (Jan-Jul) for 2 cameras
+    assert sum(created for created, _ in results) == 8 * 3 + 2 * 7
+    with pg_database.transaction() as s:
+        refs = s.scalars(select(Ticket.source_ref)).all()
+        assert len(refs) == len(set(refs)) == 38
+
+
+def test_the_service_ships_its_plans_and_generates_on_start(
+    database: Database, tmp_path: Path
+) -> None:
+    from api.runtime import Runtime
+    from api.settings import Settings
+    from maintenance.plans.models import InspectionPlan
+    from tests.servers import free_port
+
+    with database.transaction() as s:
+        site = create_site(s, SiteCreate(code="estate-1", name="Riverside"))
+        for system in ("elevator", "water", "power", "fire", "camera"):
+            for n in (1, 2):
+                save_asset(
+                    s,
+                    AssetCreate(site_id=site.id, code=f"{system}-{n}", system=system, type=system),
+                )
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        embedded_mqtt_port=free_port(),
+        demo_fleet=False,
+        database_url=database.engine.url.render_as_string(hide_password=False),
+    )
+    runtime = Runtime(settings)
+    runtime.start()
+    try:
+        assert runtime.scheduler.generate_plans() is not None  # the start-up run may be first
+        with database.transaction() as s:
+            plans = s.scalars(select(InspectionPlan).order_by(InspectionPlan.id)).all()
+            assert [p.unit for p in plans] == ["quarters"] * 4 + ["months"]
+            # every asset's first occurrence is today, exactly once
+            assert s.scalar(select(func.count()).select_from(Ticket)) == 10
+    finally:
+        runtime.stop()
