@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.metrics import IngestMetrics, make_registry
-from api.routes import health, ledger, sla, technicians, tickets
+from api.routes import health, ledger, plans, sla, technicians, tickets
 from api.runtime import Runtime
 
 
@@ -24,6 +24,6 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
     )
     errors.install(app)
-    for module in (health, ledger, technicians, tickets, sla):
+    for module in (health, ledger, technicians, tickets, sla, plans):
         app.include_router(module.router)
     return app

@@ -65,6 +65,7 @@ class Ticket(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     verified_by: Mapped[str | None] = mapped_column(String(200))  # the quality inspector
     checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # inspections
+    parent_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # repair of
 
     __mapper_args__ = {"version_id_col": version}
 

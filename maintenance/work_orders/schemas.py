@@ -44,6 +44,7 @@ class TicketCreate(BaseModel):
     opened_at: datetime | None = Field(None, description="SLA start if not now (an alarm's raise)")
     due_at: datetime | None = Field(None, description="resolution due, when a schedule sets it")
     checklist: list[dict[str, Any]] | None = Field(None, description="inspection checklist items")
+    parent_ticket_id: int | None = Field(None, description="the inspection a repair comes from")
 
 
 class TransitionRequest(BaseModel):
@@ -131,6 +132,7 @@ class TicketRead(BaseModel):
     cancel_reason: str | None
     verified_by: str | None
     checklist: list[dict[str, Any]] | None = None
+    parent_ticket_id: int | None = None
     allowed_actions: list[str] = []
 
 

@@ -24,7 +24,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def make_runtime(database: Database, tmp_path: Path) -> Runtime:
+    """The service on the test database; the shipped plans stay out of these tests' tickets."""
     settings = Settings(
+        plan_generation=False,
         state_dir=tmp_path / "state",
         embedded_mqtt_port=free_port(),
         demo_fleet=False,

@@ -1,0 +1,114 @@
+"""Inspection plans (create, change, pause, preview), checklist results and PM compliance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from api.deps import DatabaseDep, NotifierDep, NowDep
+from maintenance.db import get_required
+from maintenance.errors import InvalidInput
+from maintenance.plans import service
+from maintenance.plans.models import InspectionPlan
+from maintenance.plans.results import ChecklistResults, record_results
+from maintenance.plans.service import PlanCreate, PlanRead
+from maintenance.work_orders.schemas import TicketRead
+
+router = APIRouter(tags=["preventive maintenance"])
+
+
+class PreviewRead(BaseModel):
+    asset_id: int
+    day: date
+    due_at: datetime
+
+
+class ComplianceRead(BaseModel):
+    site_id: int
+    system: str
+    due: int
+    on_time: int
+    late: int
+    open_overdue: int
+    share_on_time: float | None
+
+
+@router.post("/plans", status_code=201)
+def post_plan(data: PlanCreate, db: DatabaseDep, now: NowDep) -> PlanRead:
+    with db.transaction() as s:
+        return PlanRead.model_validate(service.save_plan(s, data, now=now))
+
+
+@router.get("/plans")
+def list_plans(db: DatabaseDep) -> list[PlanRead]:
+    with db.transaction() as s:
+        return [
+            PlanRead.model_validate(p)
+            for p in s.scalars(select(InspectionPlan).order_by(InspectionPlan.id))
+        ]
+
+
+@router.get("/plans/{plan_id}")
+def read_plan(plan_id: int, db: DatabaseDep) -> PlanRead:
+    with db.transaction() as s:
+        return PlanRead.model_validate(get_required(s, InspectionPlan, plan_id, "plan"))
+
+
+@router.put("/plans/{plan_id}")
+def put_plan(plan_id: int, data: PlanCreate, db: DatabaseDep, now: NowDep) -> PlanRead:
+    """Change a plan (`paused: true` pauses it). Tickets already generated stay as they are."""
+    with db.transaction() as s:
+        plan = get_required(s, InspectionPlan, plan_id, "plan")
+        return PlanRead.model_validate(service.save_plan(s, data, now=now, plan=plan))
+
+
+@router.get("/plans/{plan_id}/preview")
+def preview(
+    plan_id: int, db: DatabaseDep, now: NowDep, days: Annotated[int, Query(ge=1, le=731)] = 365
+) -> list[PreviewRead]:
+    """The occurrences the next `days` (default 12 months) would generate."""
+    with db.transaction() as s:
+        plan = get_required(s, InspectionPlan, plan_id, "plan")
+        return [
+            PreviewRead(asset_id=i.asset_id, day=i.day, due_at=i.due_at)
+            for i in service.preview(s, plan, today=now.date(), days=days)
+        ]
+
+
+@router.post("/tickets/{ticket_id}/checklist", status_code=201)
+def checklist(
+    ticket_id: int, data: ChecklistResults, db: DatabaseDep, now: NowDep, notifier: NotifierDep
+) -> list[TicketRead]:
+    """Records an inspection's results; answers the repair tickets opened for failed items."""
+    with db.transaction() as s:
+        return [
+            TicketRead.model_validate(t)
+            for t in record_results(s, ticket_id, data, now=now, notifier=notifier)
+        ]
+
+
+@router.get("/reports/pm-compliance")
+def pm_compliance(
+    db: DatabaseDep, now: NowDep, start: datetime, end: datetime, site_id: int | None = None
+) -> list[ComplianceRead]:
+    """Share of inspections due in [start, end) completed by their due time, per site and
+    system."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("start", "start and end need a time zone offset")
+    with db.transaction() as s:
+        return [
+            ComplianceRead(
+                site_id=c.site_id,
+                system=c.system,
+                due=c.due,
+                on_time=c.on_time,
+                late=c.late,
+                open_overdue=c.open_overdue,
+                share_on_time=c.share_on_time,
+            )
+            for c in service.compliance(s, start=start, end=end, now=now, site_id=site_id)
+        ]

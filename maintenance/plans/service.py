@@ -1,0 +1,181 @@
+"""Plans as the API and CLI see them: create, change, pause, preview; and PM compliance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from maintenance.assets.models import Asset, Site
+from maintenance.db import get_required
+from maintenance.errors import InvalidInput
+from maintenance.plans.cadence import Cadence, CadenceError, due_at
+from maintenance.plans.checklists import CHECKLISTS
+from maintenance.plans.generation import cadence_of, plan_assets
+from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.vocabulary import Priority, System, TicketState
+from maintenance.work_orders.models import Ticket
+
+
+class PlanCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Monthly pump check, estate 1",
+                    "site_id": 1,
+                    "system": "water",
+                    "every": 1,
+                    "unit": "months",
+                    "starts_on": "2027-01-31",
+                },
+                {
+                    "name": "First-Monday fire walk",
+                    "system": "fire",
+                    "rrule": "FREQ=MONTHLY;BYDAY=1MO",
+                    "starts_on": "2027-01-01",
+                },
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    site_id: int | None = None
+    system: System | None = None
+    asset_type: str | None = Field(None, max_length=100)
+    asset_id: int | None = None
+    every: int = Field(1, ge=1, le=1000)
+    unit: Literal["days", "weeks", "months", "quarters", "years"] = "months"
+    rrule: str | None = Field(None, max_length=500)
+    starts_on: date
+    lead_days: int = Field(7, ge=0, le=90)
+    priority: Priority = Priority.normal
+    checklist: list[dict[str, Any]] | None = Field(None, description="unset: the system's template")
+    paused: bool = False
+
+    @model_validator(mode="after")
+    def _valid_cadence(self) -> PlanCreate:
+        try:
+            Cadence(self.every, self.unit, self.rrule)
+        except CadenceError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+
+class PlanRead(PlanCreate):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+
+
+def save_plan(
+    session: Session, data: PlanCreate, *, now: datetime, plan: InspectionPlan | None = None
+) -> InspectionPlan:
+    if data.site_id is not None:
+        get_required(session, Site, data.site_id, "site")
+    if data.asset_id is not None:
+        get_required(session, Asset, data.asset_id, "asset")
+    checklist = data.checklist
+    if checklist is None:
+        if data.system is None:
+            raise InvalidInput("checklist", "give a checklist, or a system to take its template")
+        checklist = CHECKLISTS[data.system.value]
+    fields = {**data.model_dump(exclude={"checklist"}), "checklist": checklist}
+    if plan is None:
+        plan = InspectionPlan(**fields, created_at=now)
+        session.add(plan)
+    else:
+        for name, value in fields.items():
+            setattr(plan, name, value)
+    session.flush()
+    return plan
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewItem:
+    asset_id: int
+    day: date
+    due_at: datetime
+
+
+def preview(
+    session: Session, plan: InspectionPlan, *, today: date, days: int = 365, limit: int = 10_000
+) -> list[PreviewItem]:
+    """The occurrences the next `days` would generate (already generated ones excluded)."""
+    cadence = cadence_of(plan)
+    done = {
+        (a, p)
+        for a, p in session.execute(
+            select(PlanOccurrence.asset_id, PlanOccurrence.period).where(
+                PlanOccurrence.plan_id == plan.id
+            )
+        )
+    }
+    out: list[PreviewItem] = []
+    for asset_id, _, zone in plan_assets(session, plan):
+        for day in cadence.dates(plan.starts_on, today + timedelta(days=days)):
+            if day >= today and (asset_id, day.isoformat()) not in done:
+                out.append(PreviewItem(asset_id, day, due_at(day, zone)))
+                if len(out) >= limit:
+                    return sorted(out, key=lambda i: (i.day, i.asset_id))
+    return sorted(out, key=lambda i: (i.day, i.asset_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance:
+    site_id: int
+    system: str
+    due: int
+    on_time: int
+    late: int
+    open_overdue: int
+
+    @property
+    def share_on_time(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+
+def compliance(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    site_id: int | None = None,
+) -> list[Compliance]:
+    """Per site and system: inspections due in [start, end) and how many were completed (resolved
+    or beyond) by their due time."""
+    done_states = (TicketState.resolved, TicketState.verified, TicketState.closed)
+    on_time = and_(
+        Ticket.state.in_(done_states),
+        Ticket.resolved_at.is_not(None),
+        Ticket.resolved_at <= PlanOccurrence.due_at,
+    )
+    late = and_(Ticket.state.in_(done_states), Ticket.resolved_at > PlanOccurrence.due_at)
+    overdue = and_(Ticket.state.not_in(done_states), PlanOccurrence.due_at < now)
+    q = (
+        select(
+            Asset.site_id,
+            Asset.system,
+            func.count(),
+            func.count().filter(on_time),
+            func.count().filter(late),
+            func.count().filter(overdue),
+        )
+        .select_from(PlanOccurrence)
+        .join(Ticket, Ticket.id == PlanOccurrence.ticket_id)
+        .join(Asset, Asset.id == PlanOccurrence.asset_id)
+        .where(PlanOccurrence.due_at >= start, PlanOccurrence.due_at < end)
+        .group_by(Asset.site_id, Asset.system)
+        .order_by(Asset.site_id, Asset.system)
+    )
+    if site_id is not None:
+        q = q.where(Asset.site_id == site_id)
+    return [
+        Compliance(s, str(getattr(sy, "value", sy)), d, o, lt, od)
+        for s, sy, d, o, lt, od in session.execute(q)
+    ]
