@@ -102,6 +102,56 @@ def assets_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def plans_list(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from maintenance.plans.models import InspectionPlan
+
+    with _database(settings).transaction() as s:
+        for p in s.scalars(select(InspectionPlan).order_by(InspectionPlan.id)):
+            cadence = p.rrule or f"every {p.every} {p.unit}"
+            scope = (
+                ", ".join(
+                    f"{k} {v}"
+                    for k, v in (
+                        ("site", p.site_id),
+                        ("system", getattr(p.system, "value", None)),
+                        ("type", p.asset_type),
+                        ("asset", p.asset_id),
+                    )
+                    if v is not None
+                )
+                or "all assets"
+            )
+            state = "paused" if p.paused else "active"
+            print(f"#{p.id:<4} {state:6} {cadence:18} from {p.starts_on}  {scope:28} {p.name}")
+    return 0
+
+
+def plans_preview(settings: Settings, args: argparse.Namespace) -> int:
+    from maintenance.db import get_required
+    from maintenance.plans.models import InspectionPlan
+    from maintenance.plans.service import preview
+
+    with _database(settings).transaction() as s:
+        plan = get_required(s, InspectionPlan, args.id, "plan")
+        items = preview(s, plan, today=utcnow().date(), days=args.days)
+    print(f"{len(items)} occurrence(s) in the next {args.days} days")
+    for item in items:
+        print(f"  {item.day}  asset {item.asset_id:<6} due {item.due_at.isoformat()}")
+    return 0
+
+
+def plans_pause(settings: Settings, args: argparse.Namespace) -> int:
+    from maintenance.db import get_required
+    from maintenance.plans.models import InspectionPlan
+
+    with _database(settings).transaction() as s:
+        get_required(s, InspectionPlan, args.id, "plan").paused = args.verb == "pause"
+    print(f"plan #{args.id} {'paused' if args.verb == 'pause' else 'resumed'}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tickets = sub.add_parser("tickets", help="work orders").add_subparsers(
         dest="verb", required=True
@@ -144,3 +194,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dump = assets.add_parser("export", help="CSV to standard output")
     dump.add_argument("--site", type=int)
     dump.set_defaults(func=assets_export)
+    plans = sub.add_parser("plans", help="inspection plans").add_subparsers(
+        dest="verb", required=True
+    )
+    plans.add_parser("list").set_defaults(func=plans_list)
+    ahead = plans.add_parser("preview", help="what the next days would generate")
+    ahead.add_argument("id", type=int)
+    ahead.add_argument("--days", type=int, default=365)
+    ahead.set_defaults(func=plans_preview)
+    for verb in ("pause", "resume"):
+        toggle = plans.add_parser(verb)
+        toggle.add_argument("id", type=int)
+        toggle.set_defaults(func=plans_pause)

@@ -141,3 +141,40 @@ def test_ticket_and_asset_commands_on_a_database(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "title:" in bad.stderr
     exported = facility("assets", "export", env=env)
     assert exported.stdout.splitlines()[1].startswith("estate-1,LIFT-1,,elevator,traction")
+
+
+def test_plan_commands(tmp_path: Path) -> None:
+    env = {
+        "FACILITY_STATE_DIR": str(tmp_path),
+        "FACILITY_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+    }
+    from datetime import UTC, date, datetime
+
+    from maintenance.assets.schemas import AssetCreate, SiteCreate
+    from maintenance.assets.service import create_site, save_asset
+    from maintenance.db import Database, make_engine, migrate
+    from maintenance.plans.defaults import ensure_default_plans
+
+    engine = make_engine(env["FACILITY_DATABASE_URL"])
+    migrate(engine)
+    with Database(engine).transaction() as s:
+        site = create_site(s, SiteCreate(code="estate-1", name="Riverside"))
+        save_asset(s, AssetCreate(site_id=site.id, code="CAM-1", system="camera", type="dome"))
+        ensure_default_plans(s, starts_on=date.today(), now=datetime.now(UTC))
+    listing = facility("plans", "list", env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert len(listing.stdout.splitlines()) == 5
+    assert "every 1 quarters" in listing.stdout and "system camera" in listing.stdout
+    ahead = facility("plans", "preview", "5", "--days", "365", env=env)
+    from datetime import timedelta
+
+    from dateutil.relativedelta import relativedelta
+
+    today = datetime.now(UTC).date()
+    expected = sum(
+        today + relativedelta(months=m) <= today + timedelta(days=365) for m in range(14)
+    )
+    assert ahead.stdout.splitlines()[0] == f"{expected} occurrence(s) in the next 365 days"
+    assert facility("plans", "pause", "5", env=env).stdout.strip() == "plan #5 paused"
+    assert "paused" in facility("plans", "list", env=env).stdout.splitlines()[4]
+    assert facility("plans", "preview", "9", env=env).returncode == 2
