@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -14,7 +15,7 @@ from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
 from ingest.payloads import PayloadLimits
 from ingest.service import IngestService
-from ingest.store.base import TelemetryStore
+from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
 from maintenance.db import Database, database_up, make_engine, migrate, utcnow
@@ -56,6 +57,30 @@ def collector_config(settings: Settings) -> CollectorConfig:
     )
 
 
+class TelemetryUsage:
+    """Counters for usage-based plans, read from the telemetry store (one query per site,
+    system and metric in a generation run)."""
+
+    def __init__(self, store: TelemetryStore) -> None:
+        self._store = store
+        self._last: dict[tuple[str, str, str], dict[str, tuple[int, FieldValue]]] = {}
+
+    def latest(
+        self, site: str, system: str, device_ids: Sequence[str], metric: str
+    ) -> float | None:
+        key = (site, system, metric)
+        if key not in self._last:
+            self._last[key] = self._store.last_values(system, {"site": site}, metric)
+        values = [
+            float(value)
+            for device, (_, value) in self._last[key].items()
+            if device in device_ids
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ]
+        return max(values) if values else None
+
+
 class Runtime:
     """The service's parts, started and stopped in dependency order."""
 
@@ -80,6 +105,7 @@ class Runtime:
             settings.plan_generation_interval_s,
             key=str(settings.state_dir.resolve()),
             plans=settings.plan_generation,
+            usage=lambda: TelemetryUsage(self.ingest.store),
         )
         self.ingest = IngestService(
             BrokerAddress.from_url(self.mqtt_url),

@@ -20,6 +20,7 @@ from maintenance.db import Database
 from maintenance.notify import Notifier
 from maintenance.plans import generation
 from maintenance.plans.defaults import ensure_default_plans
+from maintenance.plans.usage import UsageSource
 from maintenance.sla import watch
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ class MaintenanceScheduler:
         plan_interval_s: float = 3600.0,
         key: str = "default",
         plans: bool = True,
+        usage: Callable[[], UsageSource] | None = None,
     ) -> None:
+        self._usage = usage
         self._plans = plans
         self._database, self._notifier, self._clock = database, notifier, clock
         self._key = key
@@ -109,7 +112,12 @@ class MaintenanceScheduler:
     def generate_plans(self) -> generation.GenerationResult | None:
         try:
             with self._database.transaction() as session:
-                result = generation.generate(session, now=self._clock(), notifier=self._notifier)
+                result = generation.generate(
+                    session,
+                    now=self._clock(),
+                    notifier=self._notifier,
+                    usage=self._usage() if self._usage else None,
+                )
         except Exception:
             log.exception("plan generation failed; the next run retries")
             return None

@@ -75,6 +75,11 @@ class TelemetryStore(Protocol):
     def latest(self, measurement: str, tags: Mapping[str, str]) -> dict[str, LatestPoint]:
         """The newest point of each device_id among points matching tags."""
 
+    def last_values(
+        self, measurement: str, tags: Mapping[str, str], field_name: str
+    ) -> dict[str, tuple[int, FieldValue]]:
+        """Per device_id: the newest (ts, value) of one field, whatever newer points lack it."""
+
     def count(
         self, measurement: str, tags: Mapping[str, str], field_name: str, start_ms: int, end_ms: int
     ) -> int:

@@ -213,6 +213,22 @@ class InfluxStore:
             out[series["tags"]["device_id"]] = LatestPoint(int(row[0]), fields)
         return out
 
+    def last_values(
+        self, measurement: str, tags: Mapping[str, str], field_name: str
+    ) -> dict[str, tuple[int, FieldValue]]:
+        q = (
+            f"SELECT LAST({ident(field_name)}) FROM {ident(measurement)} "
+            f"WHERE {_where(tags, None, None)} GROUP BY device_id"
+        )
+        return {
+            series["tags"]["device_id"]: (
+                int(series["values"][0][0]),
+                self._typed(measurement, field_name, series["values"][0][1]),
+            )
+            for series in self.query(q)
+            if series["values"] and series["values"][0][1] is not None
+        }
+
     def count(
         self, measurement: str, tags: Mapping[str, str], field_name: str, start_ms: int, end_ms: int
     ) -> int:

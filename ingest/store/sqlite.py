@@ -190,6 +190,21 @@ class SqliteTelemetryStore:
                 out[str(device_id)] = LatestPoint(int(str(ts_ms)), json.loads(str(fields)))
         return out
 
+    def last_values(
+        self, measurement: str, tags: Mapping[str, str], field_name: str
+    ) -> dict[str, tuple[int, FieldValue]]:
+        rows = self._select(
+            "device_id, ts_ms, fields", measurement, tags, None, None, "ORDER BY ts_ms DESC"
+        )
+        out: dict[str, tuple[int, FieldValue]] = {}
+        for device_id, ts_ms, fields in rows:
+            if device_id is None or str(device_id) in out:
+                continue
+            value = json.loads(str(fields)).get(field_name)
+            if value is not None:
+                out[str(device_id)] = (int(str(ts_ms)), value)
+        return out
+
     def count(
         self, measurement: str, tags: Mapping[str, str], field_name: str, start_ms: int, end_ms: int
     ) -> int:

@@ -22,6 +22,7 @@ from maintenance.assets.models import Asset, Site
 from maintenance.notify import Notifier
 from maintenance.plans.cadence import Cadence, due_at, local_date
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.plans.usage import UsageSource, usage_periods
 from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders import service
 from maintenance.work_orders.schemas import TicketCreate
@@ -34,8 +35,13 @@ class Occurrence:
     plan: InspectionPlan
     asset_id: int
     site_id: int
-    day: date
+    period: str  # a local date, or usage:<metric>:<k>
     due_at: datetime
+    baseline: bool = False  # a usage plan's first reading: claimed, no ticket
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return self.plan.id, self.asset_id, self.period
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +77,7 @@ def occurrences(session: Session, plan: InspectionPlan, until: datetime) -> Iter
             horizon = local_date(until, zone) + timedelta(days=plan.lead_days)
             by_zone[zone] = list(cadence.dates(plan.starts_on, horizon))
         for day in by_zone[zone]:
-            yield Occurrence(plan, asset_id, site_id, day, due_at(day, zone))
+            yield Occurrence(plan, asset_id, site_id, day.isoformat(), due_at(day, zone))
 
 
 def _claim(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
@@ -94,14 +100,28 @@ def _claim(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int,
     return [(p, a, period) for p, a, period in claimed]
 
 
-def generate(session: Session, *, now: datetime, notifier: Notifier) -> GenerationResult:
+def generate(
+    session: Session, *, now: datetime, notifier: Notifier, usage: UsageSource | None = None
+) -> GenerationResult:
+    """Usage-based plans need `usage` (the telemetry store); without it they wait."""
     created = late = 0
     plans = session.scalars(
         select(InspectionPlan).where(InspectionPlan.paused.is_(False)).order_by(InspectionPlan.id)
     ).all()
     pending: list[Occurrence] = []
     for plan in plans:
-        for occurrence in occurrences(session, plan, now):
+        if plan.usage_metric:
+            found: Iterator[Occurrence] = (
+                iter(())
+                if usage is None
+                else (
+                    Occurrence(plan, a, site, period, due, baseline)
+                    for a, site, period, due, baseline in usage_periods(session, plan, usage, now)
+                )
+            )
+        else:
+            found = occurrences(session, plan, now)
+        for occurrence in found:
             pending.append(occurrence)
             if len(pending) >= BATCH:
                 c, lt = _generate_batch(session, pending, now, notifier)
@@ -124,7 +144,7 @@ def _generate_batch(
             )
         )
     }
-    fresh = [o for o in batch if (o.plan.id, o.asset_id, o.day.isoformat()) not in existing]
+    fresh = [o for o in batch if o.key not in existing]
     if not fresh:
         return 0, 0
     claimed = set(
@@ -134,16 +154,16 @@ def _generate_batch(
                 {
                     "plan_id": o.plan.id,
                     "asset_id": o.asset_id,
-                    "period": o.day.isoformat(),
+                    "period": o.period,
                     "due_at": o.due_at,
                     "generated_at": now,
-                    "late": o.due_at <= now,
+                    "late": o.due_at <= now and not o.baseline,
                 }
                 for o in fresh
             ],
         )
     )
-    mine = [o for o in fresh if (o.plan.id, o.asset_id, o.day.isoformat()) in claimed]
+    mine = [o for o in fresh if o.key in claimed and not o.baseline]
     if not mine:
         return 0, 0
     tickets = service.create_many(
@@ -155,7 +175,7 @@ def _generate_batch(
                 type=TicketType.inspection,
                 channel=Channel.schedule,
                 priority=o.plan.priority,
-                title=f"{o.plan.name} ({o.day.isoformat()})",
+                title=f"{o.plan.name} ({o.period})",
                 description=(
                     f"Plan #{o.plan.id}, due {o.due_at.isoformat()}"
                     + (
@@ -164,7 +184,7 @@ def _generate_batch(
                         else ""
                     )
                 ),
-                source_ref=f"plan:{o.plan.id}:asset:{o.asset_id}:{o.day.isoformat()}",
+                source_ref=f"plan:{o.plan.id}:asset:{o.asset_id}:{o.period}",
                 due_at=o.due_at,
                 checklist=o.plan.checklist,
             )
@@ -174,9 +194,7 @@ def _generate_batch(
         now=now,
         notifier=notifier,
     )
-    ids = {
-        (o.plan.id, o.asset_id, o.day.isoformat()): t.id for o, t in zip(mine, tickets, strict=True)
-    }
+    ids = {o.key: t.id for o, t in zip(mine, tickets, strict=True)}
     rows = session.execute(
         select(PlanOccurrence).where(
             PlanOccurrence.plan_id.in_({k[0] for k in ids}),

@@ -31,6 +31,10 @@ class InspectionPlan(Base):
     )
     checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     paused: Mapped[bool] = mapped_column(default=False)
+    # Usage-based instead of calendar: a ticket each time the asset's devices' counter crosses
+    # another multiple of usage_every (e.g. every 50,000 trips or 500 running hours).
+    usage_metric: Mapped[str | None] = mapped_column(String(64))
+    usage_every: Mapped[float | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

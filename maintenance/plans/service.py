@@ -57,6 +57,12 @@ class PlanCreate(BaseModel):
     priority: Priority = Priority.normal
     checklist: list[dict[str, Any]] | None = Field(None, description="unset: the system's template")
     paused: bool = False
+    usage_metric: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$",
+        description="usage-based: a counter in the telemetry (trips, door_cycles, running_hours)",
+    )
+    usage_every: float | None = Field(None, gt=0, description="a ticket every this much usage")
 
     @model_validator(mode="after")
     def _valid_cadence(self) -> PlanCreate:
@@ -64,6 +70,8 @@ class PlanCreate(BaseModel):
             Cadence(self.every, self.unit, self.rrule)
         except CadenceError as error:
             raise ValueError(str(error)) from None
+        if (self.usage_metric is None) != (self.usage_every is None):
+            raise ValueError("usage_metric and usage_every go together")
         return self
 
 

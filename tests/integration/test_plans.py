@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from ingest.store.influx import InfluxStore
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
 from maintenance.db import Database
@@ -20,6 +21,8 @@ from maintenance.vocabulary import TicketType
 from maintenance.work_orders.models import Ticket
 
 START = date(2027, 1, 1)
+NOW0 = datetime(2027, 1, 5, tzinfo=UTC)
+T0 = int(datetime.now(UTC).timestamp() * 1000) - 60_000
 
 
 def estate(db: Database) -> dict[str, int]:
@@ -152,3 +155,75 @@ def test_the_service_ships_its_plans_and_generates_on_start(
             assert s.scalar(select(func.count()).select_from(Ticket)) == 10
     finally:
         runtime.stop()
+
+
+def test_usage_based_plans_follow_counters_in_a_real_influxdb(
+    database: Database, influx_store: InfluxStore
+) -> None:
+    from api.runtime import TelemetryUsage
+    from ingest.store.base import Point
+    from maintenance.plans.models import InspectionPlan
+
+    with database.transaction() as s:
+        site = create_site(s, SiteCreate(code="estate-1", name="Riverside"))
+        lift = save_asset(
+            s,
+            AssetCreate(
+                site_id=site.id,
+                code="LIFT-1",
+                system="elevator",
+                type="traction",
+                device_ids=["elevator-001"],
+            ),
+        )
+        save_asset(
+            s, AssetCreate(site_id=site.id, code="LIFT-2", system="elevator", type="traction")
+        )  # no device: never due by usage
+        s.add(
+            InspectionPlan(
+                name="Lift every 10,000 trips",
+                system="elevator",
+                every=1,
+                unit="months",
+                starts_on=START,
+                usage_metric="trips",
+                usage_every=10_000,
+                checklist=[],
+                created_at=NOW0,
+                lead_days=7,
+            )
+        )
+    trips = [12_345.0, 19_999.0, 20_001.0, 20_500.0, 45_000.0]
+    created = []
+    for n, value in enumerate(trips):
+        influx_store.write(
+            [
+                Point(
+                    "elevator",
+                    (("device_id", "elevator-001"), ("site", "estate-1")),
+                    {"trips": value, "vibration": 1.0},
+                    T0 + n * 1000,
+                ),
+                Point(
+                    "elevator",
+                    (("device_id", "elevator-001"), ("site", "estate-1")),
+                    {"vibration": 1.2},
+                    T0 + n * 1000 + 500,
+                ),
+            ]
+        )
+        with database.transaction() as s:
+            result = generate(
+                s, now=NOW0, notifier=CollectingNotifier(), usage=TelemetryUsage(influx_store)
+            )
+        created.append(result.created)
+    # the first reading is the baseline; then one ticket per newly crossed multiple
+    assert created == [0, 0, 1, 0, 1]
+    with database.transaction() as s:
+        titles = s.scalars(
+            select(Ticket.title).where(Ticket.asset_id == lift.id).order_by(Ticket.id)
+        ).all()
+    assert titles == [
+        "Lift every 10,000 trips (usage:trips:2)",
+        "Lift every 10,000 trips (usage:trips:4)",
+    ]

@@ -180,3 +180,19 @@ def test_influx_creates_its_database_and_reports_down(influx_server: Influx) -> 
 
     with pytest.raises(StoreUnavailable):
         down.write([point("p1", T0, flow=1.0)])
+
+
+def test_last_values_skip_newer_points_without_the_field(store: TelemetryStore) -> None:
+    store.write(
+        [
+            point("e1", T0, trips=100.0),
+            point("e1", T0 + 5, vibration=1.0),
+            point("e2", T0 + 1, trips=7.0),
+            point("e3", T0 + 2, site="s2", trips=9.0),
+        ]
+    )
+    assert store.last_values("water", {"site": "s1"}, "trips") == {
+        "e1": (T0, 100.0),
+        "e2": (T0 + 1, 7.0),
+    }
+    assert store.last_values("water", {"site": "s1"}, "nothing") == {}
