@@ -121,7 +121,19 @@ def generate(
             )
         else:
             found = occurrences(session, plan, now)
+        # What earlier runs claimed, read once per plan: a rerun then does no per-batch work.
+        # (The claim itself stays the guard against concurrent runs.)
+        claimed = {
+            (plan.id, a, period)
+            for a, period in session.execute(
+                select(PlanOccurrence.asset_id, PlanOccurrence.period).where(
+                    PlanOccurrence.plan_id == plan.id
+                )
+            )
+        }
         for occurrence in found:
+            if occurrence.key in claimed:
+                continue
             pending.append(occurrence)
             if len(pending) >= BATCH:
                 c, lt = _generate_batch(session, pending, now, notifier)
@@ -135,18 +147,7 @@ def generate(
 def _generate_batch(
     session: Session, batch: list[Occurrence], now: datetime, notifier: Notifier
 ) -> tuple[int, int]:
-    existing = {
-        (p, a, d)
-        for p, a, d in session.execute(
-            select(PlanOccurrence.plan_id, PlanOccurrence.asset_id, PlanOccurrence.period).where(
-                PlanOccurrence.plan_id.in_({o.plan.id for o in batch}),
-                PlanOccurrence.asset_id.in_({o.asset_id for o in batch}),
-            )
-        )
-    }
-    fresh = [o for o in batch if o.key not in existing]
-    if not fresh:
-        return 0, 0
+    fresh = batch
     claimed = set(
         _claim(
             session,
