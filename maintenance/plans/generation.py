@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -195,15 +195,18 @@ def _generate_batch(
         now=now,
         notifier=notifier,
     )
-    ids = {o.key: t.id for o, t in zip(mine, tickets, strict=True)}
-    rows = session.execute(
-        select(PlanOccurrence).where(
-            PlanOccurrence.plan_id.in_({k[0] for k in ids}),
-            PlanOccurrence.asset_id.in_({k[1] for k in ids}),
-            PlanOccurrence.ticket_id.is_(None),
+    table: Table = PlanOccurrence.__table__  # type: ignore[assignment]
+    session.connection().execute(  # one pipelined executemany
+        update(table)
+        .where(
+            table.c.plan_id == bindparam("p"),
+            table.c.asset_id == bindparam("a"),
+            table.c.period == bindparam("d"),
         )
-    ).scalars()
-    for row in rows:
-        row.ticket_id = ids.get((row.plan_id, row.asset_id, row.period), row.ticket_id)
-    session.flush()
+        .values(ticket_id=bindparam("t")),
+        [
+            {"p": o.plan.id, "a": o.asset_id, "d": o.period, "t": t.id}
+            for o, t in zip(mine, tickets, strict=True)
+        ],
+    )
     return len(mine), sum(o.due_at <= now for o in mine)
