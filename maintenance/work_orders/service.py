@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, event, func, insert, select, update
@@ -65,11 +66,21 @@ AUDITED = (
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    return value.value if hasattr(value, "value") else value
+    return value.value if isinstance(value, Enum) else value
+
+
+_UNLOADED = object()
 
 
 def snapshot(ticket: Ticket) -> dict[str, Any]:
-    return {name: _plain(getattr(ticket, name)) for name in AUDITED}
+    # Loaded values are read from the instance dict (the hot path of batch intake); anything
+    # expired or deferred goes through the attribute, which loads it.
+    loaded = ticket.__dict__
+    out = {}
+    for name in AUDITED:
+        value = loaded.get(name, _UNLOADED)
+        out[name] = _plain(getattr(ticket, name) if value is _UNLOADED else value)
+    return out
 
 
 def _track_workload(session: Session, before: dict[str, Any], after: dict[str, Any]) -> None:
