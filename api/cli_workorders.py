@@ -142,6 +142,37 @@ def plans_preview(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def plans_create(settings: Settings, args: argparse.Namespace) -> int:
+    from maintenance.plans.service import PlanCreate, save_plan
+
+    fields: dict[str, Any] = {
+        "name": args.name,
+        "site_id": args.site,
+        "system": args.system,
+        "asset_type": args.asset_type,
+        "asset_id": args.asset,
+        "every": args.every,
+        "unit": args.unit,
+        "rrule": args.rrule,
+        "starts_on": args.starts_on,
+        "lead_days": args.lead_days,
+        "usage_metric": args.usage_metric,
+        "usage_every": args.usage_every,
+    }
+    try:
+        data = PlanCreate(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as error:
+        for e in error.errors():
+            print(
+                f"facility: {'.'.join(map(str, e['loc'])) or 'plan'}: {e['msg']}", file=sys.stderr
+            )
+        return 2
+    with _database(settings).transaction() as s:
+        plan = save_plan(s, data, now=utcnow())
+        print(f"plan #{plan.id} created: {plan.name}")
+    return 0
+
+
 def plans_pause(settings: Settings, args: argparse.Namespace) -> int:
     from maintenance.db import get_required
     from maintenance.plans.models import InspectionPlan
@@ -198,6 +229,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dest="verb", required=True
     )
     plans.add_parser("list").set_defaults(func=plans_list)
+    new = plans.add_parser("create", help="a calendar, RRULE or usage-based plan")
+    new.add_argument("--name", required=True)
+    new.add_argument("--site", type=int)
+    new.add_argument("--system", choices=["elevator", "water", "power", "fire", "camera"])
+    new.add_argument("--asset-type", dest="asset_type")
+    new.add_argument("--asset", type=int)
+    new.add_argument("--every", type=int)
+    new.add_argument("--unit", choices=["days", "weeks", "months", "quarters", "years"])
+    new.add_argument("--rrule", help='e.g. "FREQ=MONTHLY;BYDAY=1MO"')
+    new.add_argument("--starts-on", dest="starts_on", required=True, help="YYYY-MM-DD")
+    new.add_argument("--lead-days", dest="lead_days", type=int)
+    new.add_argument("--usage-metric", dest="usage_metric", help="e.g. trips")
+    new.add_argument("--usage-every", dest="usage_every", type=float)
+    new.set_defaults(func=plans_create)
     ahead = plans.add_parser("preview", help="what the next days would generate")
     ahead.add_argument("id", type=int)
     ahead.add_argument("--days", type=int, default=365)

@@ -178,3 +178,34 @@ def test_plan_commands(tmp_path: Path) -> None:
     assert facility("plans", "pause", "5", env=env).stdout.strip() == "plan #5 paused"
     assert "paused" in facility("plans", "list", env=env).stdout.splitlines()[4]
     assert facility("plans", "preview", "9", env=env).returncode == 2
+    made = facility(
+        "plans",
+        "create",
+        "--name",
+        "Pump every 500 h",
+        "--system",
+        "water",
+        "--starts-on",
+        "2027-01-01",
+        "--usage-metric",
+        "running_hours",
+        "--usage-every",
+        "500",
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == "plan #6 created: Pump every 500 h"
+    bad = facility(
+        "plans",
+        "create",
+        "--name",
+        "x",
+        "--system",
+        "fire",
+        "--starts-on",
+        "2027-01-01",
+        "--rrule",
+        "FREQ=NEVER",
+        env=env,
+    )
+    assert bad.returncode == 2 and "rrule" in bad.stderr
