@@ -142,8 +142,27 @@ def plans_preview(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+PLAN_OPTIONS = (
+    "name",
+    "site_id",
+    "system",
+    "asset_type",
+    "asset_id",
+    "every",
+    "unit",
+    "rrule",
+    "starts_on",
+    "lead_days",
+    "usage_metric",
+    "usage_every",
+)
+
+
 def plans_create(settings: Settings, args: argparse.Namespace) -> int:
-    from maintenance.plans.service import PlanCreate, save_plan
+    """create, or with an id `change`: the options given replace the plan's."""
+    from maintenance.db import get_required
+    from maintenance.plans.models import InspectionPlan
+    from maintenance.plans.service import PlanCreate, PlanRead, save_plan
 
     fields: dict[str, Any] = {
         "name": args.name,
@@ -159,17 +178,22 @@ def plans_create(settings: Settings, args: argparse.Namespace) -> int:
         "usage_metric": args.usage_metric,
         "usage_every": args.usage_every,
     }
-    try:
-        data = PlanCreate(**{k: v for k, v in fields.items() if v is not None})
-    except ValidationError as error:
-        for e in error.errors():
-            print(
-                f"facility: {'.'.join(map(str, e['loc'])) or 'plan'}: {e['msg']}", file=sys.stderr
-            )
-        return 2
+    given = {k: v for k, v in fields.items() if v is not None}
     with _database(settings).transaction() as s:
-        plan = save_plan(s, data, now=utcnow())
-        print(f"plan #{plan.id} created: {plan.name}")
+        plan = None
+        if getattr(args, "id", None) is not None:
+            plan = get_required(s, InspectionPlan, args.id, "plan")
+            current = PlanRead.model_validate(plan).model_dump()
+            given = {**{k: current[k] for k in PLAN_OPTIONS}, **given}
+        try:
+            data = PlanCreate(**given)
+        except ValidationError as error:
+            for e in error.errors():
+                where = ".".join(map(str, e["loc"])) or "plan"
+                print(f"facility: {where}: {e['msg']}", file=sys.stderr)
+            return 2
+        saved = save_plan(s, data, now=utcnow(), plan=plan)
+        print(f"plan #{saved.id} {'changed' if plan else 'created'}: {saved.name}")
     return 0
 
 
@@ -230,19 +254,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     plans.add_parser("list").set_defaults(func=plans_list)
     new = plans.add_parser("create", help="a calendar, RRULE or usage-based plan")
-    new.add_argument("--name", required=True)
-    new.add_argument("--site", type=int)
-    new.add_argument("--system", choices=["elevator", "water", "power", "fire", "camera"])
-    new.add_argument("--asset-type", dest="asset_type")
-    new.add_argument("--asset", type=int)
-    new.add_argument("--every", type=int)
-    new.add_argument("--unit", choices=["days", "weeks", "months", "quarters", "years"])
-    new.add_argument("--rrule", help='e.g. "FREQ=MONTHLY;BYDAY=1MO"')
-    new.add_argument("--starts-on", dest="starts_on", required=True, help="YYYY-MM-DD")
-    new.add_argument("--lead-days", dest="lead_days", type=int)
-    new.add_argument("--usage-metric", dest="usage_metric", help="e.g. trips")
-    new.add_argument("--usage-every", dest="usage_every", type=float)
-    new.set_defaults(func=plans_create)
+    change = plans.add_parser("change", help="replace the given options of a plan")
+    change.add_argument("id", type=int)
+    for parser_, creating in ((new, True), (change, False)):
+        _plan_options(parser_, creating)
     ahead = plans.add_parser("preview", help="what the next days would generate")
     ahead.add_argument("id", type=int)
     ahead.add_argument("--days", type=int, default=365)
@@ -251,3 +266,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         toggle = plans.add_parser(verb)
         toggle.add_argument("id", type=int)
         toggle.set_defaults(func=plans_pause)
+
+
+def _plan_options(new: argparse.ArgumentParser, creating: bool) -> None:
+    new.add_argument("--name", required=creating)
+    new.add_argument("--site", type=int)
+    new.add_argument("--system", choices=["elevator", "water", "power", "fire", "camera"])
+    new.add_argument("--asset-type", dest="asset_type")
+    new.add_argument("--asset", type=int)
+    new.add_argument("--every", type=int)
+    new.add_argument("--unit", choices=["days", "weeks", "months", "quarters", "years"])
+    new.add_argument("--rrule", help='e.g. "FREQ=MONTHLY;BYDAY=1MO"')
+    new.add_argument("--starts-on", dest="starts_on", required=creating, help="YYYY-MM-DD")
+    new.add_argument("--lead-days", dest="lead_days", type=int)
+    new.add_argument("--usage-metric", dest="usage_metric", help="e.g. trips")
+    new.add_argument("--usage-every", dest="usage_every", type=float)
+    new.set_defaults(func=plans_create)

@@ -209,3 +209,16 @@ def test_plan_commands(tmp_path: Path) -> None:
         env=env,
     )
     assert bad.returncode == 2 and "rrule" in bad.stderr
+    changed = facility("plans", "change", "6", "--usage-every", "250", env=env)
+    assert changed.stdout.strip() == "plan #6 changed: Pump every 500 h"
+    assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[5]
+    from maintenance.plans.models import InspectionPlan
+
+    with Database(engine).transaction() as s:
+        plan = s.get(InspectionPlan, 6)
+        assert plan is not None
+        assert (plan.usage_metric, plan.usage_every, plan.name) == (
+            "running_hours",
+            250.0,
+            "Pump every 500 h",
+        )
