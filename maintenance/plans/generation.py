@@ -56,15 +56,11 @@ def cadence_of(plan: InspectionPlan) -> Cadence:
 
 def plan_assets(session: Session, plan: InspectionPlan) -> list[tuple[int, int, str]]:
     """(asset id, site id, site time zone) of every asset the plan covers."""
-    q = select(Asset.id, Asset.site_id, Site.timezone).join(Site, Site.id == Asset.site_id)
-    for column, value in (
-        (Asset.id, plan.asset_id),
-        (Asset.site_id, plan.site_id),
-        (Asset.system, plan.system),
-        (Asset.type, plan.asset_type),
-    ):
-        if value is not None:
-            q = q.where(column == value)
+    q = (
+        select(Asset.id, Asset.site_id, Site.timezone)
+        .join(Site, Site.id == Asset.site_id)
+        .where(*plan.coverage())
+    )
     return [(a, s, z) for a, s, z in session.execute(q.order_by(Asset.id))]
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from maintenance.assets.models import Asset
 from maintenance.db import Base, UtcDateTime
 from maintenance.vocabulary import Priority, System
 
@@ -36,6 +37,16 @@ class InspectionPlan(Base):
     usage_metric: Mapped[str | None] = mapped_column(String(64))
     usage_every: Mapped[float | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def coverage(self) -> list[ColumnElement[bool]]:
+        """Conditions on assets (joinable with their site) that select what the plan covers."""
+        scope = (
+            (Asset.id, self.asset_id),
+            (Asset.site_id, self.site_id),
+            (Asset.system, self.system),
+            (Asset.type, self.asset_type),
+        )
+        return [column == value for column, value in scope if value is not None]
 
 
 class PlanOccurrence(Base):

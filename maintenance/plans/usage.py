@@ -31,17 +31,11 @@ def usage_periods(
 ) -> list[tuple[int, int, str, datetime, bool]]:
     """(asset id, site id, period, due at, baseline) to claim for a usage-based plan."""
     assert plan.usage_metric is not None and plan.usage_every
-    q = select(Asset.id, Asset.site_id, Asset.system, Site.code).join(
-        Site, Site.id == Asset.site_id
+    q = (
+        select(Asset.id, Asset.site_id, Asset.system, Site.code)
+        .join(Site, Site.id == Asset.site_id)
+        .where(*plan.coverage())
     )
-    for column, wanted in (
-        (Asset.id, plan.asset_id),
-        (Asset.site_id, plan.site_id),
-        (Asset.system, plan.system),
-        (Asset.type, plan.asset_type),
-    ):
-        if wanted is not None:
-            q = q.where(column == wanted)
     assets = session.execute(q).all()
     devices: dict[int, list[str]] = {}
     for asset_id, device_id in session.execute(
