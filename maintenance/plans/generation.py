@@ -143,7 +143,6 @@ def generate(
 def _generate_batch(
     session: Session, batch: list[Occurrence], now: datetime, notifier: Notifier
 ) -> tuple[int, int]:
-    fresh = batch
     claimed = set(
         _claim(
             session,
@@ -156,11 +155,11 @@ def _generate_batch(
                     "generated_at": now,
                     "late": o.due_at <= now and not o.baseline,
                 }
-                for o in fresh
+                for o in batch
             ],
         )
     )
-    mine = [o for o in fresh if o.key in claimed and not o.baseline]
+    mine = [o for o in batch if o.key in claimed and not o.baseline]
     if not mine:
         return 0, 0
     tickets = service.create_many(
