@@ -20,8 +20,8 @@ class Choice:
 
 
 def workloads(session: Session, technician_ids: list[int]) -> dict[int, int]:
-    """Open tickets per technician (only those asked about: the index on (assignee, state)
-    makes that cheap however many tickets there are)."""
+    """Open tickets per technician, counted. Dispatch reads Technician.open_tickets instead;
+    this is the reference that tests hold the counter to."""
     if not technician_ids:
         return {}
     rows = session.execute(
