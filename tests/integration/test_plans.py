@@ -227,3 +227,17 @@ def test_usage_based_plans_follow_counters_in_a_real_influxdb(
         "Lift every 10,000 trips (usage:trips:2)",
         "Lift every 10,000 trips (usage:trips:4)",
     ]
+
+
+def test_an_overdue_inspection_escalates_like_any_sla_breach(database: Database) -> None:
+    from maintenance.sla import watch
+
+    estate(database)
+    run(database, datetime(2026, 12, 28, tzinfo=UTC))  # Jan 1 inspections, due end of Jan 1
+    notifier = CollectingNotifier()
+    with database.transaction() as s:
+        result = watch.check(s, now=datetime(2027, 1, 2, tzinfo=UTC), notifier=notifier)
+        overdue = s.scalars(select(Ticket).where(Ticket.resolution_breached_at.is_not(None))).all()
+    assert len(overdue) == 10 and all(t.escalated for t in overdue)
+    assert result.breaches == 20  # unanswered since Dec 28 (response) and overdue (resolution)
+    assert {n.kind for n in notifier.sent} >= {"sla_breach", "escalation"}
