@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from sqlalchemy import select
+
 from api.settings import Settings
 from ingest.broker import EmbeddedBroker
 from ingest.client import BrokerAddress, SubscriptionConfig
@@ -18,7 +20,11 @@ from ingest.service import IngestService
 from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
+from maintenance.assets.models import Site
+from maintenance.assets.schemas import AssetCreate, SiteCreate
+from maintenance.assets.service import create_site, save_asset
 from maintenance.db import Database, database_up, make_engine, migrate, utcnow
+from maintenance.dispatch.roster import TechnicianCreate, create_technician
 from maintenance.notify import LogNotifier, Notifier
 from maintenance.scheduler import MaintenanceScheduler
 from maintenance.work_orders.attachments import AttachmentStore
@@ -126,6 +132,8 @@ class Runtime:
 
     def start(self) -> None:
         migrate(self.engine)
+        if self.demo and self.settings.demo_devices:
+            self._seed_demo_ledger()
         self.scheduler.start()
         if self.embedded_broker:
             self.embedded_broker.start()
@@ -173,6 +181,40 @@ class Runtime:
             "collector": {k: v for k, v in asdict(ingest).items() if k != "broker_connected"},
         }
         return body["status"] == "ok", body
+
+    def _seed_demo_ledger(self) -> None:
+        """The demo site in the equipment ledger: an asset per simulated device and a technician
+        per system, so that the work-order side has something to show. Idempotent."""
+        site_code = self.settings.demo_site
+        fleet = Fleet(site_code, self.settings.demo_devices, 1.0, 1.0, start_ms=0)
+        with self.database.transaction() as session:
+            site = session.scalar(select(Site).where(Site.code == site_code))
+            if site is not None:
+                return
+            site = create_site(
+                session,
+                SiteCreate(code=site_code, name="Demo estate", supervisor="demo-supervisor"),
+            )
+            for model in fleet.models:
+                save_asset(
+                    session,
+                    AssetCreate(
+                        site_id=site.id,
+                        code=model.device_id.upper(),
+                        name=model.device_id,
+                        system=model.system,
+                        type=model.system,
+                        device_ids=[model.device_id],
+                    ),
+                )
+            for system in sorted({m.system for m in fleet.models}):
+                create_technician(
+                    session,
+                    TechnicianCreate(
+                        name=f"Demo {system} technician", skills=[system], site_ids=[site.id]
+                    ),
+                )
+        log.info("demo ledger: site %r with %d assets", site_code, len(fleet.models))
 
     def _run_demo(self) -> None:
         site = self.settings.demo_site

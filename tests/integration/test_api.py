@@ -96,3 +96,31 @@ def test_the_same_service_runs_on_real_mosquitto_and_influxdb(
     runtime.stop()
     assert response.status_code == 200
     assert response.json()["collector"]["written"] == 50
+
+
+def test_the_demo_fleet_comes_with_its_ledger_and_first_inspections(tmp_path: Path) -> None:
+    settings = Settings(
+        state_dir=tmp_path / "state", embedded_mqtt_port=free_port(), demo_devices=5, demo_rate=5.0
+    )
+    for _ in range(2):  # a restart finds the demo ledger and adds nothing
+        runtime = Runtime(settings)
+        runtime.start()
+        try:
+            client = TestClient(create_app(runtime))
+            assets = client.get("/assets").json()
+            assert sorted(a["device_ids"][0] for a in assets) == [
+                "camera-001",
+                "elevator-001",
+                "fire-001",
+                "power-001",
+                "water-001",
+            ]
+            assert len(client.get("/technicians").json()) == 5
+            runtime.scheduler.generate_plans()
+            inspections = client.get("/tickets", params={"type": "inspection"}).json()
+            assert inspections["total"] == 5
+            assert all(t["state"] == "assigned" for t in inspections["items"])
+            stats = runtime.ingest.collector.stats
+            wait_until(lambda: stats.written > 0, 20, "demo telemetry")  # noqa: B023
+        finally:
+            runtime.stop()
