@@ -1,0 +1,77 @@
+"""Reading rule files: YAML in, validated rules out, or an error naming the file, line and reason.
+
+PyYAML keeps each node's position, so a validation error on `rules[3].above` points at the line
+where that value (or, if it is missing, its rule) is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from rules.model import Rule, RuleFile
+
+
+class RuleFileError(ValueError):
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        self.path, self.line, self.reason = path, line, reason
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int:
+    node, line = root, 1
+    for part in location:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+        else:
+            node = None
+    return node.start_mark.line + 1 if node is not None else line
+
+
+def parse_rules(text: str, path: str = "<rules>") -> list[Rule]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise RuleFileError(path, line, f"not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise RuleFileError(path, 1, "a rule file is a mapping with a `rules:` list")
+    try:
+        rules = RuleFile.model_validate(document).rules
+    except ValidationError as error:
+        first = error.errors()[0]
+        if first["type"] == "union_tag_invalid":
+            first["loc"] = (*first["loc"], "kind")
+        location = tuple(
+            p
+            for p in first["loc"]
+            if not (isinstance(p, str) and p in ("threshold", "event", "offline"))
+        )
+        where = ".".join(str(p) for p in location)
+        raise RuleFileError(path, _line_of(root, location), f"{where}: {first['msg']}") from None
+    seen: set[str] = set()
+    for index, rule in enumerate(rules):
+        if rule.id in seen:
+            line = _line_of(root, ("rules", index, "id"))
+            raise RuleFileError(path, line, f"rules.{index}.id: {rule.id!r} repeats")
+        seen.add(rule.id)
+    return rules
+
+
+def load_rules(path: Path) -> list[Rule]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RuleFileError(str(path), 1, f"cannot read: {error}") from None
+    return parse_rules(text, str(path))

@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ingest.readings import DeviceEvent, DeviceKey, DeviceStatus, Reading
+from rules.engine import RuleEngine
+from rules.model import ThresholdRule
+from rules.rulefile import RuleFileError, parse_rules
+
+LIFT = DeviceKey("s1", "elevator", "elevator-001")
+
+RULES = """
+rules:
+  - id: vibration-high
+    kind: threshold
+    system: elevator
+    metric: vibration
+    above: 4.5
+    deadband: 0.5
+    on_delay: 30s
+    off_delay: 1m
+    severity: major
+    message: car vibration high
+  - id: trapped
+    kind: event
+    system: elevator
+    codes: [trapped_passenger]
+    clear_codes: [passenger_released]
+    severity: critical
+  - id: lift-offline
+    kind: offline
+    system: elevator
+    after: 5m
+    severity: major
+"""
+
+
+def reading(ts_s: float, vibration: float) -> Reading:
+    return Reading(LIFT, int(ts_s * 1000), None, {"vibration": vibration})
+
+
+def test_a_rule_file_parses_into_rules() -> None:
+    rules = parse_rules(RULES)
+    assert [r.id for r in rules] == ["vibration-high", "trapped", "lift-offline"]
+    threshold = rules[0]
+    assert isinstance(threshold, ThresholdRule)
+    assert (threshold.on_delay_ms, threshold.off_delay_ms) == (30_000, 60_000)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        (
+            "rules:\n  - id: a\n    kind: threshold\n    metric: x\n    severity: major\n",
+            2,
+            "give exactly one of above / below",
+        ),
+        (
+            "rules:\n  - id: a\n    kind: threshold\n    metric: x\n    above: high\n"
+            "    severity: major\n",
+            5,
+            "rules.0.above",
+        ),
+        ("rules:\n  - id: a\n    kind: teleport\n    severity: major\n", 3, "kind"),
+        (
+            "rules:\n  - id: a\n    kind: event\n    codes: [x]\n    severity: major\n"
+            "  - id: a\n    kind: event\n    codes: [y]\n    severity: minor\n",
+            6,
+            "repeats",
+        ),
+        ("rules: [\n", 2, "not valid YAML"),
+        ("- just a list\n", 1, "mapping"),
+        (
+            "rules:\n  - id: a\n    kind: offline\n    after: soon\n    severity: major\n",
+            2,
+            "duration",
+        ),
+    ],
+)
+def test_invalid_rule_files_name_the_line_and_reason(text: str, line: int, reason: str) -> None:
+    with pytest.raises(RuleFileError) as error:
+        parse_rules(text, "rules/site.yaml")
+    assert error.value.path == "rules/site.yaml"
+    assert error.value.line == line, error.value
+    assert reason in error.value.reason
+
+
+def test_threshold_raises_after_its_on_delay_and_clears_after_its_off_delay() -> None:
+    engine = RuleEngine(parse_rules(RULES))
+    assert engine.on_reading(reading(0, 5.0)) == []
+    assert engine.on_reading(reading(20, 5.2)) == []  # 20 s < on-delay
+    (raised,) = engine.on_reading(reading(30, 5.1))
+    assert (raised.change, raised.at_ms, raised.values) == ("raise", 30_000, {"vibration": 5.1})
+    assert engine.on_reading(reading(40, 4.2)) == []  # inside the deadband: still active
+    assert engine.on_reading(reading(50, 3.9)) == []  # back to normal, off-delay running
+    (cleared,) = engine.on_reading(reading(110, 3.8))
+    assert (cleared.change, cleared.at_ms) == ("clear", 110_000)
+
+
+def test_a_breach_that_does_not_last_never_raises() -> None:
+    engine = RuleEngine(parse_rules(RULES))
+    engine.on_reading(reading(0, 5.0))
+    assert engine.on_reading(reading(25, 4.0)) == []  # dipped back before 30 s
+    assert engine.on_reading(reading(40, 5.0)) == []  # the delay starts again
+    assert engine.tick(69_000) == []
+    (raised,) = engine.tick(70_000)
+    assert raised.at_ms == 70_000  # raised by the clock, with no further reading
+
+
+def test_events_raise_and_clear_by_code() -> None:
+    engine = RuleEngine(parse_rules(RULES))
+    (raised,) = engine.on_event(DeviceEvent(LIFT, 1000, "trapped_passenger", "critical", None))
+    assert raised.severity == "critical" and raised.values == {"code": "trapped_passenger"}
+    assert engine.on_event(DeviceEvent(LIFT, 2000, "trapped_passenger", None, None)) == []
+    (cleared,) = engine.on_event(DeviceEvent(LIFT, 9000, "passenger_released", None, None))
+    assert cleared.change == "clear"
+
+
+def test_offline_by_last_will_or_by_silence() -> None:
+    engine = RuleEngine(parse_rules(RULES))
+    (offline,) = engine.on_status(DeviceStatus(LIFT, False, 1000))
+    assert offline.change == "raise"
+    (back,) = engine.on_reading(reading(2, 1.0))
+    assert back.change == "clear" and back.rule_id == "lift-offline"
+    assert engine.tick(2000 + 299_999) == []
+    (silent,) = engine.tick(2000 + 300_000)
+    assert (silent.change, silent.at_ms) == ("raise", 302_000)
+    assert engine.tick(2000 + 400_000) == []  # raised once
+
+
+def test_scopes_keep_rules_to_their_devices() -> None:
+    engine = RuleEngine(parse_rules(RULES))
+    pump = DeviceKey("s1", "water", "water-001")
+    assert engine.on_reading(Reading(pump, 0, None, {"vibration": 99.0})) == []
+    assert engine.tick(10**9) == []
+
+
+samples = st.lists(st.tuples(st.integers(1, 20_000), st.floats(0, 10)), max_size=60)
+
+
+@given(samples)
+def test_no_alarm_before_its_on_delay_and_no_flapping_in_the_deadband(
+    steps: list[tuple[int, float]],
+) -> None:
+    (rule,) = [r for r in parse_rules(RULES) if r.id == "vibration-high"]
+    engine = RuleEngine([rule])
+    t = 0
+    history: list[tuple[int, float]] = []
+    active = False
+    for dt, value in steps:
+        t += dt
+        history.append((t, value))
+        for change in engine.on_reading(Reading(LIFT, t, None, {"vibration": value})):
+            if change.change == "raise":
+                # every sample in the last 30 s up to the raise was above the limit
+                window = [v for ts, v in history if change.at_ms - 30_000 <= ts <= change.at_ms]
+                assert window and all(v > 4.5 for v in window)
+                assert history[0][0] <= change.at_ms - 30_000
+                active = True
+            else:
+                # a clear needs a minute of values below the limit minus the deadband
+                window = [v for ts, v in history if change.at_ms - 60_000 <= ts <= change.at_ms]
+                assert all(v <= 4.0 for v in window)
+                active = False
+    assert (("vibration-high", LIFT) in engine.active()) == active
