@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from api import cli_workorders
 from api.runtime import Runtime, collector_config, make_store
@@ -203,6 +204,29 @@ def cmd_devices(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules_check(settings: Settings, args: argparse.Namespace) -> int:
+    from rules.rulefile import RuleFileError, load_rules
+
+    failed = 0
+    for name in args.files:
+        try:
+            rules = load_rules(Path(name))
+        except RuleFileError as error:
+            print(f"{error}", file=sys.stderr)
+            failed += 1
+            continue
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(_count_kinds(rules).items()))
+        print(f"{name}: {len(rules)} rules ok ({kinds})")
+    return 1 if failed else 0
+
+
+def _count_kinds(rules: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for rule in rules:
+        counts[rule.kind] = counts.get(rule.kind, 0) + 1
+    return counts
+
+
 def cmd_scenarios(settings: Settings, args: argparse.Namespace) -> int:
     for s in SCENARIOS.values():
         print(f"{s.name:34} {s.system:9} {s.description}")
@@ -236,6 +260,10 @@ def parser() -> argparse.ArgumentParser:
     dead.set_defaults(func=cmd_deadletters)
     sub.add_parser("devices", help="list the device registry").set_defaults(func=cmd_devices)
     sub.add_parser("scenarios", help="list fault scenarios").set_defaults(func=cmd_scenarios)
+    rules = sub.add_parser("rules", help="alarm rules").add_subparsers(dest="verb", required=True)
+    check = rules.add_parser("check", help="validate rule files (file:line: reason on error)")
+    check.add_argument("files", nargs="+")
+    check.set_defaults(func=cmd_rules_check)
     cli_workorders.register(sub)
     return root
 

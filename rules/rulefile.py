@@ -75,3 +75,10 @@ def load_rules(path: Path) -> list[Rule]:
     except (OSError, UnicodeDecodeError) as error:
         raise RuleFileError(str(path), 1, f"cannot read: {error}") from None
     return parse_rules(text, str(path))
+
+
+SHIPPED = Path(__file__).parent / "shipped" / "default.yaml"
+
+
+def shipped_rules() -> list[Rule]:
+    return load_rules(SHIPPED)

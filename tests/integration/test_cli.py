@@ -222,3 +222,19 @@ def test_plan_commands(tmp_path: Path) -> None:
             250.0,
             "Pump every 500 h",
         )
+
+
+def test_rules_check(tmp_path: Path) -> None:
+    env = {"FACILITY_STATE_DIR": str(tmp_path)}
+    good = facility("rules", "check", "rules/shipped/default.yaml", env=env)
+    assert good.returncode == 0
+    assert (
+        good.stdout == "rules/shipped/default.yaml: 21 rules ok (7 event, 5 offline, 9 threshold)\n"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "rules:\n  - id: x\n    kind: threshold\n    metric: t\n    above: 1\n    severity: loud\n"
+    )
+    checked = facility("rules", "check", str(bad), env=env)
+    assert checked.returncode == 1
+    assert checked.stderr.startswith(f"{bad}:6: rules.0.severity:")
