@@ -16,12 +16,10 @@ from types import FrameType
 from typing import Any
 
 from api import cli_workorders
-from api.runtime import Runtime, collector_config, make_store
+from api.runtime import Runtime, make_ingest
 from api.settings import Settings
-from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
-from ingest.service import IngestService
 from maintenance.errors import MaintenanceError
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
@@ -80,19 +78,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
     url = settings.mqtt_url or "mqtt://127.0.0.1:1883"
-    service = IngestService(
-        BrokerAddress.from_url(url),
-        SubscriptionConfig(
-            client_id=settings.mqtt_client_id,
-            shared_group=settings.mqtt_shared_group,
-            session_expiry_s=settings.mqtt_session_expiry_s,
-            receive_maximum=settings.mqtt_receive_maximum,
-            mqtt5=settings.mqtt_protocol == "5",
-        ),
-        make_store(settings),
-        settings.state_dir,
-        collector_config(settings),
-    )
+    service = make_ingest(settings, url)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -63,6 +63,23 @@ def collector_config(settings: Settings) -> CollectorConfig:
     )
 
 
+def make_ingest(settings: Settings, mqtt_url: str, *, mqtt5: bool = True) -> IngestService:
+    """One collector as the settings describe it (amqtt, the embedded broker, speaks 3.1.1)."""
+    return IngestService(
+        BrokerAddress.from_url(mqtt_url),
+        SubscriptionConfig(
+            client_id=settings.mqtt_client_id,
+            shared_group=settings.mqtt_shared_group,
+            session_expiry_s=settings.mqtt_session_expiry_s,
+            receive_maximum=settings.mqtt_receive_maximum,
+            mqtt5=mqtt5 and settings.mqtt_protocol == "5",
+        ),
+        make_store(settings),
+        settings.state_dir,
+        collector_config(settings),
+    )
+
+
 class TelemetryUsage:
     """Counters for usage-based plans, read from the telemetry store (one query per site,
     system and metric in a generation run)."""
@@ -113,19 +130,7 @@ class Runtime:
             plans=settings.plan_generation,
             usage=lambda: TelemetryUsage(self.ingest.store),
         )
-        self.ingest = IngestService(
-            BrokerAddress.from_url(self.mqtt_url),
-            SubscriptionConfig(
-                client_id=settings.mqtt_client_id,
-                shared_group=settings.mqtt_shared_group,
-                session_expiry_s=settings.mqtt_session_expiry_s,
-                receive_maximum=settings.mqtt_receive_maximum,
-                mqtt5=self.embedded_broker is None and settings.mqtt_protocol == "5",
-            ),
-            make_store(settings),
-            settings.state_dir,
-            collector_config(settings),
-        )
+        self.ingest = make_ingest(settings, self.mqtt_url, mqtt5=self.embedded_broker is None)
         self.demo = settings.demo_fleet if demo is None else demo
         self._demo_stop = threading.Event()
         self._demo_thread: threading.Thread | None = None
