@@ -43,27 +43,28 @@ class _Rule(Scope):
     message: str = ""
 
 
-class ThresholdRule(_Rule):
-    kind: Literal["threshold"]
+def _durations_in_ms(data: object, *names: str) -> object:
+    """`on_delay: 30s` in a file -> `on_delay_ms: 30000` in the model."""
+    if isinstance(data, dict):
+        data = dict(data)
+        for name in names:
+            if name in data:
+                data[f"{name}_ms"] = duration_ms(data.pop(name))
+    return data
+
+
+class Limit(BaseModel):
+    """`metric` beyond `above` or `below`; once breached, back to normal only past the deadband."""
+
+    model_config = ConfigDict(extra="forbid")
+
     metric: str
     above: float | None = None
     below: float | None = None
     deadband: float = Field(0.0, ge=0)
-    on_delay_ms: int = Field(0, ge=0)
-    off_delay_ms: int = Field(0, ge=0)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _durations(cls, data: object) -> object:
-        if isinstance(data, dict):
-            data = dict(data)
-            for name in ("on_delay", "off_delay"):
-                if name in data:
-                    data[f"{name}_ms"] = duration_ms(data.pop(name))
-        return data
 
     @model_validator(mode="after")
-    def _one_limit(self) -> ThresholdRule:
+    def _one_limit(self) -> Limit:
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of above / below")
         return self
@@ -75,6 +76,79 @@ class ThresholdRule(_Rule):
             return value > self.above - band
         assert self.below is not None
         return value < self.below + band
+
+
+class _Delayed(_Rule):
+    """A condition that must hold `on_delay` before it raises and be gone `off_delay` to clear."""
+
+    on_delay_ms: int = Field(0, ge=0)
+    off_delay_ms: int = Field(0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _durations(cls, data: object) -> object:
+        return _durations_in_ms(data, "on_delay", "off_delay")
+
+
+class ThresholdRule(_Delayed, Limit):
+    kind: Literal["threshold"]
+
+
+class RateRule(_Delayed):
+    """How far a metric moved within a sliding window: `rise` up, `fall` down, or both."""
+
+    kind: Literal["rate"]
+    metric: str
+    window_ms: int = Field(ge=1000)
+    rise: float | None = Field(None, gt=0)
+    fall: float | None = Field(None, gt=0)
+    deadband: float = Field(0.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window(cls, data: object) -> object:
+        return _durations_in_ms(data, "window")
+
+    @model_validator(mode="after")
+    def _a_direction(self) -> RateRule:
+        if self.rise is None and self.fall is None:
+            raise ValueError("give rise, fall or both")
+        return self
+
+    def breached(self, rise: float, fall: float, active: bool) -> bool:
+        band = self.deadband if active else 0.0
+        return (self.rise is not None and rise > self.rise - band) or (
+            self.fall is not None and fall > self.fall - band
+        )
+
+
+class CompositeRule(_Delayed):
+    """All (or any) of several limits on the device's latest values at once."""
+
+    kind: Literal["composite"]
+    all: list[Limit] | None = Field(None, min_length=1)
+    any: list[Limit] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_combination(self) -> CompositeRule:
+        if (self.all is None) == (self.any is None):
+            raise ValueError("give exactly one of all / any")
+        return self
+
+    @property
+    def limits(self) -> list[Limit]:
+        return self.all or self.any or []
+
+    @property
+    def metrics(self) -> set[str]:
+        return {limit.metric for limit in self.limits}
+
+    def breached(self, latest: dict[str, float], active: bool) -> bool:
+        results = (
+            limit.metric in latest and limit.breached(latest[limit.metric], active)
+            for limit in self.limits
+        )
+        return all(results) if self.all is not None else any(results)
 
 
 class EventRule(_Rule):
@@ -90,13 +164,14 @@ class OfflineRule(_Rule):
     @model_validator(mode="before")
     @classmethod
     def _duration(cls, data: object) -> object:
-        if isinstance(data, dict) and "after" in data:
-            data = dict(data)
-            data["after_ms"] = duration_ms(data.pop("after"))
-        return data
+        return _durations_in_ms(data, "after")
 
 
-Rule = Annotated[ThresholdRule | EventRule | OfflineRule, Field(discriminator="kind")]
+Rule = Annotated[
+    ThresholdRule | RateRule | CompositeRule | EventRule | OfflineRule, Field(discriminator="kind")
+]
+DelayedRule = ThresholdRule | RateRule | CompositeRule
+RULE_KINDS = ("threshold", "rate", "composite", "event", "offline")
 
 
 class RuleFile(BaseModel):

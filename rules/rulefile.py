@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from rules.model import Rule, RuleFile
+from rules.model import RULE_KINDS, Rule, RuleFile
 
 
 class RuleFileError(ValueError):
@@ -53,11 +53,7 @@ def parse_rules(text: str, path: str = "<rules>") -> list[Rule]:
         first = error.errors()[0]
         if first["type"] == "union_tag_invalid":
             first["loc"] = (*first["loc"], "kind")
-        location = tuple(
-            p
-            for p in first["loc"]
-            if not (isinstance(p, str) and p in ("threshold", "event", "offline"))
-        )
+        location = tuple(p for p in first["loc"] if not (isinstance(p, str) and p in RULE_KINDS))
         where = ".".join(str(p) for p in location)
         raise RuleFileError(path, _line_of(root, location), f"{where}: {first['msg']}") from None
     seen: set[str] = set()

@@ -165,3 +165,96 @@ def test_no_alarm_before_its_on_delay_and_no_flapping_in_the_deadband(
                 assert all(v <= 4.0 for v in window)
                 active = False
     assert (("vibration-high", LIFT) in engine.active()) == active
+
+
+MORE_RULES = """
+rules:
+  - id: pressure-swing
+    kind: rate
+    system: water
+    metric: outlet_pressure
+    window: 30s
+    fall: 1.0
+    deadband: 0.2
+    off_delay: 20s
+    severity: minor
+  - id: pump-dry-run
+    kind: composite
+    system: water
+    all:
+      - {metric: pump_current, below: 5}
+      - {metric: flow, below: 1, deadband: 0.5}
+    on_delay: 10s
+    severity: major
+"""
+PUMP = DeviceKey("s1", "water", "water-001")
+
+
+def pump(ts_s: float, **metrics: float) -> Reading:
+    return Reading(PUMP, int(ts_s * 1000), None, dict(metrics))
+
+
+def test_rate_of_change_raises_on_a_fall_within_its_window() -> None:
+    engine = RuleEngine(parse_rules(MORE_RULES))
+    assert engine.on_reading(pump(0, outlet_pressure=4.0)) == []
+    assert engine.on_reading(pump(20, outlet_pressure=3.5)) == []  # fell 0.5
+    assert engine.on_reading(pump(40, outlet_pressure=3.4)) == []  # 4.0 left the 30 s window
+    (raised,) = engine.on_reading(pump(50, outlet_pressure=2.3))  # fell 1.2 in 30 s
+    assert raised.change == "raise" and raised.rule_id == "pressure-swing"
+    assert raised.values["fall"] == pytest.approx(1.2)
+    assert engine.on_reading(pump(60, outlet_pressure=2.3)) == []  # fall 1.1: still active
+    assert engine.on_reading(pump(90, outlet_pressure=2.3)) == []  # steady: off-delay running
+    (cleared,) = engine.tick(110_000)
+    assert (cleared.change, cleared.at_ms) == ("clear", 110_000)
+
+
+def test_composite_needs_all_its_limits_from_the_latest_values() -> None:
+    engine = RuleEngine(parse_rules(MORE_RULES))
+    assert engine.on_reading(pump(0, pump_current=3.0)) == []  # flow not seen yet
+    assert engine.on_reading(pump(1, flow=0.5)) == []  # both hold: on-delay starts
+    assert engine.on_reading(pump(5, flow=0.4, pump_current=3.1)) == []
+    (raised,) = engine.tick(11_000)
+    assert raised.values == {"pump_current": 3.1, "flow": 0.4}
+    assert engine.on_reading(pump(12, flow=1.2)) == []  # inside flow's deadband
+    (cleared,) = engine.on_reading(pump(13, flow=1.6))
+    assert cleared.change == "clear"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("rules:\n  - {id: a, kind: rate, metric: x, window: 1m, severity: major}\n", "rise"),
+        ("rules:\n  - {id: a, kind: composite, severity: major}\n", "all / any"),
+        (
+            "rules:\n  - {id: a, kind: composite, severity: major, all: [{metric: x}]}\n",
+            "above / below",
+        ),
+    ],
+)
+def test_invalid_rate_and_composite_rules_say_why(text: str, reason: str) -> None:
+    with pytest.raises(RuleFileError) as error:
+        parse_rules(text)
+    assert reason in error.value.reason
+
+
+def test_a_reload_keeps_unchanged_rules_and_clears_alarms_of_removed_ones() -> None:
+    rules = parse_rules(RULES)
+    engine = RuleEngine(rules)
+    engine.on_event(DeviceEvent(LIFT, 1000, "trapped_passenger", None, None))
+    engine.on_reading(reading(0, 5.0))
+    engine.on_reading(reading(30, 5.0))
+    assert engine.active() == {("trapped", LIFT), ("vibration-high", LIFT)}
+    cleared = engine.replace_rules([r for r in rules if r.id != "trapped"], 40_000)
+    assert [(c.rule_id, c.change, c.at_ms) for c in cleared] == [("trapped", "clear", 40_000)]
+    assert engine.active() == {("vibration-high", LIFT)}
+
+
+def test_restore_brings_back_active_alarms_and_last_seen_times() -> None:
+    engine = RuleEngine(parse_rules(RULES))
+    engine.restore([("vibration-high", LIFT)], [(LIFT, 1_000)])
+    (cleared,) = engine.on_reading(reading(100, 1.0)) + engine.tick(160_000)
+    assert cleared.change == "clear" and cleared.rule_id == "vibration-high"
+    engine2 = RuleEngine(parse_rules(RULES))
+    engine2.restore([], [(LIFT, 1_000)])
+    (silent,) = engine2.tick(301_000)
+    assert silent.rule_id == "lift-offline"
