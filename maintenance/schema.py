@@ -1,5 +1,6 @@
 """Every table, imported in one place so that the metadata (and Alembic) sees them all."""
 
+from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.db import Base
 from maintenance.dispatch.models import Shift, Team, Technician
@@ -8,6 +9,10 @@ from maintenance.sla.models import SlaPolicyOverride
 from maintenance.work_orders.models import Attachment, Comment, SlaBreach, Ticket, TicketEvent
 
 __all__ = [
+    "Alarm",
+    "AlarmEvent",
+    "AlarmFlood",
+    "MaintenanceWindow",
     "Asset",
     "InspectionPlan",
     "PlanOccurrence",

@@ -78,3 +78,41 @@ SHIPPED = Path(__file__).parent / "shipped" / "default.yaml"
 
 def shipped_rules() -> list[Rule]:
     return load_rules(SHIPPED)
+
+
+class RuleFiles:
+    """The rule files a service runs, reloaded when one changes. A file that fails to load is
+    reported with its file, line and reason, and the rules already active stay active."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        self._stamps: dict[Path, float | None] = {}
+
+    def _stamp(self, path: Path) -> float | None:
+        try:
+            return path.stat().st_mtime_ns / 1e9
+        except OSError:
+            return None
+
+    def changed(self) -> bool:
+        return any(self._stamps.get(p, -1.0) != self._stamp(p) for p in self.paths)
+
+    def load(self) -> list[Rule]:
+        """All rules of all files; raises RuleFileError for the first bad file or repeated id."""
+        stamps = {p: self._stamp(p) for p in self.paths}
+        rules: list[Rule] = []
+        where: dict[str, Path] = {}
+        for path in self.paths:
+            for rule in load_rules(path):
+                if rule.id in where:
+                    raise RuleFileError(
+                        str(path), 1, f"rule id {rule.id!r} is already defined in {where[rule.id]}"
+                    )
+                where[rule.id] = path
+                rules.append(rule)
+        self._stamps = stamps
+        return rules
+
+    def skip_current(self) -> None:
+        """Remember the files as they are now, so a bad version is reported once."""
+        self._stamps = {p: self._stamp(p) for p in self.paths}

@@ -1,0 +1,220 @@
+"""The alarm side of a collector: accepted messages -> rule engine and anomaly scorers ->
+alarm records -> tickets, plus the clock that fires delays and offline alarms when no message
+arrives, and the reload of rule files.
+
+It is a collector sink (`monitor(accepted)`), called after the messages are on disk; alarm records
+are committed before tickets are opened, so a slow or failed ticket step never delays or loses an
+alarm (the clock's sweep opens tickets still owed)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ingest.readings import Accepted, DeviceEvent, DeviceKey, DeviceStatus, Reading
+from maintenance.alarms import service, tickets
+from maintenance.alarms.models import Alarm
+from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition
+from maintenance.db import Database, utcnow
+from maintenance.notify import Notifier
+from rules.alarms import AlarmPolicy
+from rules.engine import AlarmChange, RuleEngine
+from rules.rulefile import RuleFileError, RuleFiles
+
+log = logging.getLogger(__name__)
+
+AlarmListener = Callable[[Sequence[AlarmTransition]], None]
+T = TypeVar("T")
+
+
+class ReadingScorer(Protocol):
+    """Anything else that turns readings into alarm changes (the anomaly models)."""
+
+    def score(self, reading: Reading) -> list[AlarmChange]: ...
+
+
+class AlarmMonitor:
+    def __init__(
+        self,
+        database: Database,
+        engine: RuleEngine,
+        *,
+        policy: AlarmPolicy | None = None,
+        notifier: Notifier,
+        clock: Callable[[], datetime] = utcnow,
+        listeners: Sequence[AlarmListener] = (),
+        scorers: Sequence[ReadingScorer] = (),
+        rule_files: RuleFiles | None = None,
+    ) -> None:
+        self.database = database
+        self.engine = engine
+        self.policy = policy or AlarmPolicy()
+        self.notifier = notifier
+        self.clock = clock
+        self.listeners = list(listeners)
+        self.scorers = list(scorers)
+        self.rule_files = rule_files
+        self.rule_error: RuleFileError | None = None
+        self._engine_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one alarm writer per process
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- start and stop ----------------------------------------------------------------------
+
+    def restore(self, last_seen: Sequence[tuple[DeviceKey, int]] = ()) -> None:
+        """After a restart: the active alarms (so they can clear) and the devices' last reports."""
+        with self.database.read() as session:
+            rows = session.execute(
+                select(Alarm.rule_id, Alarm.site, Alarm.system, Alarm.device_id).where(
+                    Alarm.state.in_(ACTIVE_STATES)
+                )
+            ).all()
+        active = [(rule, DeviceKey(site, system, device)) for rule, site, system, device in rows]
+        with self._engine_lock:
+            self.engine.restore(active, last_seen)
+
+    def start(self, interval_s: float = 1.0) -> None:
+        self._thread = threading.Thread(
+            target=self._run, args=(interval_s,), name="alarm-clock", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _run(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            try:
+                self.tick()
+            except Exception:  # the clock must keep running through a database outage
+                log.exception("alarm clock tick failed")
+
+    # -- the stream --------------------------------------------------------------------------
+
+    def __call__(self, accepted: Sequence[Accepted]) -> None:
+        changes: list[AlarmChange] = []
+        with self._engine_lock:
+            for item in accepted:
+                if isinstance(item, Reading):
+                    changes += self.engine.on_reading(item)
+                    for scorer in self.scorers:
+                        changes += scorer.score(item)
+                elif isinstance(item, DeviceEvent):
+                    changes += self.engine.on_event(item)
+                elif isinstance(item, DeviceStatus):
+                    changes += self.engine.on_status(item)
+        if changes:
+            self.apply(changes)
+
+    def apply(self, changes: list[AlarmChange]) -> list[AlarmTransition]:
+        now = self.clock()
+        transitions = self._write(
+            lambda s: service.apply_changes(s, changes, policy=self.policy, now=now)
+        )
+        self._publish(transitions)
+        raised = {t.alarm_id for t in transitions if t.action == "raise" and t.new_occurrence}
+        if raised:
+            self._open_tickets(raised)
+        return transitions
+
+    def _open_tickets(self, alarm_ids: set[int] | None) -> None:
+        now = self.clock()
+        try:
+            made = self._write(
+                lambda s: tickets.open_tickets(
+                    s, alarm_ids, policy=self.policy, notifier=self.notifier, now=now
+                )
+            )
+        except Exception:
+            log.exception("opening tickets for alarms %s failed; the clock retries", alarm_ids)
+            return
+        self._publish(made)
+
+    # -- the clock ---------------------------------------------------------------------------
+
+    def tick(self) -> list[AlarmTransition]:
+        now = self.clock()
+        self.reload_if_changed(now)
+        with self._engine_lock:
+            changes = self.engine.tick(int(now.timestamp() * 1000))
+        out = self.apply(changes) if changes else []
+        timed = self._write(lambda s: service.tick(s, policy=self.policy, now=now))
+        self._publish(timed)
+        self._open_tickets(None)
+        return out + timed
+
+    def reload_if_changed(self, now: datetime) -> bool:
+        if self.rule_files is None or not self.rule_files.changed():
+            return False
+        try:
+            rules = self.rule_files.load()
+        except RuleFileError as error:
+            self.rule_files.skip_current()
+            self.rule_error = error
+            log.error("rule files not reloaded, the active rules stay: %s", error)
+            return False
+        self.rule_error = None
+        with self._engine_lock:
+            cleared = self.engine.replace_rules(rules, int(now.timestamp() * 1000))
+        log.info("rules reloaded: %d rules", len(rules))
+        if cleared:
+            self.apply(cleared)
+        return True
+
+    # -- people ------------------------------------------------------------------------------
+
+    def acknowledge(self, alarm_id: int, *, by: str, note: str = "") -> AlarmTransition:
+        now = self.clock()
+        done = self._write(lambda s: service.acknowledge(s, alarm_id, by=by, now=now, note=note))
+        self._publish([done])
+        return done
+
+    def shelve(self, alarm_id: int, *, by: str, reason: str, minutes: float) -> AlarmTransition:
+        now = self.clock()
+        done = self._write(
+            lambda s: service.shelve(
+                s, alarm_id, by=by, reason=reason, minutes=minutes, now=now, policy=self.policy
+            )
+        )
+        self._publish([done])
+        return done
+
+    def unshelve(self, alarm_id: int, *, by: str) -> AlarmTransition:
+        now = self.clock()
+        done = self._write(lambda s: service.unshelve(s, alarm_id, by=by, now=now))
+        self._publish([done])
+        self._open_tickets({alarm_id})
+        return done
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """One transaction; retried when another process changed the same alarm meanwhile."""
+        for attempt in range(3):
+            try:
+                with self._write_lock, self.database.transaction() as session:
+                    return work(session)
+            except StaleDataError:
+                if attempt == 2:
+                    raise
+                log.info("alarm changed concurrently; retrying")
+        raise AssertionError("unreachable")
+
+    def _publish(self, transitions: Sequence[AlarmTransition]) -> None:
+        if not transitions:
+            return
+        for listener in self.listeners:
+            try:
+                listener(transitions)
+            except Exception:  # a listener's failure never blocks alarm processing
+                log.exception("alarm listener %r failed", listener)

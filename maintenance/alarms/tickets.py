@@ -1,0 +1,149 @@
+"""Alarms become work orders without a human in the loop.
+
+An alarm at or above the policy's severity opens a ticket of type alarm (an anomaly finding, a
+predictive inspection), priority from its severity, its SLA clock running from the raise. There is
+at most one open ticket per (asset, fault): a repeated or related alarm is attached to it instead.
+Alarms that are suppressed or shelved open nothing until that ends; `open_tickets(ids=None)`
+sweeps for active alarms still owed a ticket (after suppression ended, or a failed attempt)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maintenance.alarms.models import Alarm
+from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition, transition_of
+from maintenance.notify import Notifier
+from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketType
+from maintenance.work_orders import service as work_orders
+from maintenance.work_orders.models import Ticket, TicketEvent
+from maintenance.work_orders.schemas import TicketCreate
+from rules.alarms import AlarmPolicy
+
+PRIORITY = {
+    "critical": Priority.emergency,
+    "major": Priority.urgent,
+    "minor": Priority.normal,
+    "warning": Priority.low,
+}
+ANOMALY_PREFIX = "anomaly:"
+
+
+def is_anomaly(rule_id: str) -> bool:
+    return rule_id.startswith(ANOMALY_PREFIX)
+
+
+def owed_a_ticket(alarm: Alarm, policy: AlarmPolicy) -> bool:
+    return (
+        alarm.state in ACTIVE_STATES
+        and alarm.site_id is not None
+        and alarm.suppressed_by is None
+        and alarm.shelved_until is None
+        and (is_anomaly(alarm.rule_id) or policy.opens_ticket(alarm.severity))
+    )
+
+
+def open_tickets(
+    session: Session,
+    alarm_ids: Iterable[int] | None,
+    *,
+    policy: AlarmPolicy,
+    notifier: Notifier,
+    now: datetime,
+) -> list[AlarmTransition]:
+    query = select(Alarm).where(Alarm.state.in_(ACTIVE_STATES))
+    if alarm_ids is None:
+        query = query.where(Alarm.ticket_id.is_(None))
+    else:
+        query = query.where(Alarm.id.in_(list(alarm_ids)))
+    alarms = [a for a in session.scalars(query.order_by(Alarm.id)) if owed_a_ticket(a, policy)]
+    out: list[AlarmTransition] = []
+    to_create: list[tuple[Alarm, TicketCreate]] = []
+    for alarm in alarms:
+        ticket_id = _open_ticket_for(session, alarm)
+        if ticket_id is not None:
+            if alarm.ticket_id != ticket_id or alarm_ids is not None:
+                alarm.ticket_id = ticket_id
+                session.add(
+                    TicketEvent(
+                        ticket_id=ticket_id,
+                        at=now,
+                        actor="alarms",
+                        action="alarm_attached",
+                        changes={},
+                        note=f"alarm {alarm.id} ({alarm.rule_id} on {alarm.device_id}) raised "
+                        f"at {alarm.raised_at.isoformat() if alarm.raised_at else '?'}",
+                    )
+                )
+                out.append(_ticket_transition(alarm, now, "attached to the open ticket"))
+            continue
+        if any(a.asset_id == alarm.asset_id and a.rule_id == alarm.rule_id for a, _ in to_create):
+            if alarm.asset_id is not None:
+                continue  # the same fault on another device of the asset: its ticket comes below
+        to_create.append((alarm, _ticket_for(alarm)))
+    if to_create:
+        tickets = work_orders.create_many(
+            session, [data for _, data in to_create], actor="alarms", now=now, notifier=notifier
+        )
+        for (alarm, _), ticket in zip(to_create, tickets, strict=True):
+            alarm.ticket_id = ticket.id
+            out.append(_ticket_transition(alarm, now, "opened a ticket"))
+        # Devices of the same asset raising the same fault in this batch share the ticket.
+        for alarm in alarms:
+            if alarm.ticket_id is None:
+                alarm.ticket_id = _open_ticket_for(session, alarm)
+    return out
+
+
+def _open_ticket_for(session: Session, alarm: Alarm) -> int | None:
+    """The open ticket of this fault: this alarm's own, or one opened by the same rule on
+    another device of the same asset."""
+    same_fault = Alarm.id == alarm.id
+    if alarm.asset_id is not None:
+        same_fault = (Alarm.asset_id == alarm.asset_id) & (Alarm.rule_id == alarm.rule_id)
+    return session.scalar(
+        select(Ticket.id)
+        .join(Alarm, Alarm.ticket_id == Ticket.id)
+        .where(same_fault, Ticket.state.in_(OPEN_STATES))
+        .order_by(Ticket.id)
+        .limit(1)
+    )
+
+
+def _ticket_for(alarm: Alarm) -> TicketCreate:
+    assert alarm.site_id is not None and alarm.raised_at is not None
+    values = ", ".join(f"{k}={v}" for k, v in sorted((alarm.values or {}).items()))
+    where = f"{alarm.device_id} ({alarm.system})"
+    if is_anomaly(alarm.rule_id):
+        kind, priority = TicketType.inspection, Priority.normal
+        title = f"Predictive inspection: {where} behaves unlike its normal history"
+    else:
+        kind, priority = TicketType.alarm, PRIORITY.get(alarm.severity, Priority.normal)
+        title = f"{alarm.message or alarm.rule_id}: {where}"
+    return TicketCreate(
+        site_id=alarm.site_id,
+        type=kind,
+        channel=Channel.alarm,
+        priority=priority,
+        title=title[:200],
+        description=f"Alarm {alarm.id}, rule {alarm.rule_id}, severity {alarm.severity}, "
+        f"raised {alarm.raised_at.isoformat()}. Values: {values or '-'}",
+        requester="alarms",
+        asset_id=alarm.asset_id,
+        source_ref=f"alarm:{alarm.id}:{alarm.occurrences}",
+        opened_at=alarm.raised_at,
+    )
+
+
+def _ticket_transition(alarm: Alarm, now: datetime, note: str) -> AlarmTransition:
+    return transition_of(alarm, "ticket", alarm.state, now, "alarms", note=note)
+
+
+def ticket_alarms(session: Session, ticket_id: int) -> list[Alarm]:
+    """The alarms that opened or joined a ticket, with whether they returned to normal."""
+    return list(
+        session.scalars(select(Alarm).where(Alarm.ticket_id == ticket_id).order_by(Alarm.id))
+    )

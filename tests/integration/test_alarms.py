@@ -1,0 +1,309 @@
+"""Alarm records, lifecycle, suppression, chattering, flood and alarm tickets, on SQLite and on a
+real PostgreSQL (the repository contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from ingest.readings import DeviceKey
+from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
+from maintenance.alarms.monitor import AlarmMonitor
+from maintenance.alarms.service import AlarmTransition
+from maintenance.alarms.tickets import ticket_alarms
+from maintenance.db import Database
+from maintenance.errors import InvalidInput
+from maintenance.notify import CollectingNotifier
+from maintenance.vocabulary import Priority, TicketState, TicketType
+from maintenance.work_orders import service as work_orders
+from maintenance.work_orders.models import Ticket, TicketEvent
+from maintenance.work_orders.schemas import TicketCreate, TransitionRequest
+from rules.alarms import AlarmActionNotAllowed, AlarmPolicy
+from rules.engine import AlarmChange, RuleEngine
+from tests.ledger import NOW, Ledger, seed
+
+LIFT = DeviceKey("estate-1", "elevator", "elevator-001")
+PUMP = DeviceKey("estate-1", "water", "water-001")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def ms(self, seconds: float = 0) -> int:
+        return int((self.now + timedelta(seconds=seconds)).timestamp() * 1000)
+
+
+@pytest.fixture
+def ledger(database: Database) -> Ledger:
+    return seed(database)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def heard() -> list[AlarmTransition]:
+    return []
+
+
+@pytest.fixture
+def monitor(
+    database: Database, ledger: Ledger, clock: Clock, heard: list[AlarmTransition]
+) -> AlarmMonitor:
+    return AlarmMonitor(
+        database,
+        RuleEngine([]),
+        notifier=CollectingNotifier(),
+        clock=clock,
+        listeners=[heard.extend],
+    )
+
+
+def change(
+    kind: str,
+    at_ms: int,
+    rule: str = "lift-trapped",
+    device: DeviceKey = LIFT,
+    sev: str = "critical",
+) -> AlarmChange:
+    return AlarmChange(rule, device, kind, at_ms, sev, "Passenger trapped", {"code": "trapped"})  # type: ignore[arg-type]
+
+
+def alarm_row(db: Database, rule: str = "lift-trapped", device: str = "elevator-001") -> Alarm:
+    with db.read() as s:
+        alarm = s.scalar(select(Alarm).where(Alarm.rule_id == rule, Alarm.device_id == device))
+        assert alarm is not None
+        return alarm
+
+
+def events(db: Database, alarm_id: int) -> list[tuple[str, str, str, str]]:
+    with db.read() as s:
+        rows = s.scalars(
+            select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id)
+        )
+        return [(e.action, e.from_state, e.to_state, e.actor) for e in rows]
+
+
+def tickets(db: Database) -> list[Ticket]:
+    with db.read() as s:
+        return list(s.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+def test_isa_lifecycle_is_recorded_with_who_when_and_values(
+    database: Database, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    monitor.apply([change("raise", clock.ms())])
+    assert monitor.apply([change("raise", clock.ms(5))]) == []  # deduplicated
+    alarm = alarm_row(database)
+    assert (alarm.state, alarm.occurrences, alarm.values) == (
+        "active_unacknowledged",
+        1,
+        {"code": "trapped"},
+    )
+    monitor.apply([change("clear", clock.ms(60))])
+    assert alarm_row(database).state == "cleared_unacknowledged"
+    monitor.acknowledge(alarm.id, by="eng-liu")
+    with pytest.raises(AlarmActionNotAllowed):
+        monitor.acknowledge(alarm.id, by="eng-liu")
+    assert alarm_row(database).acknowledged_by == "eng-liu"
+    assert events(database, alarm.id) == [
+        ("raise", "normal", "active_unacknowledged", "rules"),
+        ("clear", "active_unacknowledged", "cleared_unacknowledged", "rules"),
+        ("acknowledge", "cleared_unacknowledged", "normal", "eng-liu"),
+    ]
+    with database.read() as s:
+        first = s.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm.id)).first()
+        assert first is not None and first.values == {"code": "trapped"}
+        assert first.at == NOW
+
+
+def test_a_critical_alarm_opens_one_emergency_ticket_and_a_repeat_attaches_to_it(
+    database: Database,
+    ledger: Ledger,
+    monitor: AlarmMonitor,
+    clock: Clock,
+    heard: list[AlarmTransition],
+) -> None:
+    monitor.apply([change("raise", clock.ms(-120))])
+    (ticket,) = tickets(database)
+    assert (ticket.type, ticket.priority, ticket.channel) == (
+        TicketType.alarm,
+        Priority.emergency,
+        "alarm",
+    )
+    assert ticket.asset_id == ledger.lift and ticket.state is TicketState.assigned
+    assert ticket.created_at == NOW - timedelta(seconds=120)  # SLA from the raise
+    assert ticket.response_due == NOW - timedelta(seconds=120) + timedelta(minutes=15)
+    assert [t.action for t in heard] == ["raise", "ticket"]
+    assert heard[-1].ticket_id == ticket.id
+    # cleared: the ticket stays open and shows its alarm back to normal
+    monitor.apply([change("clear", clock.ms(-60))])
+    with database.read() as s:
+        (linked,) = ticket_alarms(s, ticket.id)
+        assert linked.state == "cleared_unacknowledged"
+    # raised again: the same ticket, with the repeat in its audit trail
+    monitor.apply([change("raise", clock.ms())])
+    assert len(tickets(database)) == 1
+    with database.read() as s:
+        actions = s.scalars(
+            select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)
+        ).all()
+        assert actions == ["create", "assign", "alarm_attached"]
+    # once the ticket is closed, a new occurrence opens a new ticket
+    with database.transaction() as s:
+        work_orders.transition(
+            s,
+            ticket.id,
+            TransitionRequest(action="cancel", actor="sup", note="duplicate of a call"),
+            now=NOW,
+            notifier=CollectingNotifier(),
+        )
+    monitor.apply([change("clear", clock.ms(1)), change("raise", clock.ms(2))])
+    assert len(tickets(database)) == 2
+
+
+def test_minor_alarms_open_no_ticket_and_anomalies_open_predictive_inspections(
+    database: Database, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    monitor.apply([change("raise", clock.ms(), rule="door-slow", sev="minor")])
+    assert tickets(database) == []
+    monitor.apply([change("raise", clock.ms(), rule="anomaly:water", device=PUMP, sev="warning")])
+    (ticket,) = tickets(database)
+    assert (ticket.type, ticket.priority) == (TicketType.inspection, Priority.normal)
+    assert ticket.title.startswith("Predictive inspection")
+
+
+def test_alarms_of_an_asset_under_maintenance_are_suppressed_not_lost(
+    database: Database, ledger: Ledger, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    with database.transaction() as s:
+        repair = work_orders.create(
+            s,
+            TicketCreate(
+                site_id=ledger.site,
+                type="repair",
+                channel="hotline",
+                title="lift noisy",
+                asset_id=ledger.lift,
+            ),
+            actor="desk",
+            now=NOW,
+            notifier=CollectingNotifier(),
+        ).id
+    monitor.apply([change("raise", clock.ms())])
+    alarm = alarm_row(database)
+    assert alarm.state == "active_unacknowledged"
+    assert alarm.suppressed_by == f"asset under maintenance: open ticket {repair}"
+    assert len(tickets(database)) == 1  # no alarm ticket while the repair is open
+    with database.transaction() as s:
+        work_orders.transition(
+            s,
+            repair,
+            TransitionRequest(action="cancel", actor="sup", note="done"),
+            now=NOW,
+            notifier=CollectingNotifier(),
+        )
+    clock.now += timedelta(seconds=1)
+    monitor.tick()
+    assert alarm_row(database).suppressed_by is None
+    assert [t.type for t in tickets(database)] == [TicketType.repair, TicketType.alarm]
+
+
+def test_a_maintenance_window_suppresses(
+    database: Database, ledger: Ledger, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    with database.transaction() as s:
+        s.add(
+            MaintenanceWindow(
+                asset_id=ledger.pump,
+                starts_at=NOW,
+                ends_at=NOW + timedelta(hours=2),
+                reason="pump overhaul",
+            )
+        )
+    monitor.apply([change("raise", clock.ms(60), rule="pump-pressure", device=PUMP)])
+    assert (
+        alarm_row(database, "pump-pressure", "water-001").suppressed_by
+        == "asset under maintenance: window 1"
+    )
+    assert tickets(database) == []
+
+
+def test_shelving_needs_a_reason_and_a_limit_and_expires(
+    database: Database, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    monitor.apply([change("raise", clock.ms(), sev="minor")])
+    alarm = alarm_row(database)
+    with pytest.raises(InvalidInput) as error:
+        monitor.shelve(alarm.id, by="eng", reason="sensor known bad", minutes=9 * 60)
+    assert error.value.field == "minutes"
+    with pytest.raises(InvalidInput):
+        monitor.shelve(alarm.id, by="eng", reason=" ", minutes=10)
+    monitor.shelve(alarm.id, by="eng", reason="sensor known bad", minutes=10)
+    assert alarm_row(database).shelved_until == NOW + timedelta(minutes=10)
+    clock.now += timedelta(minutes=9)
+    monitor.tick()
+    assert alarm_row(database).shelved_until is not None
+    clock.now += timedelta(minutes=1)
+    monitor.tick()
+    assert alarm_row(database).shelved_until is None
+    assert [e[0] for e in events(database, alarm.id)] == ["raise", "shelve", "unshelve"]
+    assert events(database, alarm.id)[-1][3] == "clock"
+
+
+def test_a_chattering_alarm_is_marked_and_its_clear_held_until_it_calms_down(
+    database: Database, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    for second in (0, 20, 40):
+        monitor.apply([change("raise", clock.ms(second), sev="minor")])
+        monitor.apply([change("clear", clock.ms(second + 5), sev="minor")])
+    alarm = alarm_row(database)
+    assert alarm.chattering and alarm.clear_held
+    assert alarm.state == "active_unacknowledged"  # held active, not flapping
+    clock.now += timedelta(seconds=99)
+    monitor.tick()
+    assert alarm_row(database).chattering
+    clock.now += timedelta(seconds=1)
+    monitor.tick()
+    alarm = alarm_row(database)
+    assert (alarm.chattering, alarm.clear_held, alarm.state) == (
+        False,
+        False,
+        "cleared_unacknowledged",
+    )
+    assert [e[0] for e in events(database, alarm.id)] == [
+        "raise",
+        "clear",
+        "raise",
+        "clear",
+        "raise",
+        "clear_held",
+        "clear",
+    ]
+
+
+def test_more_than_ten_new_alarms_in_ten_minutes_flood_the_site(
+    database: Database, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    for n in range(12):
+        device = DeviceKey("estate-1", "camera", f"camera-{n:03d}")
+        monitor.apply(
+            [change("raise", clock.ms(n * 30), rule="camera-offline", device=device, sev="minor")]
+        )
+    with database.read() as s:
+        (flood,) = s.scalars(select(AlarmFlood)).all()
+        grouped = s.scalars(select(Alarm.device_id).where(Alarm.flood_id == flood.id)).all()
+    assert (flood.site, flood.alarm_count, flood.ended_at) == ("estate-1", 2, None)
+    assert sorted(grouped) == ["camera-010", "camera-011"]
+    clock.now += timedelta(minutes=16)
+    monitor.tick()
+    with database.read() as s:
+        assert s.scalars(select(AlarmFlood.ended_at)).one() == clock.now
