@@ -20,7 +20,7 @@ from maintenance.vocabulary import Priority, TicketState, TicketType
 from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import TicketCreate, TransitionRequest
-from rules.alarms import AlarmActionNotAllowed, AlarmPolicy
+from rules.alarms import AlarmActionNotAllowed
 from rules.engine import AlarmChange, RuleEngine
 from tests.ledger import NOW, Ledger, seed
 
