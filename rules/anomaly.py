@@ -14,7 +14,8 @@ and flags rows that are unlike them. It makes no assumption about which sensors 
    (SPE / Q: a broken correlation between sensors, off the normal directions).
 4. Both are divided by their `quantile` on a held-out tail of the training rows (the last
    `calibration_share`, not used to fit), and the larger of the two is the score: 1.0 is the
-   edge of normal. A row is anomalous when its score is above `threshold_` (1.0, times `margin`).
+   edge of normal. A row is anomalous when its score is above `threshold_` (`margin` = 1.25 by
+   default: normal data from another day wanders a little past what training saw).
 5. Persistence: `predict` reports an anomaly only where at least `k` of the last `n` rows were
    above the threshold, so a single spike is not an alarm.
 
@@ -52,8 +53,8 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         smoothing: int = 5,
         despike: int = 3,
         variance_kept: float = 0.95,
-        quantile: float = 0.995,
-        margin: float = 1.0,
+        quantile: float = 0.999,
+        margin: float = 1.25,
         calibration_share: float = 0.3,
         k: int = 3,
         n: int = 5,

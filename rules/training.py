@@ -1,0 +1,160 @@
+"""Training anomaly models from telemetry history: one model per device type (system) over its
+gauge metrics, and one per device where its own history is long enough. A new model is validated
+on held-out history (the newest share of each device's rows, never used to fit) and put in
+service only if it stays quiet there; otherwise the model in service stays."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.catalogue import CATALOGUE
+from ingest.store.base import TelemetryStore
+from rules.anomaly import Array, TelemetryAnomalyDetector
+from rules.registry import ModelMeta, ModelRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingPlan:
+    start_ms: int
+    end_ms: int
+    min_rows: int = 500  # a model needs at least this much history
+    device_min_rows: int = 5_000  # a device gets a model of its own from this much
+    holdout_share: float = 0.2
+    max_false_alarm_share: float = 0.01  # validation: flagged share of held-out normal rows
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingResult:
+    key: str
+    meta: ModelMeta | None
+    activated: bool
+    reason: str
+
+
+def features_of(system: str) -> list[str]:
+    return [m.name for m in CATALOGUE.get(system, ()) if m.kind == "gauge"]
+
+
+def device_history(
+    store: TelemetryStore,
+    site: str,
+    system: str,
+    device_id: str,
+    features: Sequence[str],
+    plan: TrainingPlan,
+) -> Array:
+    """Rows at every timestamp any feature was reported; a feature not in a row is NaN (the
+    detector carries the last value forward)."""
+    series = {
+        name: store.raw(
+            system, {"site": site, "device_id": device_id}, name, plan.start_ms, plan.end_ms
+        )
+        for name in features
+    }
+    stamps = sorted({ts for points in series.values() for ts, _ in points})
+    index = {ts: i for i, ts in enumerate(stamps)}
+    rows = np.full((len(stamps), len(features)), np.nan)
+    for column, name in enumerate(features):
+        for ts, value in series[name]:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                rows[index[ts], column] = float(value)
+    return rows
+
+
+def train(
+    store: TelemetryStore,
+    registry: ModelRegistry,
+    devices: Sequence[tuple[str, str, str]],  # (site, system, device_id)
+    plan: TrainingPlan,
+    *,
+    now_ms: int,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[TrainingResult]:
+    results: list[TrainingResult] = []
+    by_system: dict[str, list[Array]] = {}
+    for index, (site, system, device_id) in enumerate(devices, 1):
+        features = features_of(system)
+        if not features:
+            continue
+        rows = device_history(store, site, system, device_id, features, plan)
+        progress(f"[{index}/{len(devices)}] {site}/{device_id}: {len(rows)} rows")
+        if len(rows) == 0:
+            continue
+        by_system.setdefault(system, []).append(rows)
+        if len(rows) >= plan.device_min_rows:
+            results.append(_fit(registry, f"{system}/{device_id}", features, [rows], plan, now_ms))
+    for system, histories in sorted(by_system.items()):
+        results.append(_fit(registry, system, features_of(system), histories, plan, now_ms))
+    for result in results:
+        progress(f"{result.key}: {result.reason}")
+    return results
+
+
+def _fit(
+    registry: ModelRegistry,
+    key: str,
+    features: list[str],
+    histories: list[Array],
+    plan: TrainingPlan,
+    now_ms: int,
+) -> TrainingResult:
+    fit_parts, holdout_parts = [], []
+    for rows in histories:
+        cut = int(len(rows) * (1 - plan.holdout_share))
+        fit_parts.append(rows[:cut])
+        holdout_parts.append(rows[cut:])
+    fit_rows = np.concatenate(fit_parts)
+    # Columns a device type never reports cannot be modelled: leave them out.
+    seen = [i for i in range(len(features)) if not np.isnan(fit_rows[:, i]).all()]
+    if len(fit_rows) < plan.min_rows or not seen:
+        return TrainingResult(key, None, False, f"not trained: {len(fit_rows)} rows of history")
+    holdout = np.concatenate(holdout_parts)
+    drifting = [i for i in seen if _drifts(fit_rows[:, i], holdout[:, i])]
+    seen = [i for i in seen if i not in drifting] or seen
+    names = [features[i] for i in seen]
+    detector = TelemetryAnomalyDetector().fit(fit_rows[:, seen])
+    flagged = [detector.predict(part[:, seen]) for part in holdout_parts if len(part)]
+    false_share = float(np.concatenate(flagged).mean()) if flagged else 0.0
+    meta = registry.save(
+        {
+            "key": key,
+            "version": 0,
+            "features": names,
+            "training_start_ms": plan.start_ms,
+            "training_end_ms": plan.end_ms,
+            "training_rows": len(fit_rows),
+            "threshold": detector.threshold_,
+            "training_score": detector.training_score_,
+            "validation_false_alarm_share": false_share,
+            "trained_at_ms": now_ms,
+            "detector_params": detector.get_params(),
+        },
+        detector,
+    )
+    if false_share > plan.max_false_alarm_share:
+        reason = (
+            f"v{meta.version} not put in service: flags {false_share:.1%} of held-out normal "
+            f"history (limit {plan.max_false_alarm_share:.1%}); the model in service stays"
+        )
+        return TrainingResult(key, meta, False, reason)
+    registry.activate(key, meta.version)
+    reason = (
+        f"v{meta.version} in service ({len(fit_rows)} rows, held-out flagged {false_share:.2%})"
+    )
+    return TrainingResult(key, meta, True, reason)
+
+
+def _drifts(fitted: Array, held_out: Array) -> bool:
+    """A column whose newest values lie outside what it did before (a fill level, a counter in
+    disguise) has no stationary normal to learn: scoring it would only raise false alarms."""
+    before, after = fitted[~np.isnan(fitted)], held_out[~np.isnan(held_out)]
+    if len(before) == 0 or len(after) == 0:
+        return False
+    low, high = np.percentile(before, [1, 99])
+    return not low <= float(np.median(after)) <= high
