@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,12 +15,15 @@ from sqlalchemy import select
 from api.settings import Settings
 from ingest.broker import EmbeddedBroker
 from ingest.client import BrokerAddress, SubscriptionConfig
-from ingest.collector import CollectorConfig
+from ingest.collector import AcceptedSink, CollectorConfig
+from ingest.devices import DeviceRegistry
 from ingest.payloads import PayloadLimits
 from ingest.service import IngestService
 from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
+from maintenance.alarms.monitor import AlarmListener, AlarmMonitor
+from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
@@ -28,6 +32,11 @@ from maintenance.dispatch.roster import TechnicianCreate, create_technician
 from maintenance.notify import LogNotifier, Notifier
 from maintenance.scheduler import MaintenanceScheduler
 from maintenance.work_orders.attachments import AttachmentStore
+from rules.engine import RuleEngine
+from rules.registry import ModelRegistry
+from rules.rulefile import RuleFiles
+from rules.scoring import AnomalyScorer
+from rules.training import TrainingPlan, TrainingResult, train
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 
@@ -63,7 +72,14 @@ def collector_config(settings: Settings) -> CollectorConfig:
     )
 
 
-def make_ingest(settings: Settings, mqtt_url: str, *, mqtt5: bool = True) -> IngestService:
+def make_ingest(
+    settings: Settings,
+    mqtt_url: str,
+    *,
+    mqtt5: bool = True,
+    sinks: Sequence[AcceptedSink] = (),
+    store: TelemetryStore | None = None,
+) -> IngestService:
     """One collector as the settings describe it (amqtt, the embedded broker, speaks 3.1.1)."""
     return IngestService(
         BrokerAddress.from_url(mqtt_url),
@@ -73,10 +89,74 @@ def make_ingest(settings: Settings, mqtt_url: str, *, mqtt5: bool = True) -> Ing
             session_expiry_s=settings.mqtt_session_expiry_s,
             receive_maximum=settings.mqtt_receive_maximum,
             mqtt5=mqtt5 and settings.mqtt_protocol == "5",
+            topics=settings.topic_filters,
         ),
-        make_store(settings),
+        store or make_store(settings),
         settings.state_dir,
         collector_config(settings),
+        sinks=sinks,
+    )
+
+
+def make_alarm_monitor(
+    settings: Settings,
+    database: Database,
+    notifier: Notifier,
+    mqtt_url: str,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> tuple[AlarmMonitor, AlarmStream, MqttAlarmPublisher | None]:
+    """The rule engine and anomaly models over the collector's stream, as the settings say.
+    A rule file that does not load stops the start: better than running without its alarms."""
+    rule_files = RuleFiles(settings.rule_paths)
+    engine = RuleEngine(rule_files.load())
+    stream = AlarmStream()
+    listeners: list[AlarmListener] = [stream]
+    publisher = None
+    if settings.alarm_mqtt_publish:
+        publisher = MqttAlarmPublisher(
+            BrokerAddress.from_url(mqtt_url), client_id=f"{settings.mqtt_client_id}-alarms"
+        )
+        listeners.append(publisher)
+    scorers = (
+        [AnomalyScorer(ModelRegistry(settings.models_dir))] if settings.anomaly_enabled else []
+    )
+    monitor = AlarmMonitor(
+        database,
+        engine,
+        policy=settings.alarm_policy(),
+        notifier=notifier,
+        clock=clock,
+        listeners=listeners,
+        scorers=scorers,
+        rule_files=rule_files,
+    )
+    return monitor, stream, publisher
+
+
+def train_anomaly_models(
+    settings: Settings,
+    store: TelemetryStore,
+    *,
+    now_ms: int | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[TrainingResult]:
+    """Retrain every device type's (and long-lived device's) model on the last
+    FACILITY_ANOMALY_TRAINING_DAYS of telemetry, for the devices this state dir has seen."""
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    start_ms = now_ms - int(settings.anomaly_training_days * 86_400_000)
+    registry = DeviceRegistry(settings.state_dir / "devices.sqlite")
+    try:
+        devices = [(r.device.site, r.device.system, r.device.device_id) for r in registry.all()]
+    finally:
+        registry.close()
+    return train(
+        store,
+        ModelRegistry(settings.models_dir),
+        devices,
+        TrainingPlan(start_ms, now_ms),
+        now_ms=now_ms,
+        progress=progress,
     )
 
 
@@ -130,7 +210,18 @@ class Runtime:
             plans=settings.plan_generation,
             usage=lambda: TelemetryUsage(self.ingest.store),
         )
-        self.ingest = make_ingest(settings, self.mqtt_url, mqtt5=self.embedded_broker is None)
+        self.alarms: AlarmMonitor | None = None
+        self.alarm_stream = AlarmStream()
+        self._alarm_publisher: MqttAlarmPublisher | None = None
+        sinks: list[AcceptedSink] = []
+        if settings.rules_enabled:
+            self.alarms, self.alarm_stream, self._alarm_publisher = make_alarm_monitor(
+                settings, self.database, self.notifier, self.mqtt_url
+            )
+            sinks.append(self.alarms)
+        self.ingest = make_ingest(
+            settings, self.mqtt_url, mqtt5=self.embedded_broker is None, sinks=sinks
+        )
         self.demo = settings.demo_fleet if demo is None else demo
         self._demo_stop = threading.Event()
         self._demo_thread: threading.Thread | None = None
@@ -142,6 +233,16 @@ class Runtime:
         self.scheduler.start()
         if self.embedded_broker:
             self.embedded_broker.start()
+        if self.alarms:
+            seen = [(r.device, r.last_seen_ms) for r in self.ingest.collector.devices.all()]
+            self.alarms.restore(seen)
+            self.alarms.start(self.settings.alarm_clock_interval_s)
+            if self.settings.anomaly_enabled:
+                self.scheduler.every(
+                    self.settings.anomaly_retrain_interval_h * 3600,
+                    self._retrain,
+                    "anomaly-retraining",
+                )
         self.ingest.start()
         if self.demo and self.settings.demo_devices:
             self._demo_thread = threading.Thread(
@@ -154,6 +255,10 @@ class Runtime:
         if self._demo_thread:
             self._demo_thread.join(timeout=10)
         self.ingest.stop()
+        if self.alarms:
+            self.alarms.stop()
+        if self._alarm_publisher:
+            self._alarm_publisher.close()
         if self.embedded_broker:
             self.embedded_broker.stop()
         self.scheduler.stop()
@@ -171,6 +276,15 @@ class Runtime:
             if self.demo
             else "demo fleet      off",
         ]
+
+    def _retrain(self) -> None:
+        try:
+            results = train_anomaly_models(self.settings, self.ingest.store)
+        except Exception:
+            log.exception("anomaly retraining failed; the models in service stay")
+            return
+        for result in results:
+            log.info("anomaly model %s: %s", result.key, result.reason)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         ingest = self.ingest.health()

@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rules.alarms import AlarmPolicy
+from rules.rulefile import SHIPPED
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACILITY_", extra="ignore")
@@ -28,6 +31,11 @@ class Settings(BaseSettings):
         "5", description="3.1.1 trades MQTT 5 session expiry / receive maximum for speed"
     )
     mqtt_shared_group: str | None = None
+    mqtt_topics: str = Field(
+        "facility/#",
+        description="comma-separated topic filters; a collector that owns sites subscribes to "
+        "facility/<site>/# for each (docs/scaling.md)",
+    )
     mqtt_session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     mqtt_receive_maximum: int = Field(10_000, ge=1, le=65535)
     embedded_mqtt_port: int = Field(1884, ge=1, le=65535)
@@ -60,6 +68,24 @@ class Settings(BaseSettings):
     plan_generation_interval_s: float = Field(3600.0, gt=0)
     satisfaction_reopen_at_or_below: int = Field(2, ge=0, le=5)
 
+    # Rules and alarms
+    rules_enabled: bool = Field(True, description="evaluate rules and anomaly models here")
+    rule_files: str = Field(
+        "shipped", description="comma-separated rule files; `shipped` is the shipped set"
+    )
+    alarm_clock_interval_s: float = Field(1.0, gt=0, description="delays, offline, expiries")
+    alarm_chatter_raises: int = Field(3, ge=2)
+    alarm_chatter_window_s: float = Field(60.0, gt=0)
+    alarm_flood_alarms: int = Field(10, ge=1)
+    alarm_flood_window_s: float = Field(600.0, gt=0)
+    alarm_shelve_max_minutes: float = Field(480.0, gt=0)
+    alarm_ticket_min_severity: Literal["critical", "major", "minor", "warning"] = "major"
+    alarm_mqtt_publish: bool = Field(True, description="retained facility/<site>/alarms/<id>")
+    anomaly_enabled: bool = True
+    anomaly_models_dir: Path | None = Field(None, description="unset: <state dir>/models")
+    anomaly_training_days: float = Field(14.0, gt=0)
+    anomaly_retrain_interval_h: float = Field(24.0, gt=0)
+
     # Demo fleet (make run)
     demo_fleet: bool = True
     demo_site: str = "demo"
@@ -79,6 +105,29 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def topic_filters(self) -> tuple[str, ...]:
+        return tuple(t.strip() for t in self.mqtt_topics.split(",") if t.strip())
+
+    @property
+    def rule_paths(self) -> list[Path]:
+        names = [n.strip() for n in self.rule_files.split(",") if n.strip()]
+        return [SHIPPED if n == "shipped" else Path(n) for n in names]
+
+    @property
+    def models_dir(self) -> Path:
+        return self.anomaly_models_dir or self.state_dir / "models"
+
+    def alarm_policy(self) -> AlarmPolicy:
+        return AlarmPolicy(
+            chatter_raises=self.alarm_chatter_raises,
+            chatter_window_ms=int(self.alarm_chatter_window_s * 1000),
+            flood_alarms=self.alarm_flood_alarms,
+            flood_window_ms=int(self.alarm_flood_window_s * 1000),
+            shelve_max_ms=int(self.alarm_shelve_max_minutes * 60_000),
+            ticket_min_severity=self.alarm_ticket_min_severity,
+        )
 
     @property
     def resolved_database_url(self) -> str:

@@ -106,6 +106,13 @@ class Collector:
 
     def handle(self, topic: bytes, payload: bytes, mid: int) -> None:
         """Never raises: a message that cannot be parsed becomes a dead letter."""
+        if _is_alarm_output(topic):
+            # The service's own alarm publications (facility/<site>/alarms/...) share the tree
+            # the collector subscribes to: acknowledged in order, neither data nor dead letters.
+            with self._group_lock:
+                if not self._stopping.is_set():
+                    self._group.mids.append(mid)
+            return
         now_ms = int(self._clock() * 1000)
         try:
             item = parse_message(topic, payload, now_ms, self.config.limits)
@@ -265,6 +272,11 @@ class Collector:
                 self.stats.dead_lettered += len(rejected)
             self.spool.mark_written(seq, len(points))
             self.stats.written += len(points) - len(rejected)
+
+
+def _is_alarm_output(topic: bytes) -> bool:
+    parts = topic.split(b"/", 3)
+    return len(parts) >= 3 and parts[0] == b"facility" and parts[2] == b"alarms"
 
 
 def _describe(point: Point) -> str:

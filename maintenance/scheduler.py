@@ -91,6 +91,12 @@ class MaintenanceScheduler:
             next_run_time=self._clock(),
         )
 
+    def every(self, seconds: float, job: Callable[[], object], job_id: str) -> None:
+        """Another periodic job of this process (anomaly retraining): one run at a time."""
+        self._scheduler.add_job(
+            job, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True
+        )
+
     def stop(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
