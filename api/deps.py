@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.db import Database, utcnow
 from maintenance.notify import Notifier
 from maintenance.work_orders.attachments import AttachmentStore
@@ -33,9 +34,15 @@ def _attachments(request: Request) -> AttachmentStore:
     return store
 
 
+def _alarms(request: Request) -> AlarmMonitor:
+    monitor: AlarmMonitor = request.app.state.alarms
+    return monitor
+
+
 # Routes open `with db.transaction() as session:` themselves, so the commit (and any error it
 # raises) happens before the response is sent, whatever FastAPI does with dependency teardown.
 DatabaseDep = Annotated[Database, Depends(_database)]
 NowDep = Annotated[datetime, Depends(_now)]
 NotifierDep = Annotated[Notifier, Depends(_notifier)]
 AttachmentsDep = Annotated[AttachmentStore, Depends(_attachments)]
+AlarmsDep = Annotated[AlarmMonitor, Depends(_alarms)]

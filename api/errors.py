@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
 from maintenance.work_orders.lifecycle import TransitionNotAllowed
+from rules.alarms import AlarmActionNotAllowed
 
 
 def install(app: FastAPI) -> None:
@@ -42,6 +44,21 @@ def install(app: FastAPI) -> None:
             },
             status_code=409,
         )
+
+    @app.exception_handler(AlarmActionNotAllowed)
+    async def alarm_refused(request: Request, error: AlarmActionNotAllowed) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": str(error),
+                "state": error.state.value,
+                "allowed": [a.value for a in error.allowed],
+            },
+            status_code=409,
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def stale(request: Request, error: StaleDataError) -> JSONResponse:
+        return JSONResponse({"detail": "changed concurrently; reload and retry"}, status_code=409)
 
     @app.exception_handler(ConcurrentUpdate)
     async def conflict(request: Request, error: ConcurrentUpdate) -> JSONResponse:

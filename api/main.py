@@ -6,8 +6,10 @@ from fastapi import FastAPI
 
 from api import errors
 from api.metrics import IngestMetrics, make_registry
-from api.routes import health, ledger, plans, sla, technicians, tickets
+from api.routes import alarms, health, ledger, plans, sla, technicians, tickets
 from api.runtime import Runtime
+from maintenance.alarms.monitor import AlarmMonitor
+from rules.engine import RuleEngine
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -23,7 +25,17 @@ def create_app(runtime: Runtime) -> FastAPI:
             ingest.collector.stats, ingest.collector.spool, ingest.subscriber.connected.is_set
         )
     )
+    # Without rules in this process, people still acknowledge and shelve through a monitor
+    # that evaluates nothing.
+    app.state.alarms = runtime.alarms or AlarmMonitor(
+        runtime.database,
+        RuleEngine([]),
+        policy=runtime.settings.alarm_policy(),
+        notifier=runtime.notifier,
+        listeners=[runtime.alarm_stream],
+    )
+    app.state.alarm_stream = runtime.alarm_stream
     errors.install(app)
-    for module in (health, ledger, technicians, tickets, sla, plans):
+    for module in (health, ledger, technicians, tickets, sla, plans, alarms):
         app.include_router(module.router)
     return app

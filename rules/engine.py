@@ -104,7 +104,10 @@ class RuleEngine:
 
     # -- the stream --------------------------------------------------------------------------
 
-    def on_reading(self, reading: Reading) -> list[AlarmChange]:
+    def on_reading(self, reading: Reading, received_ms: int | None = None) -> list[AlarmChange]:
+        """`received_ms`: when the service got it. Silence (offline rules) is measured on the
+        service's clock, so a device with a skewed clock or a backlog being drained after an
+        outage is not taken for silent; delays are measured in telemetry time."""
         out: list[AlarmChange] = []
         d = reading.device
         metrics = reading.metrics
@@ -132,9 +135,10 @@ class RuleEngine:
                     out += self._delayed(rule, d, state, held, reading.ts_ms)
             elif isinstance(rule, OfflineRule):
                 state = self._for(rule, d)
-                state.last_seen_ms = max(state.last_seen_ms or 0, reading.ts_ms)
+                seen = reading.ts_ms if received_ms is None else received_ms
+                state.last_seen_ms = max(state.last_seen_ms or 0, seen)
                 if state.active:
-                    out.append(self._change(rule, d, state, "clear", reading.ts_ms, {}))
+                    out.append(self._change(rule, d, state, "clear", seen, {}))
         return out
 
     def on_event(self, event: DeviceEvent) -> list[AlarmChange]:

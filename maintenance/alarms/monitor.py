@@ -103,10 +103,11 @@ class AlarmMonitor:
 
     def __call__(self, accepted: Sequence[Accepted]) -> None:
         changes: list[AlarmChange] = []
+        received_ms = int(self.clock().timestamp() * 1000)
         with self._engine_lock:
             for item in accepted:
                 if isinstance(item, Reading):
-                    changes += self.engine.on_reading(item)
+                    changes += self.engine.on_reading(item, received_ms)
                     for scorer in self.scorers:
                         changes += scorer.score(item)
                 elif isinstance(item, DeviceEvent):

@@ -1,0 +1,206 @@
+"""Alarms for engineering staff: the standing list, acknowledge, shelve, history, floods,
+maintenance windows, the live feed (server-sent events) and the rules in force."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.deps import AlarmsDep, DatabaseDep
+from maintenance.alarms import queries
+from maintenance.alarms.models import Alarm, MaintenanceWindow
+from maintenance.alarms.publish import AlarmStream, as_json
+from maintenance.alarms.schemas import (
+    Acknowledge,
+    AlarmEventRead,
+    AlarmPage,
+    AlarmRead,
+    FloodRead,
+    MaintenanceWindowCreate,
+    MaintenanceWindowRead,
+    Shelve,
+    Unshelve,
+)
+from maintenance.alarms.service import AlarmTransition
+from maintenance.alarms.tickets import ticket_alarms
+from maintenance.assets.models import Asset
+from maintenance.db import get_required
+from maintenance.work_orders.models import Ticket
+from rules.alarms import AlarmState
+
+router = APIRouter(tags=["alarms"])
+MISSING: dict[int | str, dict[str, Any]] = {404: {"description": "unknown id"}}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    **MISSING,
+    409: {"description": "not allowed in the alarm's state (state and allowed actions)"},
+}
+
+
+@router.get("/alarms")
+def list_alarms(
+    db: DatabaseDep,
+    site: str | None = None,
+    system: str | None = None,
+    device_id: str | None = None,
+    rule_id: str | None = None,
+    asset_id: int | None = None,
+    state: AlarmState | None = None,
+    severity: str | None = None,
+    standing: Annotated[bool | None, Query(description="not yet normal and acknowledged")] = None,
+    shelved: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AlarmPage:
+    """Most severe first, newest raise first within a severity."""
+    with db.read() as s:
+        rows, total = queries.list_alarms(
+            s,
+            site=site,
+            system=system,
+            device_id=device_id,
+            rule_id=rule_id,
+            asset_id=asset_id,
+            state=state,
+            severity=severity,
+            standing=standing,
+            shelved=shelved,
+            limit=limit,
+            offset=offset,
+        )
+        items = [AlarmRead.model_validate(a) for a in rows]
+    return AlarmPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/alarms/live")
+async def live(request: Request) -> StreamingResponse:
+    """Alarm transitions as they are committed, as server-sent events (`event: alarm`)."""
+    stream: AlarmStream = request.app.state.alarm_stream
+    subscriber = stream.subscribe()
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            yield b": connected\n\n"
+            while not await request.is_disconnected():
+                try:
+                    item: AlarmTransition = await asyncio.to_thread(subscriber.get, True, 1.0)
+                except queue.Empty:
+                    yield b": keep-alive\n\n"
+                    continue
+                yield b"event: alarm\ndata: " + orjson.dumps(as_json(item)) + b"\n\n"
+        finally:
+            stream.unsubscribe(subscriber)
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@router.get("/alarms/{alarm_id}", responses=MISSING)
+def get_alarm(alarm_id: int, db: DatabaseDep) -> AlarmRead:
+    with db.read() as s:
+        return AlarmRead.model_validate(get_required(s, Alarm, alarm_id, "alarm"))
+
+
+@router.get("/alarms/{alarm_id}/events", responses=MISSING)
+def alarm_trail(alarm_id: int, db: DatabaseDep) -> list[AlarmEventRead]:
+    """Every transition of the alarm with who, when, from -> to and the values behind it."""
+    with db.read() as s:
+        get_required(s, Alarm, alarm_id, "alarm")
+        return [
+            AlarmEventRead.model_validate(e) for e in queries.alarm_events(s, alarm_id=alarm_id)
+        ]
+
+
+def _current(db: DatabaseDep, alarm_id: int) -> AlarmRead:
+    with db.read() as s:
+        return AlarmRead.model_validate(get_required(s, Alarm, alarm_id, "alarm"))
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", responses=REFUSED)
+def acknowledge(alarm_id: int, body: Acknowledge, db: DatabaseDep, alarms: AlarmsDep) -> AlarmRead:
+    alarms.acknowledge(alarm_id, by=body.actor, note=body.note)
+    return _current(db, alarm_id)
+
+
+@router.post("/alarms/{alarm_id}/shelve", responses=MISSING)
+def shelve(alarm_id: int, body: Shelve, db: DatabaseDep, alarms: AlarmsDep) -> AlarmRead:
+    """Hides the alarm from the standing list's attention for a limited time, with a reason;
+    it is still recorded, and comes back by itself when the time is up."""
+    alarms.shelve(alarm_id, by=body.actor, reason=body.reason, minutes=body.minutes)
+    return _current(db, alarm_id)
+
+
+@router.post("/alarms/{alarm_id}/unshelve", responses=MISSING)
+def unshelve(alarm_id: int, body: Unshelve, db: DatabaseDep, alarms: AlarmsDep) -> AlarmRead:
+    alarms.unshelve(alarm_id, by=body.actor)
+    return _current(db, alarm_id)
+
+
+@router.get("/alarm-events")
+def alarm_history(
+    db: DatabaseDep,
+    site: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AlarmEventRead]:
+    """Alarm history, oldest first: the input of failure statistics."""
+    with db.read() as s:
+        rows = queries.alarm_events(
+            s, site=site, action=action, since=since, until=until, limit=limit, offset=offset
+        )
+        return [AlarmEventRead.model_validate(e) for e in rows]
+
+
+@router.get("/alarm-floods")
+def list_floods(
+    db: DatabaseDep, site: str | None = None, active: bool | None = None
+) -> list[FloodRead]:
+    with db.read() as s:
+        return [FloodRead.model_validate(f) for f in queries.floods(s, site=site, active=active)]
+
+
+@router.post("/maintenance-windows", status_code=201, responses=MISSING)
+def create_window(body: MaintenanceWindowCreate, db: DatabaseDep) -> MaintenanceWindowRead:
+    """Planned work: the asset's alarms in the window are recorded as suppressed."""
+    with db.transaction() as s:
+        get_required(s, Asset, body.asset_id, "asset")
+        window = MaintenanceWindow(**body.model_dump())
+        s.add(window)
+        s.flush()
+        return MaintenanceWindowRead.model_validate(window)
+
+
+@router.get("/maintenance-windows")
+def list_windows(db: DatabaseDep, asset_id: int | None = None) -> list[MaintenanceWindowRead]:
+    with db.read() as s:
+        return [
+            MaintenanceWindowRead.model_validate(w)
+            for w in queries.maintenance_windows(s, asset_id=asset_id)
+        ]
+
+
+@router.get("/tickets/{ticket_id}/alarms", responses=MISSING, tags=["work orders"])
+def alarms_of_ticket(ticket_id: int, db: DatabaseDep) -> list[AlarmRead]:
+    """The alarms behind an alarm ticket; `state` shows whether each returned to normal."""
+    with db.read() as s:
+        get_required(s, Ticket, ticket_id, "ticket")
+        return [AlarmRead.model_validate(a) for a in ticket_alarms(s, ticket_id)]
+
+
+@router.get("/rules")
+def rules_in_force(alarms: AlarmsDep) -> dict[str, Any]:
+    """The rules being evaluated, and the last reload error (the previous rules stay active)."""
+    error = alarms.rule_error
+    return {
+        "rules": [r.model_dump(mode="json") for r in alarms.engine.rules],
+        "files": [str(p) for p in alarms.rule_files.paths] if alarms.rule_files else [],
+        "reload_error": str(error) if error else None,
+    }

@@ -1,0 +1,102 @@
+"""Reading alarms and their history: the console's list, an alarm's trail, the history that
+failure statistics are built from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
+from rules.alarms import SEVERITIES, AlarmState
+
+SEVERITY_ORDER = case({s: i for i, s in enumerate(SEVERITIES)}, value=Alarm.severity, else_=9)
+
+
+def list_alarms(
+    session: Session,
+    *,
+    site: str | None = None,
+    system: str | None = None,
+    device_id: str | None = None,
+    rule_id: str | None = None,
+    asset_id: int | None = None,
+    state: AlarmState | None = None,
+    severity: str | None = None,
+    standing: bool | None = None,
+    shelved: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Alarm], int]:
+    """Most severe first, then newest raise; `standing` = not back to normal and acknowledged."""
+    query = select(Alarm)
+    for column, value in (
+        (Alarm.site, site),
+        (Alarm.system, system),
+        (Alarm.device_id, device_id),
+        (Alarm.rule_id, rule_id),
+        (Alarm.asset_id, asset_id),
+        (Alarm.state, state),
+        (Alarm.severity, severity),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if standing is not None:
+        query = query.where((Alarm.state != AlarmState.normal) == standing)
+    if shelved is not None:
+        query = query.where(Alarm.shelved_until.is_not(None) == shelved)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(SEVERITY_ORDER, Alarm.raised_at.desc(), Alarm.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def alarm_events(
+    session: Session,
+    *,
+    alarm_id: int | None = None,
+    site: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[AlarmEvent]:
+    query = select(AlarmEvent)
+    if alarm_id is not None:
+        query = query.where(AlarmEvent.alarm_id == alarm_id)
+    if site is not None:
+        query = query.where(AlarmEvent.site == site)
+    if action is not None:
+        query = query.where(AlarmEvent.action == action)
+    if since is not None:
+        query = query.where(AlarmEvent.at >= since)
+    if until is not None:
+        query = query.where(AlarmEvent.at < until)
+    return list(
+        session.scalars(query.order_by(AlarmEvent.at, AlarmEvent.id).limit(limit).offset(offset))
+    )
+
+
+def floods(
+    session: Session, *, site: str | None = None, active: bool | None = None
+) -> list[AlarmFlood]:
+    query = select(AlarmFlood)
+    if site is not None:
+        query = query.where(AlarmFlood.site == site)
+    if active is not None:
+        query = query.where(AlarmFlood.ended_at.is_(None) == active)
+    return list(session.scalars(query.order_by(AlarmFlood.started_at.desc())))
+
+
+def maintenance_windows(
+    session: Session, *, asset_id: int | None = None
+) -> list[MaintenanceWindow]:
+    query = select(MaintenanceWindow)
+    if asset_id is not None:
+        query = query.where(MaintenanceWindow.asset_id == asset_id)
+    return list(session.scalars(query.order_by(MaintenanceWindow.starts_at.desc())))
