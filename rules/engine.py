@@ -135,10 +135,10 @@ class RuleEngine:
                     out += self._delayed(rule, d, state, held, reading.ts_ms)
             elif isinstance(rule, OfflineRule):
                 state = self._for(rule, d)
-                seen = reading.ts_ms if received_ms is None else received_ms
-                state.last_seen_ms = max(state.last_seen_ms or 0, seen)
+                seen_ms = reading.ts_ms if received_ms is None else received_ms
+                state.last_seen_ms = max(state.last_seen_ms or 0, seen_ms)
                 if state.active:
-                    out.append(self._change(rule, d, state, "clear", seen, {}))
+                    out.append(self._change(rule, d, state, "clear", seen_ms, {}))
         return out
 
     def on_event(self, event: DeviceEvent) -> list[AlarmChange]:
