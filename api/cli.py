@@ -15,12 +15,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from api import cli_workorders
-from api.runtime import Runtime, make_ingest
+from api import cli_alarms, cli_workorders
+from api.runtime import Runtime, make_alarm_monitor, make_ingest
 from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
+from maintenance.db import Database, make_engine, migrate
 from maintenance.errors import MaintenanceError
+from maintenance.notify import LogNotifier
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 from simulators.scenarios import SCENARIOS
@@ -78,7 +80,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
     url = settings.mqtt_url or "mqtt://127.0.0.1:1883"
-    service = make_ingest(settings, url)
+    monitor = publisher = None
+    if settings.rules_enabled:
+        engine = make_engine(settings.resolved_database_url)
+        migrate(engine)
+        monitor, _, publisher = make_alarm_monitor(settings, Database(engine), LogNotifier(), url)
+    service = make_ingest(settings, url, sinks=[monitor] if monitor else [])
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -86,6 +93,9 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if monitor:
+        monitor.restore([(r.device, r.last_seen_ms) for r in service.collector.devices.all()])
+        monitor.start(settings.alarm_clock_interval_s)
     service.start()
     log.info(
         "collector %s on %s -> %s (state in %s)",
@@ -97,6 +107,10 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
     stop.wait()
     log.info("stopping: flushing")
     service.stop()
+    if monitor:
+        monitor.stop()
+        if publisher:
+            publisher.close()
     stats = service.collector.stats
     log.info(
         "stopped: %d received, %d written, %d dead letters, %d points left in the spool",
@@ -251,6 +265,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+")
     check.set_defaults(func=cmd_rules_check)
     cli_workorders.register(sub)
+    cli_alarms.register(sub)
     return root
 
 
