@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,12 @@ class IngestService:
         state_dir: Path,
         config: CollectorConfig | None = None,
         sinks: Sequence[AcceptedSink] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
-        self.collector = Collector(store, state_dir, config or CollectorConfig(), sinks=sinks)
+        self.collector = Collector(
+            store, state_dir, config or CollectorConfig(), sinks=sinks, clock=clock
+        )
         self.subscriber = MqttSubscriber(broker, subscription, self.collector.handle)
 
     def start(self) -> None:
