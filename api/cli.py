@@ -85,7 +85,7 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
         monitor, _, publisher = make_alarm_monitor(settings, Database(engine), LogNotifier(), url)
-    service = make_ingest(settings, url, sinks=[monitor] if monitor else [])
+    service = make_ingest(settings, url, arrival_sinks=[monitor.receive] if monitor else [])
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from api.settings import Settings
 from ingest.broker import EmbeddedBroker
 from ingest.client import BrokerAddress, SubscriptionConfig
-from ingest.collector import AcceptedSink, CollectorConfig
+from ingest.collector import AcceptedSink, ArrivalSink, CollectorConfig
 from ingest.devices import DeviceRegistry
 from ingest.payloads import PayloadLimits
 from ingest.service import IngestService
@@ -78,6 +78,7 @@ def make_ingest(
     *,
     mqtt5: bool = True,
     sinks: Sequence[AcceptedSink] = (),
+    arrival_sinks: Sequence[ArrivalSink] = (),
     store: TelemetryStore | None = None,
 ) -> IngestService:
     """One collector as the settings describe it (amqtt, the embedded broker, speaks 3.1.1)."""
@@ -95,6 +96,7 @@ def make_ingest(
         settings.state_dir,
         collector_config(settings),
         sinks=sinks,
+        arrival_sinks=arrival_sinks,
     )
 
 
@@ -213,14 +215,14 @@ class Runtime:
         self.alarms: AlarmMonitor | None = None
         self.alarm_stream = AlarmStream()
         self._alarm_publisher: MqttAlarmPublisher | None = None
-        sinks: list[AcceptedSink] = []
+        arrivals: list[ArrivalSink] = []
         if settings.rules_enabled:
             self.alarms, self.alarm_stream, self._alarm_publisher = make_alarm_monitor(
                 settings, self.database, self.notifier, self.mqtt_url
             )
-            sinks.append(self.alarms)
+            arrivals.append(self.alarms.receive)
         self.ingest = make_ingest(
-            settings, self.mqtt_url, mqtt5=self.embedded_broker is None, sinks=sinks
+            settings, self.mqtt_url, mqtt5=self.embedded_broker is None, arrival_sinks=arrivals
         )
         self.demo = settings.demo_fleet if demo is None else demo
         self._demo_stop = threading.Event()

@@ -31,9 +31,10 @@ from ingest.service import IngestService
 from ingest.store.influx import InfluxStore
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.alarms.service import AlarmTransition
-from maintenance.assets.schemas import SiteCreate
-from maintenance.assets.service import create_site
+from maintenance.assets.schemas import AssetCreate, SiteCreate
+from maintenance.assets.service import create_site, save_asset
 from maintenance.db import Database, make_engine, migrate
+from maintenance.dispatch.roster import TechnicianCreate, create_technician
 from maintenance.notify import CollectingNotifier
 from rules.engine import RuleEngine
 from rules.rulefile import parse_rules, shipped_rules
@@ -82,7 +83,21 @@ def main() -> int:
         migrate(engine)
         database = Database(engine)
         with database.transaction() as s:
-            create_site(s, SiteCreate(code="bench", name="Bench estate", supervisor="sup"))
+            site = create_site(s, SiteCreate(code="bench", name="Bench estate", supervisor="sup"))
+            for n in range(args.probes):
+                save_asset(
+                    s,
+                    AssetCreate(
+                        site_id=site.id,
+                        code=f"PROBE-{n:05d}",
+                        system="power",
+                        type="meter",
+                        device_ids=[f"probe-{n:05d}"],
+                    ),
+                )
+            create_technician(
+                s, TechnicianCreate(name="Bench tech", skills=["power"], site_ids=[site.id])
+            )
         persisted: dict[str, float] = {}
         ticketed: dict[str, float] = {}
 
@@ -105,7 +120,7 @@ def main() -> int:
             SubscriptionConfig(client_id="bench-collector"),
             InfluxStore(influx.url, "bench"),
             work / "state",
-            sinks=[monitor],
+            arrival_sinks=[monitor.receive],
         )
         service.start()
         monitor.start(1.0)

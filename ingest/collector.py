@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 
 AckFunction = Callable[[Sequence[int]], None]
 AcceptedSink = Callable[[Sequence[Accepted]], None]
+# Called on the MQTT thread for every accepted message as it arrives, before it is on disk: for
+# consumers whose latency matters (the alarm monitor) and that tolerate seeing a message again
+# after a crash (it is redelivered). It must not block for long: it holds up the stream.
+ArrivalSink = Callable[[Accepted], None]
 
 
 @dataclass(slots=True, frozen=True)
@@ -85,6 +89,7 @@ class Collector:
         config: CollectorConfig | None = None,
         *,
         sinks: Sequence[AcceptedSink] = (),
+        arrival_sinks: Sequence[ArrivalSink] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -95,6 +100,7 @@ class Collector:
         self.dead_letters = DeadLetterStore(state_dir / "deadletters.sqlite")
         self.devices = DeviceRegistry(state_dir / "devices.sqlite")
         self._sinks = list(sinks)
+        self._arrival_sinks = list(arrival_sinks)
         self._clock = clock
         self._ack: AckFunction = lambda mids: None
         self._group = _Group()
@@ -144,6 +150,12 @@ class Collector:
                 group.dead.append(item)
             if len(group.mids) >= self.config.commit_points:
                 self._group_lock.notify()
+        if self._arrival_sinks and isinstance(item, Reading | DeviceEvent | DeviceStatus):
+            for arrival in self._arrival_sinks:
+                try:
+                    arrival(item)
+                except Exception:
+                    log.exception("arrival sink %r failed", arrival)
 
     # -- lifecycle -------------------------------------------------------------------------
 

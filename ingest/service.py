@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.client import BrokerAddress, MqttSubscriber, SubscriptionConfig
-from ingest.collector import AcceptedSink, Collector, CollectorConfig
+from ingest.collector import AcceptedSink, ArrivalSink, Collector, CollectorConfig
 from ingest.store.base import TelemetryStore
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,16 @@ class IngestService:
         config: CollectorConfig | None = None,
         sinks: Sequence[AcceptedSink] = (),
         clock: Callable[[], float] = time.time,
+        arrival_sinks: Sequence[ArrivalSink] = (),
     ) -> None:
         self.store = store
         self.collector = Collector(
-            store, state_dir, config or CollectorConfig(), sinks=sinks, clock=clock
+            store,
+            state_dir,
+            config or CollectorConfig(),
+            sinks=sinks,
+            arrival_sinks=arrival_sinks,
+            clock=clock,
         )
         self.subscriber = MqttSubscriber(broker, subscription, self.collector.handle)
 

@@ -2,13 +2,18 @@
 alarm records -> tickets, plus the clock that fires delays and offline alarms when no message
 arrives, and the reload of rule files.
 
-It is a collector sink (`monitor(accepted)`), called after the messages are on disk; alarm records
-are committed before tickets are opened, so a slow or failed ticket step never delays or loses an
-alarm (the clock's sweep opens tickets still owed)."""
+The collector hands it each message as it arrives (`receive`, an arrival sink): a bounded queue
+and a worker thread of its own evaluate and write, so alarm latency does not wait for the
+collector's group commit, and a slow database holds up the stream (backpressure) rather than
+growing memory. A message redelivered after a crash is evaluated again; alarms are deduplicated,
+so that is harmless. `monitor(batch)` evaluates a batch synchronously (tests, replays). Alarm
+records are committed before tickets are opened, so a slow or failed ticket step never delays or
+loses an alarm (the clock's sweep opens tickets still owed)."""
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -66,6 +71,8 @@ class AlarmMonitor:
         self._write_lock = threading.Lock()  # one alarm writer per process
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._inbox: queue.Queue[Accepted] = queue.Queue(maxsize=50_000)
+        self._worker: threading.Thread | None = None
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -86,11 +93,38 @@ class AlarmMonitor:
             target=self._run, args=(interval_s,), name="alarm-clock", daemon=True
         )
         self._thread.start()
+        self._worker = threading.Thread(target=self._work, name="alarm-worker", daemon=True)
+        self._worker.start()
 
     def stop(self) -> None:
+        """Evaluates what was received, then stops the worker and the clock."""
         self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        for thread in (self._worker, self._thread):
+            if thread:
+                thread.join(timeout=10)
+
+    def receive(self, item: Accepted) -> None:
+        """The arrival sink: never drops; blocks the caller while the worker is 50,000 behind."""
+        self._inbox.put(item)
+
+    def _work(self) -> None:
+        while True:
+            try:
+                first = self._inbox.get(timeout=0.2)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return
+                continue
+            batch = [first]
+            while len(batch) < 5_000:
+                try:
+                    batch.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self(batch)
+            except Exception:  # a database outage must not kill the worker
+                log.exception("alarm evaluation of %d messages failed", len(batch))
 
     def _run(self, interval_s: float) -> None:
         while not self._stop.wait(interval_s):

@@ -208,13 +208,18 @@ def _raise(
         return [
             record(session, alarm, action="raise", before=before, at=at, actor="rules", note=note)
         ]
-    earlier = session.scalars(
-        select(AlarmEvent.at).where(
-            AlarmEvent.alarm_id == alarm.id,
-            AlarmEvent.action == "raise",
-            AlarmEvent.at > at - timedelta(milliseconds=policy.chatter_window_ms),
+    window = timedelta(milliseconds=policy.chatter_window_ms)
+    earlier: list[datetime] = []
+    if alarm.last_raise_at is not None and at - alarm.last_raise_at < window:
+        earlier = list(
+            session.scalars(
+                select(AlarmEvent.at).where(
+                    AlarmEvent.alarm_id == alarm.id,
+                    AlarmEvent.action == "raise",
+                    AlarmEvent.at > at - window,
+                )
+            )
         )
-    ).all()
     alarm.state = target
     alarm.raised_at, alarm.cleared_at, alarm.last_raise_at = at, None, at
     alarm.acknowledged_at = alarm.acknowledged_by = None
@@ -260,22 +265,29 @@ def suppression(session: Session, alarm: Alarm, at: datetime) -> str | None:
     """Why the asset's alarms are not to be announced now: work under way on it, or a window."""
     if alarm.asset_id is None:
         return None
-    ticket = session.scalar(
-        select(Ticket.id).where(
+    ticket_q = (
+        select(Ticket.id)
+        .where(
             Ticket.asset_id == alarm.asset_id,
             Ticket.type.in_(SUPPRESSING_TICKETS),
             Ticket.state.in_(OPEN_STATES),
         )
+        .limit(1)
+        .scalar_subquery()
     )
-    if ticket is not None:
-        return f"asset under maintenance: open ticket {ticket}"
-    window = session.scalar(
-        select(MaintenanceWindow.id).where(
+    window_q = (
+        select(MaintenanceWindow.id)
+        .where(
             MaintenanceWindow.asset_id == alarm.asset_id,
             MaintenanceWindow.starts_at <= at,
             MaintenanceWindow.ends_at > at,
         )
+        .limit(1)
+        .scalar_subquery()
     )
+    ticket, window = session.execute(select(ticket_q, window_q)).one()  # one round trip
+    if ticket is not None:
+        return f"asset under maintenance: open ticket {ticket}"
     if window is not None:
         return f"asset under maintenance: window {window}"
     return None
@@ -284,16 +296,23 @@ def suppression(session: Session, alarm: Alarm, at: datetime) -> str | None:
 def _flood(session: Session, alarm: Alarm, at: datetime, policy: AlarmPolicy) -> int | None:
     """Counts this new alarm against its site's window; in flood, the alarm joins the group."""
     since = at - timedelta(milliseconds=policy.flood_window_ms)
-    recent = session.scalar(
-        select(func.count()).where(
+    count_q = (
+        select(func.count())
+        .where(
             AlarmEvent.site == alarm.site,
             AlarmEvent.new_occurrence.is_(True),
             AlarmEvent.at > since,
         )
+        .scalar_subquery()
     )
-    flood = session.scalar(
-        select(AlarmFlood).where(AlarmFlood.site == alarm.site, AlarmFlood.ended_at.is_(None))
+    open_q = (
+        select(AlarmFlood.id)
+        .where(AlarmFlood.site == alarm.site, AlarmFlood.ended_at.is_(None))
+        .limit(1)
+        .scalar_subquery()
     )
+    recent, flood_id = session.execute(select(count_q, open_q)).one()  # one round trip
+    flood = session.get(AlarmFlood, flood_id) if flood_id is not None else None
     if flood is None:
         if not in_flood((recent or 0) + 1, policy):
             return None

@@ -39,7 +39,7 @@ def is_anomaly(rule_id: str) -> bool:
 def owed_a_ticket(alarm: Alarm, policy: AlarmPolicy) -> bool:
     return (
         alarm.state in ACTIVE_STATES
-        and alarm.site_id is not None
+        and alarm.asset_id is not None  # a work order is about equipment in the ledger
         and alarm.suppressed_by is None
         and alarm.shelved_until is None
         and (is_anomaly(alarm.rule_id) or policy.opens_ticket(alarm.severity))
@@ -81,8 +81,7 @@ def open_tickets(
                 out.append(_ticket_transition(alarm, now, "attached to the open ticket"))
             continue
         if any(a.asset_id == alarm.asset_id and a.rule_id == alarm.rule_id for a, _ in to_create):
-            if alarm.asset_id is not None:
-                continue  # the same fault on another device of the asset: its ticket comes below
+            continue  # the same fault on another device of the asset: its ticket comes below
         to_create.append((alarm, _ticket_for(alarm)))
     if to_create:
         tickets = work_orders.create_many(
@@ -101,20 +100,21 @@ def open_tickets(
 def _open_ticket_for(session: Session, alarm: Alarm) -> int | None:
     """The open ticket of this fault: this alarm's own, or one opened by the same rule on
     another device of the same asset."""
-    same_fault = Alarm.id == alarm.id
-    if alarm.asset_id is not None:
-        same_fault = (Alarm.asset_id == alarm.asset_id) & (Alarm.rule_id == alarm.rule_id)
     return session.scalar(
         select(Ticket.id)
         .join(Alarm, Alarm.ticket_id == Ticket.id)
-        .where(same_fault, Ticket.state.in_(OPEN_STATES))
+        .where(
+            Alarm.asset_id == alarm.asset_id,
+            Alarm.rule_id == alarm.rule_id,
+            Ticket.state.in_(OPEN_STATES),
+        )
         .order_by(Ticket.id)
         .limit(1)
     )
 
 
 def _ticket_for(alarm: Alarm) -> TicketCreate:
-    assert alarm.site_id is not None and alarm.raised_at is not None
+    assert alarm.site_id is not None and alarm.raised_at is not None and alarm.asset_id
     values = ", ".join(f"{k}={v}" for k, v in sorted((alarm.values or {}).items()))
     where = f"{alarm.device_id} ({alarm.system})"
     if is_anomaly(alarm.rule_id):
