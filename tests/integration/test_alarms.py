@@ -3,12 +3,14 @@ real PostgreSQL (the repository contract)."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from ingest.readings import DeviceKey
+from ingest.readings import DeviceEvent, DeviceKey
 from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.alarms.service import AlarmTransition
@@ -22,6 +24,7 @@ from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import TicketCreate, TransitionRequest
 from rules.alarms import AlarmActionNotAllowed
 from rules.engine import AlarmChange, RuleEngine
+from rules.rulefile import RuleFiles
 from tests.ledger import NOW, Ledger, seed
 
 LIFT = DeviceKey("estate-1", "elevator", "elevator-001")
@@ -307,3 +310,42 @@ def test_more_than_ten_new_alarms_in_ten_minutes_flood_the_site(
     monitor.tick()
     with database.read() as s:
         assert s.scalars(select(AlarmFlood.ended_at)).one() == clock.now
+
+
+def test_rule_files_reload_and_a_bad_file_keeps_the_active_rules(
+    database: Database, ledger: Ledger, clock: Clock, tmp_path: Path
+) -> None:
+    path = tmp_path / "site.yaml"
+    path.write_text(
+        "rules:\n  - {id: pit-flooded, kind: event, system: elevator, codes: [pit_water],"
+        " severity: critical}\n"
+    )
+    files = RuleFiles([path])
+    monitor = AlarmMonitor(
+        database,
+        RuleEngine(files.load()),
+        notifier=CollectingNotifier(),
+        clock=clock,
+        rule_files=files,
+    )
+    assert not monitor.reload_if_changed(clock())  # nothing changed
+    path.write_text("rules:\n  - id: broken\n    kind: event\n    severity: loud\n")
+    os.utime(path, ns=(1, 10**18))
+    assert not monitor.reload_if_changed(clock())
+    assert monitor.rule_error is not None
+    assert (monitor.rule_error.path, monitor.rule_error.line) == (str(path), 4)  # severity
+    assert [r.id for r in monitor.engine.rules] == ["pit-flooded"]  # still active
+    monitor([DeviceEvent(LIFT, clock.ms(), "pit_water", None, None)])  # and still evaluated
+    assert alarm_row(database, "pit-flooded").state == "active_unacknowledged"
+    path.write_text(
+        "rules:\n  - {id: door-fault, kind: event, system: elevator, codes: [door_fault],"
+        " severity: major}\n"
+    )
+    os.utime(path, ns=(1, 2 * 10**18))
+    assert monitor.reload_if_changed(clock())
+    assert monitor.rule_error is None
+    assert [r.id for r in monitor.engine.rules] == ["door-fault"]
+    # the removed rule's alarm is cleared with the reason, not left standing forever
+    alarm = alarm_row(database, "pit-flooded")
+    assert alarm.state == "cleared_unacknowledged"
+    assert alarm.values["reason"] == "rule changed"
