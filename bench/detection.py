@@ -19,7 +19,7 @@ import argparse
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,7 +42,7 @@ from rules.registry import ModelRegistry
 from rules.rulefile import shipped_rules
 from rules.scoring import AnomalyScorer
 from rules.training import TrainingPlan, train
-from simulators.fleet import Fleet
+from simulators.fleet import Fleet, Message
 from simulators.publisher import FleetPublisher
 from simulators.scenarios import SCENARIOS
 from tests.servers import Mosquitto
@@ -105,56 +105,72 @@ def run_fleet(
     broker: Mosquitto, work: Path, fleet: Fleet, registry: ModelRegistry, name: str
 ) -> Database:
     """One fleet through a fresh collector and alarm monitor; answers the alarm database."""
-    clock = StreamClock(fleet.start_ms)
+    # Two replay clocks: `arrival` follows the messages as the collector gets them (it stamps
+    # statuses, such as a last will); `evaluated` follows what the rules have evaluated (the
+    # alarm clock measures silence on it). Live, both are the wall clock.
+    arrival, evaluated = StreamClock(fleet.start_ms), StreamClock(fleet.start_ms)
     engine = make_engine(f"sqlite:///{work / f'{name}.sqlite'}")
     migrate(engine)
     database = Database(engine)
-    monitor = AlarmMonitor(
+
+    class ReplayMonitor(AlarmMonitor):
+        def __call__(self, accepted: Sequence[Accepted]) -> None:
+            stamps = (a.ts_ms for a in accepted if isinstance(a, Reading | DeviceEvent))
+            evaluated.advance(max(stamps, default=0))
+            super().__call__(accepted)
+
+    monitor = ReplayMonitor(
         database,
         RuleEngine(shipped_rules()),
         notifier=CollectingNotifier(),
-        clock=clock.now,
+        clock=evaluated.now,
         scorers=[AnomalyScorer(registry)],
     )
-
-    def sink(accepted: Sequence[Accepted]) -> None:
-        newest = max((a.ts_ms for a in accepted if isinstance(a, Reading | DeviceEvent)), default=0)
-        clock.advance(newest)
-        monitor(accepted)
-
     service = IngestService(
         BrokerAddress.from_url(broker.url),
         SubscriptionConfig(client_id=f"detect-{name}", topics=(f"facility/{fleet.site}/#",)),
         SqliteTelemetryStore(work / f"{name}-telemetry.sqlite"),
         work / f"{name}-state",
         CollectorConfig(limits=WIDE, spool_fsync=False),
-        sinks=[sink],
-        clock=clock.seconds,  # statuses are stamped in replay time
+        arrival_sinks=[monitor.receive],  # as the service runs it
+        clock=arrival.seconds,
     )
     handle = service.collector.handle
 
     def observed(topic: bytes, payload: bytes, mid: int) -> None:
-        clock.observe(payload)
+        arrival.observe(payload)
         handle(topic, payload, mid)
 
-    service.subscriber._on_message = observed  # the replay clock sees every message first
+    service.subscriber._on_message = observed  # the arrival clock sees every message first
     service.start()
     while not service.subscriber.connected.is_set():
         time.sleep(0.05)
     monitor.start(0.05)
     publisher = FleetPublisher(broker.url, fleet, client_id=f"fleet-{name}")
     publisher.publish_all(fleet.statuses(online=True), realtime=False)
-    published = publisher.publish_all(fleet.messages(), realtime=False)  # a running total
+    published = publisher.publish_all(paced_wills(fleet), realtime=False)  # a running total
     publisher.close()
     deadline = time.monotonic() + 300
     while service.collector.stats.accepted < published and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(0.3)
-    clock.advance(fleet.start_ms + int(fleet.duration_s * 1000))
+    while not monitor._inbox.empty() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    evaluated.advance(fleet.start_ms + int(fleet.duration_s * 1000))
     monitor.tick()
     monitor.stop()
     service.stop()
     return database
+
+
+def paced_wills(fleet: Fleet) -> Iterator[Message]:
+    """The fleet's messages; after a last will, a pause: live, the broker delivers a will within
+    milliseconds of the device dropping, but in a replay at full speed the messages published
+    right after it would overtake it by minutes of simulated time."""
+    for message in fleet.messages():
+        yield message
+        if message.will:
+            time.sleep(0.5)
 
 
 def raises(database: Database) -> list[tuple[str, str, int]]:
