@@ -124,9 +124,10 @@ def measure(client: InProcessClient, url: str, args: argparse.Namespace) -> tupl
     ]
     asset_ids = [rng.randint(1, args.assets) for _ in range(args.requests)]
     with psycopg.connect(url) as raw:
+        # The query the list answers with: the page and, in the same statement, the total.
         sql = (
-            "SELECT * FROM tickets WHERE site_id = %s AND state = %s AND priority = %s "
-            "ORDER BY created_at DESC, id DESC LIMIT 50"
+            "SELECT *, count(*) OVER () FROM tickets WHERE site_id = %s AND state = %s "
+            "AND priority = %s ORDER BY created_at DESC, id DESC LIMIT 50"
         )
         history_sql = (
             "SELECT * FROM tickets WHERE asset_id = %s ORDER BY created_at DESC, id DESC LIMIT 100"
@@ -215,7 +216,7 @@ def main() -> int:
         (api_list, raw_list), (api_history, raw_history), single_rate, batch_rate = figures
         print()
         for name, api, ref in (
-            ("filtered list (site+state+priority, 50)", api_list, raw_list),
+            ("filtered list (site+state+priority, 50)", api_list, raw_list),  # ref: + total
             ("asset history (100)", api_history, raw_history),
         ):
             (ap50, ap95), (rp50, rp95) = percentiles(api), percentiles(ref)

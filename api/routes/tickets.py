@@ -49,6 +49,9 @@ class AttachmentRead(BaseModel):
     size: int
 
 
+ALLOWED = {state.value: [a.value for a in allowed_actions(state)] for state in TicketState}
+
+
 def read(ticket: Ticket) -> TicketRead:
     out = TicketRead.model_validate(ticket)
     out.allowed_actions = [a.value for a in allowed_actions(TicketState(ticket.state))]
@@ -99,10 +102,16 @@ def list_tickets(
     """Newest first. The ticket board's query: rows go straight from the database to JSON (the
     response model documents them) because this is the most frequent call of the console."""
     f = queries.TicketFilter(site_id, state, type, priority, asset_id, assignee_id, sla, escalated)
-    with db.read() as s:
-        rows, total = queries.list_rows(s, f, now=now, limit=limit, offset=offset)
+    page = None
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            page = queries.board_rows_postgres(connection, f, limit=limit, offset=offset)
+    if page is None:
+        with db.read() as s:
+            page = queries.list_rows(s, f, now=now, limit=limit, offset=offset)
+    rows, total = page
     for row in rows:
-        row["allowed_actions"] = [a.value for a in allowed_actions(TicketState(row["state"]))]
+        row["allowed_actions"] = ALLOWED[row["state"]]
     body = {"items": rows, "total": total, "limit": limit, "offset": offset}
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 

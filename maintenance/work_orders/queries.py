@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, func, or_, select, true
+from sqlalchemy import Connection, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
@@ -104,6 +105,40 @@ def list_rows(
     else:
         total = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
     return rows, total
+
+
+TICKET_COLUMNS = tuple(c.name for c in Ticket.__table__.columns)
+_EQUALITY = ("site_id", "state", "type", "priority", "asset_id", "assignee_id", "escalated")
+_BOARD_SQL: dict[tuple[str, ...], str] = {}
+
+
+def board_rows_postgres(
+    connection: Connection, f: TicketFilter, *, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int] | None:
+    """list_rows on PostgreSQL without the ORM/Core row path: the console's most frequent call.
+
+    psycopg already answers what JSON needs (tz-aware UTC datetimes, strings, parsed JSON), so
+    the rows go to the caller as they come. Covers the equality filters; None for the others
+    (an SLA status), which take list_rows."""
+    if f.sla is not None:
+        return None
+    names = tuple(name for name in _EQUALITY if getattr(f, name) is not None)
+    sql = _BOARD_SQL.get(names)
+    if sql is None:
+        where = " AND ".join(f"{name} = %s" for name in names) or "TRUE"
+        sql = _BOARD_SQL[names] = (
+            f"SELECT {', '.join(TICKET_COLUMNS)}, count(*) OVER () FROM tickets WHERE {where} "
+            "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
+        )
+    params: list[Any] = [getattr(f, name) for name in names]
+    params = [p.value if isinstance(p, Enum) else p for p in params] + [limit, offset]
+    rows = connection.exec_driver_sql(sql, tuple(params)).all()
+    if not rows:
+        if offset == 0:
+            return [], 0
+        return None  # past the end: list_rows counts separately
+    total = int(rows[0][-1])
+    return [dict(zip(TICKET_COLUMNS, row[:-1], strict=True)) for row in rows], total
 
 
 def asset_history(

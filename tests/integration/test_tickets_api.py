@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -17,6 +18,9 @@ from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
 from maintenance.db import Database
+from maintenance.vocabulary import TicketState, TicketType
+from maintenance.work_orders import queries
+from maintenance.work_orders.lifecycle import allowed_actions
 from tests.ledger import NOW
 from tests.servers import free_port
 
@@ -394,3 +398,36 @@ def test_site_sla_policies_over_http(client: TestClient) -> None:
     )
     bad = client.put("/sla-policies", json={"response_minutes": 0})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "response_minutes"]
+
+
+def test_the_board_fast_path_answers_exactly_what_the_orm_path_does(
+    client: TestClient, database: Database
+) -> None:
+    ids = seed(client)
+    for title in ("a", "b", "c"):
+        body = {
+            "site_id": ids["site"],
+            "type": "inspection",
+            "channel": "schedule",
+            "title": title,
+            "asset_id": ids["lift"],
+            "checklist": [{"item": "ropes", "ok": None}],
+        }
+        ok(client.post("/tickets", json=body), 201)
+    filters = queries.TicketFilter(site_id=ids["site"], type=TicketType.inspection)
+    with database.read() as s:
+        rows, total = queries.list_rows(s, filters, now=NOW, limit=2)
+    expected = orjson.loads(orjson.dumps(rows, option=orjson.OPT_UTC_Z))
+    params = {"site_id": ids["site"], "type": "inspection", "limit": 2}
+    answer = ok(client.get("/tickets", params=params))
+    assert answer["total"] == total == 3
+    items = answer["items"]
+    assert [{k: v for k, v in item.items() if k != "allowed_actions"} for item in items] == expected
+    assert items[0]["created_at"].endswith("Z") and items[0]["checklist"] == [
+        {"item": "ropes", "ok": None}
+    ]
+    assert items[0]["allowed_actions"] == [
+        a.value for a in allowed_actions(TicketState(items[0]["state"]))
+    ]
+    past_the_end = ok(client.get("/tickets", params={**params, "offset": 10}))
+    assert (past_the_end["items"], past_the_end["total"]) == ([], 3)
