@@ -164,10 +164,13 @@ def run_fleet(
 
 
 def paced_wills(fleet: Fleet) -> Iterator[Message]:
-    """The fleet's messages; after a last will, a pause: live, the broker delivers a will within
-    milliseconds of the device dropping, but in a replay at full speed the messages published
-    right after it would overtake it by minutes of simulated time."""
+    """The fleet's messages, with a pause on each side of a last will. Live, a device's will
+    follows its last message on the same connection; in the replay the will goes out on another
+    connection, so at full speed it could overtake the device's last readings (which would clear
+    it) or be overtaken by the minutes of simulated time published after it."""
     for message in fleet.messages():
+        if message.will:
+            time.sleep(0.5)
         yield message
         if message.will:
             time.sleep(0.5)
