@@ -258,3 +258,46 @@ def test_restore_brings_back_active_alarms_and_last_seen_times() -> None:
     engine2.restore([], [(LIFT, 1_000)])
     (silent,) = engine2.tick(301_000)
     assert silent.rule_id == "lift-offline"
+
+
+composite_steps = st.lists(
+    st.tuples(st.integers(1, 8_000), st.floats(0, 10), st.floats(0, 3)), max_size=60
+)
+
+
+@given(composite_steps)
+def test_a_composite_raises_only_after_all_its_limits_held_for_the_on_delay(
+    steps: list[tuple[int, float, float]],
+) -> None:
+    (rule,) = [r for r in parse_rules(MORE_RULES) if r.id == "pump-dry-run"]
+    engine = RuleEngine([rule])
+    t = 0
+    history: list[tuple[int, float, float]] = []
+    for dt, current, flow in steps:
+        t += dt
+        history.append((t, current, flow))
+        for change in engine.on_reading(pump(t / 1000, pump_current=current, flow=flow)):
+            if change.change == "raise":
+                window = [h for h in history if change.at_ms - 10_000 <= h[0] <= change.at_ms]
+                assert all(c < 5 and f < 1 for _, c, f in window)
+                assert history[0][0] <= change.at_ms - 10_000
+
+
+@given(st.lists(st.tuples(st.integers(1, 10_000), st.floats(0, 6)), max_size=80))
+def test_rate_alarms_only_on_a_real_fall_and_never_flap_inside_the_deadband(
+    steps: list[tuple[int, float]],
+) -> None:
+    (rule,) = [r for r in parse_rules(MORE_RULES) if r.id == "pressure-swing"]
+    engine = RuleEngine([rule])
+    t = 0
+    history: list[tuple[int, float]] = []
+    for dt, value in steps:
+        t += dt
+        history.append((t, value))
+        for change in engine.on_reading(pump(t / 1000, outlet_pressure=value)):
+            window = [v for ts, v in history if change.at_ms - 30_000 <= ts <= change.at_ms]
+            if change.change == "raise":
+                assert max(window) - value > 1.0  # fell by more than the limit within 30 s
+            else:
+                # a clear needs 20 s in which the fall stayed within the limit minus the deadband
+                assert change.values["fall"] <= 0.8
