@@ -264,7 +264,7 @@ class Runtime:
         if self.embedded_broker:
             self.embedded_broker.stop()
         self.scheduler.stop()
-        self.engine.dispose()
+        self.database.close()
 
     def describe(self) -> list[str]:
         s = self.settings

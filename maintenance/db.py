@@ -5,7 +5,8 @@ Every change goes through `transaction()`: one unit of work, committed whole or 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +104,45 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._driver_reads: Engine | None = None
+        self._driver_lock = threading.Lock()
+
+    @property
+    def has_driver_reads(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def driver_read(self, work: Callable[[Any], T]) -> T:
+        """PostgreSQL only: `work(psycopg connection)` on a small pool of its own, for the few hot,
+        bounded reads that skip the ORM (the ticket board). Autocommit, sessions in UTC,
+        statements over 2 s cancelled (such a read may run on the event loop); no pre-ping: a
+        connection that went away is dropped and the read tried once more."""
+        with self._driver_lock:
+            if self._driver_reads is None:
+                self._driver_reads = create_engine(
+                    self.engine.url,
+                    pool_size=2,
+                    max_overflow=8,
+                    isolation_level="AUTOCOMMIT",
+                    connect_args={"options": "-c timezone=UTC -c statement_timeout=2000"},
+                )
+            pool = self._driver_reads
+        gone = pool.dialect.loaded_dbapi.OperationalError
+        for attempt in (1, 2):
+            proxy = pool.raw_connection()
+            try:
+                return work(proxy.driver_connection)
+            except gone:
+                proxy.invalidate()
+                if attempt == 2:
+                    raise
+            finally:
+                proxy.close()
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._driver_reads is not None:
+            self._driver_reads.dispose()
+        self.engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

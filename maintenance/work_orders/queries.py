@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, and_, func, or_, select, true
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
@@ -113,9 +113,10 @@ _BOARD_SQL: dict[tuple[str, ...], str] = {}
 
 
 def board_rows_postgres(
-    connection: Connection, f: TicketFilter, *, limit: int = 50, offset: int = 0
+    connection: Any, f: TicketFilter, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int] | None:
-    """list_rows on PostgreSQL without the ORM/Core row path: the console's most frequent call.
+    """list_rows on PostgreSQL without the ORM/Core row path: the console's most frequent call,
+    on a psycopg connection (`Database.driver_read`).
 
     psycopg already answers what JSON needs (tz-aware UTC datetimes, strings, parsed JSON), so
     the rows go to the caller as they come. Covers the equality filters; None for the others
@@ -132,7 +133,7 @@ def board_rows_postgres(
         )
     params: list[Any] = [getattr(f, name) for name in names]
     params = [p.value if isinstance(p, Enum) else p for p in params] + [limit, offset]
-    rows = connection.exec_driver_sql(sql, tuple(params)).all()
+    rows = connection.execute(sql, params).fetchall()
     if not rows:
         if offset == 0:
             return [], 0
