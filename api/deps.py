@@ -12,6 +12,7 @@ from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.db import Database, utcnow
 from maintenance.notify import Notifier
 from maintenance.work_orders.attachments import AttachmentStore
+from maintenance.work_orders.intake import TicketIntake
 
 
 def _database(request: Request) -> Database:
@@ -34,6 +35,11 @@ def _attachments(request: Request) -> AttachmentStore:
     return store
 
 
+def _intake(request: Request) -> TicketIntake:
+    intake: TicketIntake = request.app.state.intake
+    return intake
+
+
 def _alarms(request: Request) -> AlarmMonitor:
     monitor: AlarmMonitor = request.app.state.alarms
     return monitor
@@ -46,3 +52,4 @@ NowDep = Annotated[datetime, Depends(_now)]
 NotifierDep = Annotated[Notifier, Depends(_notifier)]
 AttachmentsDep = Annotated[AttachmentStore, Depends(_attachments)]
 AlarmsDep = Annotated[AlarmMonitor, Depends(_alarms)]
+IntakeDep = Annotated[TicketIntake, Depends(_intake)]

@@ -9,6 +9,7 @@ from api.metrics import IngestMetrics, make_registry
 from api.routes import alarms, health, ledger, plans, sla, technicians, tickets
 from api.runtime import Runtime
 from maintenance.alarms.monitor import AlarmMonitor
+from maintenance.work_orders.intake import TicketIntake
 from rules.engine import RuleEngine
 
 
@@ -35,6 +36,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         listeners=[runtime.alarm_stream],
     )
     app.state.alarm_stream = runtime.alarm_stream
+    app.state.intake = TicketIntake(runtime.database, runtime.notifier)
     errors.install(app)
     for module in (health, ledger, technicians, tickets, sla, plans, alarms):
         app.include_router(module.router)

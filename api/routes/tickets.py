@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import AttachmentsDep, DatabaseDep, NotifierDep, NowDep
+from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from maintenance.db import Database
 from maintenance.vocabulary import Priority, TicketState, TicketType
 from maintenance.work_orders import queries, service
@@ -63,11 +63,11 @@ def read(ticket: Ticket) -> TicketRead:
 
 @router.post("/tickets", status_code=201, responses=MISSING)
 def create_ticket(
-    data: TicketCreate, db: DatabaseDep, now: NowDep, notifier: NotifierDep, actor: str = "api"
+    data: TicketCreate, intake: IntakeDep, now: NowDep, actor: str = "api"
 ) -> TicketRead:
-    """Registers a request from any channel; SLA due times and automatic dispatch follow."""
-    with db.transaction() as s:
-        return read(service.create(s, data, actor=actor, now=now, notifier=notifier))
+    """Registers a request from any channel; SLA due times and automatic dispatch follow.
+    Requests that arrive together are committed together (group commit), each answered alone."""
+    return read(intake.create(data, actor=actor, now=now))
 
 
 class TicketBatch(BaseModel):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from maintenance.db import Database
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
@@ -14,7 +16,9 @@ from maintenance.sla import watch
 from maintenance.sla.models import SlaPolicyOverride
 from maintenance.vocabulary import Priority, TicketState
 from maintenance.work_orders import queries, service
+from maintenance.work_orders.intake import TicketIntake
 from maintenance.work_orders.lifecycle import TransitionNotAllowed
+from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import (
     CommentCreate,
     RatingCreate,
@@ -363,3 +367,36 @@ def test_random_action_sequences_keep_a_replayable_audit_trail(tmp_path: Any) ->
 
     run()
     engine.dispose()
+
+
+def test_group_commit_gives_each_concurrent_caller_its_own_ticket_or_error(
+    database: Database, ledger: Ledger
+) -> None:
+    intake = TicketIntake(database, CollectingNotifier())
+    results: dict[int, object] = {}
+
+    def call(n: int) -> None:
+        data = TicketCreate(
+            site_id=ledger.site,
+            type="repair",
+            channel="app",
+            title=f"request {n}",
+            asset_id=ledger.lift if n != 7 else 999,  # one request names an unknown asset
+        )
+        try:
+            results[n] = intake.create(data, actor=f"caller-{n % 2}", now=NOW).title
+        except (InvalidInput, NotFound) as error:
+            results[n] = error
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert isinstance(results.pop(7), NotFound | InvalidInput)
+    assert results == {n: f"request {n}" for n in range(16) if n != 7}
+    with database.read() as s:
+        titles = s.scalars(select(Ticket.title).order_by(Ticket.id)).all()
+        actors = s.scalars(select(TicketEvent.actor).where(TicketEvent.action == "create")).all()
+    assert sorted(titles) == sorted(f"request {n}" for n in range(16) if n != 7)
+    assert sorted(actors) == sorted(f"caller-{n % 2}" for n in range(16) if n != 7)
