@@ -123,6 +123,7 @@ class Database:
                     pool_size=2,
                     max_overflow=8,
                     isolation_level="AUTOCOMMIT",
+                    pool_reset_on_return=None,  # autocommit: no transaction to roll back
                     connect_args={"options": "-c timezone=UTC -c statement_timeout=2000"},
                 )
             pool = self._driver_reads
