@@ -29,6 +29,13 @@ from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
 from maintenance.db import Database, database_up, make_engine, migrate, utcnow
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
+from maintenance.notifications.channels import (
+    Channel,
+    EmailChannel,
+    SmtpServer,
+    WebhookChannel,
+)
+from maintenance.notifications.outbox import Outbox
 from maintenance.notify import LogNotifier, Notifier
 from maintenance.scheduler import MaintenanceScheduler
 from maintenance.work_orders.attachments import AttachmentStore
@@ -136,6 +143,31 @@ def make_alarm_monitor(
     return monitor, stream, publisher
 
 
+def make_outbox(settings: Settings, database: Database) -> Outbox:
+    """Notifications as the settings route them; every one is also logged."""
+    channels: list[Channel] = [
+        WebhookChannel(url.strip())
+        for url in settings.notify_webhook_urls.split(",")
+        if url.strip()
+    ]
+    recipients = [a.strip() for a in settings.notify_email_to.split(",") if a.strip()]
+    if settings.smtp_url and recipients:
+        channels.append(
+            EmailChannel(
+                SmtpServer.from_url(settings.smtp_url), settings.notify_email_from, recipients
+            )
+        )
+    kinds = frozenset(k.strip() for k in settings.notify_kinds.split(",") if k.strip())
+    return Outbox(
+        database,
+        channels,
+        kinds=kinds,
+        also=LogNotifier(),
+        max_attempts=settings.notify_max_attempts,
+        backoff_s=settings.notify_backoff_s,
+    )
+
+
 def train_anomaly_models(
     settings: Settings,
     store: TelemetryStore,
@@ -197,7 +229,8 @@ class Runtime:
         self.mqtt_url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
         self.engine = make_engine(settings.resolved_database_url)
         self.database = Database(self.engine)
-        self.notifier: Notifier = LogNotifier()
+        self.outbox = make_outbox(settings, self.database)
+        self.notifier: Notifier = self.outbox
         self.attachments = AttachmentStore(
             settings.attachments_dir or settings.state_dir / "attachments",
             settings.attachment_max_bytes,
@@ -232,6 +265,7 @@ class Runtime:
         migrate(self.engine)
         if self.demo and self.settings.demo_devices:
             self._seed_demo_ledger()
+        self.outbox.start()
         self.scheduler.start()
         if self.embedded_broker:
             self.embedded_broker.start()
@@ -264,6 +298,7 @@ class Runtime:
         if self.embedded_broker:
             self.embedded_broker.stop()
         self.scheduler.stop()
+        self.outbox.stop()
         self.database.close()
 
     def describe(self) -> list[str]:

@@ -86,6 +86,17 @@ class Settings(BaseSettings):
     anomaly_training_days: float = Field(14.0, gt=0)
     anomaly_retrain_interval_h: float = Field(24.0, gt=0)
 
+    # Notifications (webhook, e-mail), with retries and a delivery log
+    notify_webhook_urls: str = Field("", description="comma-separated URLs that get JSON POSTs")
+    smtp_url: str | None = Field(None, description="smtp://user:pass@host:587?starttls=true")
+    notify_email_from: str = "facility@localhost"
+    notify_email_to: str = Field("", description="comma-separated addresses")
+    notify_kinds: str = Field(
+        "critical_alarm,sla_breach,escalation", description="which notifications are delivered"
+    )
+    notify_max_attempts: int = Field(6, ge=1)
+    notify_backoff_s: float = Field(5.0, gt=0, description="first retry; doubles each time")
+
     # Demo fleet (make run)
     demo_fleet: bool = True
     demo_site: str = "demo"
@@ -100,6 +111,7 @@ class Settings(BaseSettings):
         "influx_username",
         "influx_password",
         "influx_token",
+        "smtp_url",
         mode="before",
     )
     @classmethod

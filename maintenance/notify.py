@@ -1,4 +1,6 @@
-"""Notifications to people (supervisors, requesters). Later work adds e-mail and webhooks."""
+"""Notifications to people (supervisors, engineering staff): what is said, and to whom.
+How it reaches them (webhook, e-mail, with retries and a delivery log) is
+`maintenance.notifications`."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    kind: str  # sla_breach, sla_near_breach, escalation, accepted, ...
+    kind: str  # critical_alarm, sla_breach, sla_near_breach, escalation, ...
     recipient: str
-    ticket_id: int
+    ticket_id: int | None
     message: str
+    alarm_id: int | None = None
 
 
 class Notifier(Protocol):

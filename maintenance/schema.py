@@ -4,6 +4,7 @@ from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, Maintenance
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.db import Base
 from maintenance.dispatch.models import Shift, Team, Technician
+from maintenance.notifications.models import NotificationDelivery
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.sla.models import SlaPolicyOverride
 from maintenance.work_orders.models import Attachment, Comment, SlaBreach, Ticket, TicketEvent
@@ -13,6 +14,7 @@ __all__ = [
     "AlarmEvent",
     "AlarmFlood",
     "MaintenanceWindow",
+    "NotificationDelivery",
     "Asset",
     "InspectionPlan",
     "PlanOccurrence",

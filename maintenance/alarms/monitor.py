@@ -28,7 +28,7 @@ from maintenance.alarms import service, tickets
 from maintenance.alarms.models import Alarm
 from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition
 from maintenance.db import Database, utcnow
-from maintenance.notify import Notifier
+from maintenance.notify import Notification, Notifier
 from rules.alarms import AlarmPolicy
 from rules.engine import AlarmChange, RuleEngine
 from rules.rulefile import RuleFileError, RuleFiles
@@ -157,6 +157,18 @@ class AlarmMonitor:
             lambda s: service.apply_changes(s, changes, policy=self.policy, now=now)
         )
         self._publish(transitions)
+        for t in transitions:
+            if t.action == "raise" and t.new_occurrence and t.severity == "critical":
+                if not (t.suppressed or t.shelved):
+                    self.notifier.notify(
+                        Notification(
+                            "critical_alarm",
+                            f"{t.site} engineering",
+                            t.ticket_id,
+                            f"{t.message or t.rule_id} on {t.site}/{t.device_id}",
+                            alarm_id=t.alarm_id,
+                        )
+                    )
         raised = {t.alarm_id for t in transitions if t.action == "raise" and t.new_occurrence}
         if raised:
             self._open_tickets(raised)

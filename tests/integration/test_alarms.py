@@ -349,3 +349,21 @@ def test_rule_files_reload_and_a_bad_file_keeps_the_active_rules(
     alarm = alarm_row(database, "pit-flooded")
     assert alarm.state == "cleared_unacknowledged"
     assert alarm.values["reason"] == "rule changed"
+
+
+def test_a_critical_alarm_notifies_engineering_and_a_minor_one_does_not(
+    database: Database, ledger: Ledger, clock: Clock
+) -> None:
+    notifier = CollectingNotifier()
+    monitor = AlarmMonitor(database, RuleEngine([]), notifier=notifier, clock=clock)
+    monitor.apply([change("raise", clock.ms())])
+    monitor.apply([change("raise", clock.ms(), rule="door-slow", sev="minor")])
+    critical = [n for n in notifier.sent if n.kind == "critical_alarm"]
+    assert len(critical) == 1
+    (n,) = critical
+    alarm = alarm_row(database)
+    assert (n.recipient, n.alarm_id, n.message) == (
+        "estate-1 engineering",
+        alarm.id,
+        "Passenger trapped on estate-1/elevator-001",
+    )

@@ -1,0 +1,51 @@
+"""The notification delivery log: what was sent where, what is still being retried, what failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from api.deps import DatabaseDep
+from maintenance.notifications.models import NotificationDelivery
+
+router = APIRouter(tags=["notifications"])
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    channel: str
+    recipient: str
+    ticket_id: int | None
+    alarm_id: int | None
+    message: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+
+
+@router.get("/notifications")
+def deliveries(
+    db: DatabaseDep,
+    status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
+    kind: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeliveryRead]:
+    """Newest first."""
+    query = select(NotificationDelivery)
+    if status is not None:
+        query = query.where(NotificationDelivery.status == status)
+    if kind is not None:
+        query = query.where(NotificationDelivery.kind == kind)
+    with db.read() as s:
+        rows = s.scalars(query.order_by(NotificationDelivery.id.desc()).limit(limit))
+        return [DeliveryRead.model_validate(r) for r in rows]
