@@ -6,7 +6,17 @@ from fastapi import FastAPI
 
 from api import errors
 from api.metrics import IngestMetrics, make_registry
-from api.routes import alarms, health, ledger, notifications, plans, sla, technicians, tickets
+from api.routes import (
+    alarms,
+    health,
+    ledger,
+    notifications,
+    plans,
+    reports,
+    sla,
+    technicians,
+    tickets,
+)
 from api.runtime import Runtime
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.work_orders.intake import TicketIntake
@@ -38,6 +48,16 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.alarm_stream = runtime.alarm_stream
     app.state.intake = TicketIntake(runtime.database, runtime.notifier)
     errors.install(app)
-    for module in (health, ledger, technicians, tickets, sla, plans, alarms, notifications):
+    for module in (
+        health,
+        ledger,
+        technicians,
+        tickets,
+        sla,
+        plans,
+        alarms,
+        notifications,
+        reports,
+    ):
         app.include_router(module.router)
     return app

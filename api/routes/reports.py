@@ -1,0 +1,110 @@
+"""Manager reports: failure-rate trends and service quality, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import DatabaseDep, NowDep
+from maintenance.errors import InvalidInput
+from maintenance.reports.failures import GroupBy, failure_report
+from maintenance.reports.quality import quality_report
+
+router = APIRouter(tags=["reports"])
+Format = Annotated[Literal["json", "csv"], Query(description="csv for spreadsheets")]
+
+
+def _period(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("start", "start and end need a time zone offset")
+    if end <= start:
+        raise InvalidInput("end", "end must be after start")
+
+
+def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@router.get("/reports/failures")
+def failures(
+    db: DatabaseDep,
+    start: datetime,
+    end: datetime,
+    group_by: GroupBy = "system",
+    site_id: int | None = None,
+    format: Format = "json",
+) -> Any:
+    """Failures (alarm and repair tickets) per asset per month, MTBF, MTTR, repeat failures
+    (same asset and fault within 30 days) and top causes. CSV: the monthly trend."""
+    _period(start, end)
+    with db.read() as s:
+        report = failure_report(s, start=start, end=end, group_by=group_by, site_id=site_id)
+    if format == "csv":
+        return _csv(
+            "failure-trend",
+            ["month", group_by, "failures", "assets", "failures_per_asset"],
+            [
+                [r.month, r.group, r.failures, r.assets, f"{r.failures_per_asset:.4f}"]
+                for r in report.trend
+            ],
+        )
+    return {
+        "start": report.start,
+        "end": report.end,
+        "group_by": report.group_by,
+        "trend": [asdict(r) for r in report.trend],
+        "groups": [asdict(g) for g in report.groups],
+        "top_causes": [{"fault": f, "failures": n} for f, n in report.top_causes],
+    }
+
+
+@router.get("/reports/service-quality")
+def service_quality(
+    db: DatabaseDep,
+    now: NowDep,
+    start: datetime,
+    end: datetime,
+    site_id: int | None = None,
+    format: Format = "json",
+) -> Any:
+    """Response and resolution on time, complaint handling on time (target 90 %), complaint
+    rate, satisfaction (target 80 % satisfied) and PM compliance, each against its target with
+    its early-warning status (ok, warning, below_target, no_data)."""
+    _period(start, end)
+    with db.read() as s:
+        report = quality_report(s, start=start, end=end, now=now, site_id=site_id)
+    if format == "csv":
+        return _csv(
+            "service-quality",
+            ["kpi", "value", "target", "status", "numerator", "denominator"],
+            [
+                [
+                    k.name,
+                    "" if k.value is None else f"{k.value:.4f}",
+                    k.target,
+                    k.status,
+                    k.numerator,
+                    k.denominator,
+                ]
+                for k in report.kpis
+            ],
+        )
+    return {
+        "start": report.start,
+        "end": report.end,
+        "average_rating": report.average_rating,
+        "kpis": [asdict(k) for k in report.kpis],
+    }

@@ -1,0 +1,1 @@
+"""Manager reports: failure-rate trends and service quality against the service standards."""

@@ -1,0 +1,255 @@
+"""Report figures against values computed by hand on a fixed data set (both backends)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from maintenance.alarms.models import Alarm
+from maintenance.db import Database
+from maintenance.reports.failures import failure_report
+from maintenance.reports.quality import _kpi, quality_report
+from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
+from maintenance.work_orders.models import Ticket
+from tests.integration.test_tickets_api import make_runtime
+from tests.ledger import Ledger, seed
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+END = datetime(2026, 12, 1, tzinfo=UTC)  # 61 days = 1464 hours
+NOW = datetime(2026, 12, 15, tzinfo=UTC)
+
+
+def at(month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def ledger(database: Database) -> Ledger:
+    return seed(database)
+
+
+def add(db: Database, **fields: Any) -> None:
+    values: dict[str, Any] = {
+        "site_id": 1,
+        "channel": Channel.app,
+        "priority": Priority.normal,
+        "state": TicketState.in_progress,
+        "title": "t",
+        "escalated": False,
+        "reopen_count": 0,
+        "assignment_reason": "",
+        **fields,
+    }
+    values.setdefault("updated_at", values["created_at"])
+    with db.transaction() as s:
+        s.add(Ticket(**values))
+
+
+def alarm(db: Database, rule: str, asset: int) -> int:
+    with db.transaction() as s:
+        row = Alarm(
+            site="estate-1",
+            system="x",
+            device_id=f"d-{rule}",
+            rule_id=rule,
+            asset_id=asset,
+            severity="critical",
+            message="",
+            occurrences=1,
+            values={},
+            chattering=False,
+            clear_held=False,
+            updated_at=NOW,
+        )
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: Ledger) -> None:
+    trapped, leak = (
+        alarm(database, "elevator-trapped", ledger.lift),
+        alarm(database, "water-leak", ledger.pump),
+    )
+    lift, pump, camera = ledger.lift, ledger.pump, ledger.camera
+    repair, alarm_type = TicketType.repair, TicketType.alarm
+    add(
+        database, asset_id=lift, type=repair, created_at=at(10, 3), resolved_at=at(10, 3, 14)
+    )  # 4 h
+    add(
+        database, asset_id=lift, type=repair, created_at=at(10, 20), resolved_at=at(10, 21)
+    )  # 24 h, repeat
+    add(
+        database,
+        asset_id=lift,
+        type=alarm_type,
+        source_ref=f"alarm:{trapped}:1",
+        created_at=at(11, 5),
+        resolved_at=at(11, 5, 12),
+    )  # 2 h
+    add(
+        database,
+        asset_id=pump,
+        type=alarm_type,
+        source_ref=f"alarm:{leak}:1",
+        created_at=at(11, 10),
+    )
+    add(database, asset_id=pump, type=repair, created_at=at(11, 30), state=TicketState.cancelled)
+    add(database, asset_id=camera, type=repair, created_at=at(9, 15))  # before the period
+    add(
+        database,
+        asset_id=lift,
+        type=alarm_type,
+        source_ref=f"alarm:{trapped}:2",
+        created_at=at(11, 25),
+    )  # repeat
+    add(database, asset_id=lift, type=TicketType.inspection, created_at=at(10, 7))  # not a failure
+    with database.read() as s:
+        report = failure_report(s, start=START, end=END, group_by="system")
+    assert [(r.month, r.group, r.failures, r.assets) for r in report.trend] == [
+        ("2026-10", "elevator", 2, 1),
+        ("2026-11", "elevator", 2, 1),
+        ("2026-11", "water", 1, 1),
+    ]
+    figures = {
+        g.group: (g.failures, g.mtbf_hours, g.mttr_hours, g.repeat_failures) for g in report.groups
+    }
+    assert figures == {
+        "camera": (0, None, None, 0),
+        "elevator": (4, 366.0, 10.0, 2),  # 1464 h / 4; (4 + 24 + 2) / 3 resolved
+        "water": (1, 1464.0, None, 0),
+    }
+    assert report.top_causes == [("repair", 2), ("elevator-trapped", 2), ("water-leak", 1)]
+    with database.read() as s:
+        by_type = failure_report(s, start=START, end=END, group_by="asset_type")
+    assert {g.group: g.failures for g in by_type.groups} == {
+        "booster pump": 1,
+        "dome camera": 0,
+        "traction lift": 4,
+    }
+
+
+def test_service_quality_against_the_targets(database: Database, ledger: Ledger) -> None:
+    repair, complaint = TicketType.repair, TicketType.complaint
+    # a: responded on time, resolved late, rated 5
+    add(
+        database,
+        type=repair,
+        created_at=at(10, 1),
+        response_due=at(10, 2),
+        responded_at=at(10, 2, 9),
+        resolution_due=at(10, 3),
+        resolved_at=at(10, 4),
+        satisfaction=5,
+    )
+    # b: neither in time (both due dates passed, nothing done)
+    add(
+        database,
+        type=repair,
+        created_at=at(10, 4),
+        response_due=at(10, 5),
+        resolution_due=at(10, 6),
+    )
+    # c: a complaint answered within its 24 h, rated 3
+    add(
+        database,
+        type=complaint,
+        created_at=at(10, 9, 1),
+        response_due=at(10, 10),
+        responded_at=at(10, 9, 20),
+        satisfaction=3,
+    )
+    # d: a complaint still inside its 24 h at `now`: not decided, not counted for handling
+    add(
+        database,
+        type=complaint,
+        created_at=at(11, 30),
+        response_due=datetime(2026, 12, 20, tzinfo=UTC),
+    )
+    # e: a suggestion, rated 4
+    add(database, type=TicketType.suggestion, created_at=at(10, 12), satisfaction=4)
+    # f: an alarm ticket done in time
+    add(
+        database,
+        type=TicketType.alarm,
+        created_at=at(10, 31),
+        response_due=at(11, 1),
+        responded_at=at(10, 31, 11),
+        resolution_due=at(11, 2),
+        resolved_at=at(11, 1),
+    )
+    # g: cancelled: left out of everything
+    add(
+        database,
+        type=repair,
+        created_at=at(10, 2),
+        response_due=at(10, 3),
+        state=TicketState.cancelled,
+    )
+    with database.read() as s:
+        report = quality_report(s, start=START, end=END, now=NOW)
+    kpis = {k.name: (k.numerator, k.denominator, k.status) for k in report.kpis}
+    assert kpis == {
+        "response_on_time": (3, 4, "below_target"),  # a, c, f of a, b, c, f
+        "resolution_on_time": (1, 3, "below_target"),  # f of a, b, f
+        "complaint_handling_on_time": (1, 1, "ok"),  # c; d not decided yet
+        "complaint_rate": (2, 5, "below_target"),  # c, d of a, b, c, d, e
+        "satisfied": (2, 3, "below_target"),  # a (5), e (4) of a, c, e
+        "pm_compliance": (0, 0, "no_data"),
+    }
+    assert report.average_rating == pytest.approx(4.0)
+
+
+def test_early_warning_is_within_five_points_of_the_target() -> None:
+    assert _kpi("x", 92, 100, 0.90).status == "warning"
+    assert _kpi("x", 96, 100, 0.90).status == "ok"
+    assert _kpi("x", 89, 100, 0.90).status == "below_target"
+    assert _kpi("rate", 3, 100, 0.05, higher_is_better=False).status == "warning"
+    assert _kpi("rate", 0, 100, 0.05, higher_is_better=False).status == "ok"
+    assert _kpi("rate", 5, 100, 0.05, higher_is_better=False).status == "below_target"
+
+
+def test_reports_over_http_as_json_and_csv(
+    database: Database, ledger: Ledger, tmp_path: Path
+) -> None:
+    add(
+        database,
+        asset_id=ledger.lift,
+        type=TicketType.repair,
+        created_at=at(10, 3),
+        resolved_at=at(10, 3, 14),
+    )
+    runtime = make_runtime(database, tmp_path)
+    client = TestClient(create_app(runtime))
+    try:
+        period = {"start": START.isoformat(), "end": END.isoformat()}
+        body = client.get("/reports/failures", params=period).json()
+        assert body["trend"] == [
+            {
+                "month": "2026-10",
+                "group": "elevator",
+                "failures": 1,
+                "assets": 1,
+                "failures_per_asset": 1.0,
+            }
+        ]
+        csv = client.get("/reports/failures", params={**period, "format": "csv"})
+        assert csv.headers["content-type"].startswith("text/csv")
+        assert csv.text.splitlines() == [
+            "month,system,failures,assets,failures_per_asset",
+            "2026-10,elevator,1,1,1.0000",
+        ]
+        quality = client.get("/reports/service-quality", params={**period, "format": "csv"})
+        assert quality.text.splitlines()[0] == "kpi,value,target,status,numerator,denominator"
+        naive = client.get(
+            "/reports/service-quality",
+            params={"start": "2026-10-01T00:00:00", "end": END.isoformat()},
+        )
+        assert naive.status_code == 422 and naive.json()["detail"][0]["loc"] == ["body", "start"]
+    finally:
+        runtime.stop()
