@@ -145,7 +145,7 @@ def _alarm_rules(session: Session, refs: list[str]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.execute(select(Alarm.id, Alarm.rule_id).where(Alarm.id.in_(ids)))
-    return {alarm_id: rule_id for alarm_id, rule_id in rows}
+    return {int(row[0]): str(row[1]) for row in rows}
 
 
 def _fault(kind: TicketType, source_ref: str | None, rules: dict[int, str]) -> str:
