@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import errors
+from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, ApiKeyCache, LoginLimiter, Tokens, access
 from api.metrics import IngestMetrics, make_registry
 from api.routes import (
     alarms,
+    auth,
     health,
     ledger,
     notifications,
@@ -47,17 +49,26 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.alarm_stream = runtime.alarm_stream
     app.state.intake = TicketIntake(runtime.database, runtime.notifier)
+    app.state.tokens = Tokens(
+        runtime.settings.resolved_secret_key(), runtime.settings.token_minutes
+    )
+    app.state.api_keys = ApiKeyCache(runtime.database)
+    app.state.login_limiter = LoginLimiter(
+        runtime.settings.login_max_failures, runtime.settings.login_window_s
+    )
     errors.install(app)
-    for module in (
-        health,
-        ledger,
-        technicians,
-        tickets,
-        sla,
-        plans,
-        alarms,
-        notifications,
-        reports,
+    app.include_router(health.router)  # the one route open to all
+    app.include_router(auth.router)  # logging in is open; the rest is checked route by route
+    for router, read, write in (
+        (health.metrics_router, CONTROL_ROOM, CONTROL_ROOM),
+        (ledger.router, STAFF, OFFICE),
+        (technicians.router, STAFF, OFFICE),
+        (sla.router, STAFF, OFFICE),
+        (plans.router, STAFF, STAFF),  # technicians record checklists; plan changes: OFFICE
+        (alarms.router, STAFF, CONTROL_ROOM),
+        (notifications.router, OFFICE, OFFICE),
+        (reports.router, OFFICE, OFFICE),
+        (tickets.router, ALL, ALL),  # requesters and technicians: row-level rules inside
     ):
-        app.include_router(module.router)
+        app.include_router(router, dependencies=[Depends(access(read, write))])
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ from maintenance.notifications.channels import (
 from maintenance.notifications.outbox import Outbox
 from maintenance.notify import LogNotifier, Notifier
 from maintenance.scheduler import MaintenanceScheduler
+from maintenance.users import service as users
 from maintenance.work_orders.attachments import AttachmentStore
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
@@ -263,6 +265,7 @@ class Runtime:
 
     def start(self) -> None:
         migrate(self.engine)
+        self._ensure_admin()
         if self.demo and self.settings.demo_devices:
             self._seed_demo_ledger()
         self.outbox.start()
@@ -313,6 +316,19 @@ class Runtime:
             if self.demo
             else "demo fleet      off",
         ]
+
+    def _ensure_admin(self) -> None:
+        """A fresh install gets one `admin` account: FACILITY_ADMIN_PASSWORD, or a generated
+        password logged once (change it, or create your own accounts and retire it)."""
+        with self.database.transaction() as session:
+            if users.has_users(session):
+                return
+            password = self.settings.admin_password or secrets.token_urlsafe(12)
+            users.create_user(session, "admin", password, "admin", now=utcnow())
+        if self.settings.admin_password:
+            log.info("created the `admin` account with FACILITY_ADMIN_PASSWORD")
+        else:
+            log.warning("created the `admin` account; its password is %s (shown once)", password)
 
     def _retrain(self) -> None:
         try:

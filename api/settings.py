@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -97,6 +98,17 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(6, ge=1)
     notify_backoff_s: float = Field(5.0, gt=0, description="first retry; doubles each time")
 
+    # Access control
+    secret_key: str | None = Field(
+        None, description="signs login tokens; unset: generated once into <state dir>/secret.key"
+    )
+    token_minutes: int = Field(15, ge=1, le=24 * 60)
+    login_max_failures: int = Field(5, ge=1)
+    login_window_s: float = Field(300.0, gt=0)
+    admin_password: str | None = Field(
+        None, description="first start with no users: the `admin` account's password"
+    )
+
     # Demo fleet (make run)
     demo_fleet: bool = True
     demo_site: str = "demo"
@@ -112,6 +124,8 @@ class Settings(BaseSettings):
         "influx_password",
         "influx_token",
         "smtp_url",
+        "secret_key",
+        "admin_password",
         mode="before",
     )
     @classmethod
@@ -126,6 +140,16 @@ class Settings(BaseSettings):
     def rule_paths(self) -> list[Path]:
         names = [n.strip() for n in self.rule_files.split(",") if n.strip()]
         return [SHIPPED if n == "shipped" else Path(n) for n in names]
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.state_dir / "secret.key"
+        if not path.exists():
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     @property
     def models_dir(self) -> Path:

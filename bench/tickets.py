@@ -28,6 +28,7 @@ from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
 from maintenance.db import make_engine, migrate
+from tests.helpers import api_key
 from tests.servers import Postgres, free_port
 
 SITES = 50
@@ -90,10 +91,12 @@ class InProcessClient:
     """HTTP into the ASGI app in this process (httpx's ASGITransport on one event loop): no
     sockets and none of TestClient's per-request thread hand-offs."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, key: str = "") -> None:
         self._loop = asyncio.new_event_loop()
         self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://bench"
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://bench",
+            headers={"X-API-Key": key} if key else None,
         )
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
@@ -233,7 +236,7 @@ def main() -> int:
             )
         )
         runtime.start()
-        client = InProcessClient(create_app(runtime))
+        client = InProcessClient(create_app(runtime), key=api_key(runtime.database))
         figures = measure(client, url, args)
         client.close()
         runtime.stop()

@@ -7,10 +7,14 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
 from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
 from ingest.service import IngestService
 from ingest.store.influx import InfluxStore
+from maintenance.db import Database, utcnow
+from maintenance.users import service as users
 from simulators.fleet import Fleet, Message
 from simulators.publisher import FleetPublisher
 
@@ -128,3 +132,15 @@ def publish_paced(
     publisher.thread = threading.Thread(target=run, daemon=True)  # type: ignore[attr-defined]
     publisher.thread.start()  # type: ignore[attr-defined]
     return publisher
+
+
+def api_key(database: Database, role: str = "admin", name: str | None = None) -> str:
+    """A fresh API key with this role (the tests' way in; people log in at /auth/token)."""
+    with database.transaction() as s:
+        key, _ = users.create_api_key(s, name or f"test-{role}", role, now=utcnow())
+    return key
+
+
+def authorized(client: TestClient, database: Database, role: str = "admin") -> TestClient:
+    client.headers["X-API-Key"] = api_key(database, role)
+    return client

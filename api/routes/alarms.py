@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from api.auth import PrincipalDep, audit_name
 from api.deps import AlarmsDep, DatabaseDep
 from maintenance.alarms import queries
 from maintenance.alarms.models import Alarm, MaintenanceWindow
@@ -122,22 +123,29 @@ def _current(db: DatabaseDep, alarm_id: int) -> AlarmRead:
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", responses=REFUSED)
-def acknowledge(alarm_id: int, body: Acknowledge, db: DatabaseDep, alarms: AlarmsDep) -> AlarmRead:
-    alarms.acknowledge(alarm_id, by=body.actor, note=body.note)
+def acknowledge(
+    alarm_id: int, body: Acknowledge, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+) -> AlarmRead:
+    alarms.acknowledge(alarm_id, by=audit_name(principal, body.actor), note=body.note)
     return _current(db, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/shelve", responses=MISSING)
-def shelve(alarm_id: int, body: Shelve, db: DatabaseDep, alarms: AlarmsDep) -> AlarmRead:
+def shelve(
+    alarm_id: int, body: Shelve, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+) -> AlarmRead:
     """Hides the alarm from the standing list's attention for a limited time, with a reason;
     it is still recorded, and comes back by itself when the time is up."""
-    alarms.shelve(alarm_id, by=body.actor, reason=body.reason, minutes=body.minutes)
+    by = audit_name(principal, body.actor)
+    alarms.shelve(alarm_id, by=by, reason=body.reason, minutes=body.minutes)
     return _current(db, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/unshelve", responses=MISSING)
-def unshelve(alarm_id: int, body: Unshelve, db: DatabaseDep, alarms: AlarmsDep) -> AlarmRead:
-    alarms.unshelve(alarm_id, by=body.actor)
+def unshelve(
+    alarm_id: int, body: Unshelve, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+) -> AlarmRead:
+    alarms.unshelve(alarm_id, by=audit_name(principal, body.actor))
     return _current(db, alarm_id)
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 router = APIRouter(tags=["operations"])
+metrics_router = APIRouter(tags=["operations"])  # behind authentication: an API key for Prometheus
 
 
 @router.get("/health", responses={503: {"description": "a component is down"}})
@@ -19,7 +20,7 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-@router.get("/metrics", response_class=Response)
+@metrics_router.get("/metrics", response_class=Response)
 def metrics(request: Request) -> Response:
     data: Any = generate_latest(request.app.state.metrics_registry)
     return Response(content=data, media_type=CONTENT_TYPE_LATEST)

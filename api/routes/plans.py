@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from api.auth import OFFICE, access
 from api.deps import DatabaseDep, NotifierDep, NowDep
 from maintenance.db import get_required
 from maintenance.errors import InvalidInput
@@ -18,6 +19,7 @@ from maintenance.plans.results import ChecklistResults, record_results
 from maintenance.plans.service import PlanCreate, PlanRead
 from maintenance.work_orders.schemas import TicketRead
 
+OFFICE_ONLY = [Depends(access(OFFICE, OFFICE))]
 router = APIRouter(tags=["preventive maintenance"])
 
 
@@ -37,7 +39,7 @@ class ComplianceRead(BaseModel):
     share_on_time: float | None
 
 
-@router.post("/plans", status_code=201)
+@router.post("/plans", status_code=201, dependencies=OFFICE_ONLY)
 def post_plan(data: PlanCreate, db: DatabaseDep, now: NowDep) -> PlanRead:
     with db.transaction() as s:
         return PlanRead.model_validate(service.save_plan(s, data, now=now))
@@ -58,7 +60,7 @@ def read_plan(plan_id: int, db: DatabaseDep) -> PlanRead:
         return PlanRead.model_validate(get_required(s, InspectionPlan, plan_id, "plan"))
 
 
-@router.put("/plans/{plan_id}")
+@router.put("/plans/{plan_id}", dependencies=OFFICE_ONLY)
 def put_plan(plan_id: int, data: PlanCreate, db: DatabaseDep, now: NowDep) -> PlanRead:
     """Change a plan (`paused: true` pauses it). Tickets already generated stay as they are."""
     with db.transaction() as s:

@@ -6,12 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
+from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, refuse
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from maintenance.db import Database
+from maintenance.errors import NotFound
 from maintenance.vocabulary import Priority, TicketState, TicketType
 from maintenance.work_orders import queries, service
 from maintenance.work_orders.lifecycle import allowed_actions
@@ -55,6 +58,22 @@ class AttachmentRead(BaseModel):
 ALLOWED = {state.value: [a.value for a in allowed_actions(state)] for state in TicketState}
 
 
+def _visible(s: Session, ticket_id: int, principal: Principal) -> Ticket:
+    """The ticket, if this caller may see it: a requester only their own (others are 404, so
+    that ids of other people's requests reveal nothing)."""
+    ticket = service.get(s, ticket_id)
+    if principal.role == "requester" and ticket.requester != principal.name:
+        raise NotFound("ticket", ticket_id)
+    return ticket
+
+
+def _may_change(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
+    if principal.role == "requester":
+        raise refuse(request, principal, f"requesters cannot {what}")
+    if principal.role == "technician" and ticket.assignee_id != principal.technician_id:
+        raise refuse(request, principal, f"ticket {ticket.id} is not assigned to you")
+
+
 def read(ticket: Ticket) -> TicketRead:
     out = TicketRead.model_validate(ticket)
     out.allowed_actions = [a.value for a in allowed_actions(TicketState(ticket.state))]
@@ -63,27 +82,41 @@ def read(ticket: Ticket) -> TicketRead:
 
 @router.post("/tickets", status_code=201, responses=MISSING)
 def create_ticket(
-    data: TicketCreate, intake: IntakeDep, now: NowDep, actor: str = "api"
+    data: TicketCreate, intake: IntakeDep, now: NowDep, principal: PrincipalDep, actor: str = "api"
 ) -> TicketRead:
     """Registers a request from any channel; SLA due times and automatic dispatch follow.
-    Requests that arrive together are committed together (group commit), each answered alone."""
-    return read(intake.create(data, actor=actor, now=now))
+    Requests that arrive together are committed together (group commit), each answered alone.
+    A requester's request is filed under their own name."""
+    if principal.role == "requester":
+        data = data.model_copy(update={"requester": principal.name})
+    return read(intake.create(data, actor=audit_name(principal, actor), now=now))
 
 
 class TicketBatch(BaseModel):
     items: list[TicketCreate] = Field(min_length=1, max_length=1000)
 
 
-@router.post("/tickets/batch", status_code=201, responses=MISSING)
+@router.post(
+    "/tickets/batch",
+    status_code=201,
+    responses=MISSING,
+    dependencies=[Depends(access(CONTROL_ROOM, CONTROL_ROOM))],
+)
 def create_tickets(
-    batch: TicketBatch, db: DatabaseDep, now: NowDep, notifier: NotifierDep, actor: str = "api"
+    batch: TicketBatch,
+    db: DatabaseDep,
+    now: NowDep,
+    notifier: NotifierDep,
+    principal: PrincipalDep,
+    actor: str = "api",
 ) -> list[TicketRead]:
     """Registers up to 1,000 tickets in one transaction (integrations, bulk intake); any invalid
     item refuses the batch, its 422 naming the item (`body.items.3.asset_id`)."""
+    who = audit_name(principal, actor)
     with db.transaction() as s:
         return [
             read(t)
-            for t in service.create_many(s, batch.items, actor=actor, now=now, notifier=notifier)
+            for t in service.create_many(s, batch.items, actor=who, now=now, notifier=notifier)
         ]
 
 
@@ -91,6 +124,7 @@ def create_tickets(
 async def list_tickets(
     db: DatabaseDep,
     now: NowDep,
+    principal: PrincipalDep,
     site_id: int | None = None,
     state: TicketState | None = None,
     type: TicketType | None = None,
@@ -104,7 +138,10 @@ async def list_tickets(
 ) -> Response:
     """Newest first. The ticket board's query: rows go straight from the database to JSON (the
     response model documents them) because this is the most frequent call of the console."""
-    f = queries.TicketFilter(site_id, state, type, priority, asset_id, assignee_id, sla, escalated)
+    mine = principal.name if principal.role == "requester" else None
+    f = queries.TicketFilter(
+        site_id, state, type, priority, asset_id, assignee_id, sla, escalated, mine
+    )
     page = None
     if db.has_driver_reads:
         # One indexed, LIMITed statement with a 2 s ceiling, run right here: a hop to the
@@ -129,31 +166,44 @@ def _list_rows(
 
 
 @router.get("/tickets/{ticket_id}", responses=MISSING)
-def read_ticket(ticket_id: int, db: DatabaseDep) -> TicketRead:
+def read_ticket(ticket_id: int, db: DatabaseDep, principal: PrincipalDep) -> TicketRead:
     with db.transaction() as s:
-        return read(service.get(s, ticket_id))
+        return read(_visible(s, ticket_id, principal))
 
 
 @router.post("/tickets/{ticket_id}/transitions", responses={**MISSING, **CONFLICT})
 def transition(
-    ticket_id: int, request: TransitionRequest, db: DatabaseDep, now: NowDep, notifier: NotifierDep
+    ticket_id: int,
+    body: TransitionRequest,
+    request: Request,
+    db: DatabaseDep,
+    now: NowDep,
+    notifier: NotifierDep,
+    principal: PrincipalDep,
 ) -> TicketRead:
-    """assign, accept, start, resolve, verify, reject, close, reopen, cancel, escalate."""
+    """assign, accept, start, resolve, verify, reject, close, reopen, cancel, escalate.
+    A technician acts only on tickets assigned to them; requesters rate and comment instead."""
+    body = body.model_copy(update={"actor": audit_name(principal, body.actor)})
     with db.transaction() as s:
-        return read(service.transition(s, ticket_id, request, now=now, notifier=notifier))
+        _may_change(request, service.get(s, ticket_id), principal, "move tickets")
+        return read(service.transition(s, ticket_id, body, now=now, notifier=notifier))
 
 
 @router.post("/tickets/{ticket_id}/comments", status_code=201, responses=MISSING)
-def comment(ticket_id: int, data: CommentCreate, db: DatabaseDep, now: NowDep) -> CommentRead:
+def comment(
+    ticket_id: int, data: CommentCreate, db: DatabaseDep, now: NowDep, principal: PrincipalDep
+) -> CommentRead:
     """kind: comment, progress (complex complaints), feedback (to the requester), return_visit."""
+    data = data.model_copy(update={"author": audit_name(principal, data.author)})
     with db.transaction() as s:
+        _visible(s, ticket_id, principal)
         return CommentRead.model_validate(service.comment(s, ticket_id, data, now=now))
 
 
 @router.get("/tickets/{ticket_id}/comments", responses=MISSING)
-def comments(ticket_id: int, db: DatabaseDep) -> list[CommentRead]:
+def comments(ticket_id: int, db: DatabaseDep, principal: PrincipalDep) -> list[CommentRead]:
     with db.transaction() as s:
-        service.get(s, ticket_id)
+        _visible(s, ticket_id, principal)
         return [CommentRead.model_validate(c) for c in queries.comments(s, ticket_id)]
 
 
@@ -165,11 +215,17 @@ def rate(
     db: DatabaseDep,
     now: NowDep,
     notifier: NotifierDep,
+    principal: PrincipalDep,
 ) -> TicketRead:
-    """Satisfaction 1-5 after resolution; at or below the threshold (default 2, setting
+    """Satisfaction 1-5 after resolution (the requester, or staff taking a survey; not the
+    technician who did the work); at or below the threshold (default 2, setting
     FACILITY_SATISFACTION_REOPEN_AT_OR_BELOW) the work reopens for rectification."""
     threshold: int = request.app.state.satisfaction_reopen_at_or_below
+    if principal.role == "technician":
+        raise refuse(request, principal, "technicians do not rate work")
+    data = data.model_copy(update={"actor": audit_name(principal, data.actor)})
     with db.transaction() as s:
+        _visible(s, ticket_id, principal)
         return read(
             service.rate(
                 s, ticket_id, data, now=now, notifier=notifier, reopen_at_or_below=threshold
@@ -178,9 +234,9 @@ def rate(
 
 
 @router.get("/tickets/{ticket_id}/audit", responses=MISSING)
-def audit(ticket_id: int, db: DatabaseDep) -> list[EventRead]:
+def audit(ticket_id: int, db: DatabaseDep, principal: PrincipalDep) -> list[EventRead]:
     with db.transaction() as s:
-        service.get(s, ticket_id)
+        _visible(s, ticket_id, principal)
         return [EventRead.model_validate(e) for e in queries.audit_trail(s, ticket_id)]
 
 
@@ -191,21 +247,27 @@ async def attach(
     db: DatabaseDep,
     now: NowDep,
     store: AttachmentsDep,
+    principal: PrincipalDep,
     actor: Annotated[str, Form()] = "api",
 ) -> AttachmentRead:
     """A photo (JPEG, PNG, WebP) or an acceptance form (PDF), at most 10 MiB."""
     data = await file.read(store.max_bytes + 1)
+    who = audit_name(principal, actor)
     with db.transaction() as s:
-        a = store.add(s, ticket_id, file.filename or "upload", data, actor=actor, now=now)
+        _visible(s, ticket_id, principal)
+        a = store.add(s, ticket_id, file.filename or "upload", data, actor=who, now=now)
         return AttachmentRead(
             id=a.id, sha256=a.sha256, filename=a.filename, content_type=a.content_type, size=a.size
         )
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response, responses=MISSING)
-def attachment(attachment_id: int, db: DatabaseDep, store: AttachmentsDep) -> Response:
+def attachment(
+    attachment_id: int, db: DatabaseDep, store: AttachmentsDep, principal: PrincipalDep
+) -> Response:
     with db.transaction() as s:
         a, data = store.read(s, attachment_id)
+        _visible(s, a.ticket_id, principal)
     return Response(
         data,
         media_type=a.content_type,

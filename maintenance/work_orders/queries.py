@@ -26,6 +26,7 @@ class TicketFilter:
     assignee_id: int | None = None
     sla: SlaStatus | None = None
     escalated: bool | None = None
+    requester: str | None = None  # a requester sees only their own
 
 
 def _filtered(f: TicketFilter, now: datetime) -> Select[Ticket]:
@@ -38,6 +39,7 @@ def _filtered(f: TicketFilter, now: datetime) -> Select[Ticket]:
         (Ticket.asset_id, f.asset_id),
         (Ticket.assignee_id, f.assignee_id),
         (Ticket.escalated, f.escalated),
+        (Ticket.requester, f.requester),
     ):
         if value is not None:
             q = q.where(column == value)
@@ -108,7 +110,16 @@ def list_rows(
 
 
 TICKET_COLUMNS = tuple(c.name for c in Ticket.__table__.columns)
-_EQUALITY = ("site_id", "state", "type", "priority", "asset_id", "assignee_id", "escalated")
+_EQUALITY = (
+    "site_id",
+    "state",
+    "type",
+    "priority",
+    "asset_id",
+    "assignee_id",
+    "escalated",
+    "requester",
+)
 _BOARD_SQL: dict[tuple[str, ...], str] = {}
 
 

@@ -22,7 +22,7 @@ from maintenance.assets.service import create_site, save_asset
 from maintenance.db import migrate
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
 from simulators.fleet import Fleet
-from tests.helpers import publish, recent_fleet, wait_until
+from tests.helpers import authorized, publish, recent_fleet, wait_until
 from tests.servers import Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def service(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[tuple[Runtime, Tes
     seed_ledger(runtime, recent_fleet(devices=5, steps=1))
     runtime.start()
     wait_until(runtime.ingest.subscriber.connected.is_set, 10, "the collector to connect")
-    yield runtime, TestClient(create_app(runtime))
+    yield runtime, authorized(TestClient(create_app(runtime)), runtime.database)
     runtime.stop()
 
 

@@ -13,7 +13,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
-from tests.helpers import recent_fleet, wait_until
+from tests.helpers import authorized, recent_fleet, wait_until
 from tests.servers import Influx, Mosquitto, free_port
 
 
@@ -25,7 +25,7 @@ def embedded(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
     runtime = Runtime(settings)
     runtime.start()
     wait_until(runtime.ingest.subscriber.connected.is_set, 10, "the collector to connect")
-    yield runtime, TestClient(create_app(runtime))
+    yield runtime, authorized(TestClient(create_app(runtime)), runtime.database)
     runtime.stop()
 
 
@@ -106,7 +106,7 @@ def test_the_demo_fleet_comes_with_its_ledger_and_first_inspections(tmp_path: Pa
         runtime = Runtime(settings)
         runtime.start()
         try:
-            client = TestClient(create_app(runtime))
+            client = authorized(TestClient(create_app(runtime)), runtime.database)
             assets = client.get("/assets").json()
             assert sorted(a["device_ids"][0] for a in assets) == [
                 "camera-001",

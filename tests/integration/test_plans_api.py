@@ -13,6 +13,7 @@ from api.main import create_app
 from maintenance.db import Database
 from maintenance.notify import CollectingNotifier
 from maintenance.plans.generation import generate
+from tests.helpers import authorized
 from tests.integration.test_tickets_api import make_runtime, ok, seed
 
 NOW = datetime(2027, 1, 10, 2, tzinfo=UTC)
@@ -24,7 +25,7 @@ def client(database: Database, tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(runtime)
     app.state.clock = lambda: NOW
     app.state.test_database = database
-    yield TestClient(app)
+    yield authorized(TestClient(app), runtime.database)
     runtime.stop()
 
 

@@ -16,6 +16,7 @@ from maintenance.reports.failures import failure_report
 from maintenance.reports.quality import _kpi, quality_report
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Ticket
+from tests.helpers import authorized
 from tests.integration.test_tickets_api import make_runtime
 from tests.ledger import Ledger, seed
 
@@ -225,7 +226,7 @@ def test_reports_over_http_as_json_and_csv(
         resolved_at=at(10, 3, 14),
     )
     runtime = make_runtime(database, tmp_path)
-    client = TestClient(create_app(runtime))
+    client = authorized(TestClient(create_app(runtime)), runtime.database)
     try:
         period = {"start": START.isoformat(), "end": END.isoformat()}
         body = client.get("/reports/failures", params=period).json()

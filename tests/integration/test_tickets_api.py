@@ -21,6 +21,7 @@ from maintenance.db import Database
 from maintenance.vocabulary import TicketState, TicketType
 from maintenance.work_orders import queries
 from maintenance.work_orders.lifecycle import allowed_actions
+from tests.helpers import api_key, authorized
 from tests.ledger import NOW
 from tests.servers import free_port
 
@@ -46,7 +47,7 @@ def client(database: Database, tmp_path: Path) -> Iterator[TestClient]:
     runtime = make_runtime(database, tmp_path)
     app = create_app(runtime)
     app.state.clock = lambda: NOW
-    yield TestClient(app)
+    yield authorized(TestClient(app), runtime.database)
     runtime.stop()
 
 
@@ -269,8 +270,9 @@ def test_two_technicians_accepting_at_once_exactly_one_wins(
     while not server.started:
         time.sleep(0.02)
     base = f"http://127.0.0.1:{port}"
+    key = {"X-API-Key": api_key(pg_database)}
     try:
-        with httpx.Client(base_url=base) as setup:
+        with httpx.Client(base_url=base, headers=key) as setup:
             ids = seed(setup)  # type: ignore[arg-type]
             ok(
                 setup.post(
@@ -299,7 +301,7 @@ def test_two_technicians_accepting_at_once_exactly_one_wins(
                 def accept(
                     who: str, ticket_id: int = ticket["id"], barrier: threading.Barrier = barrier
                 ) -> None:
-                    with httpx.Client(base_url=base) as mine:
+                    with httpx.Client(base_url=base, headers=key) as mine:
                         barrier.wait()
                         results.append(
                             mine.post(

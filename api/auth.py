@@ -1,0 +1,183 @@
+"""Who is calling, and may they: OAuth2 password flow with short-lived signed tokens (people),
+API keys (integrations, Prometheus), role checks per router, and login rate limiting. Logins and
+refusals go to the security log.
+
+Roles: admin, manager, engineer (watches alarms, dispatches), technician (works assigned
+tickets), requester (residents and tenants: their own requests only). Row-level rules (a
+requester's own tickets, a technician's assigned ones) are in the ticket routes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from maintenance.db import Database, utcnow
+from maintenance.users import service as users
+
+ALL = frozenset({"admin", "manager", "engineer", "technician", "requester"})
+STAFF = frozenset({"admin", "manager", "engineer", "technician"})
+OFFICE = frozenset({"admin", "manager"})
+CONTROL_ROOM = frozenset({"admin", "manager", "engineer"})
+ALGORITHM = "HS256"
+
+bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: str
+    technician_id: int | None = None
+    via: str = "token"  # token | api_key
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF
+
+
+class Tokens:
+    def __init__(self, secret: str, minutes: int) -> None:
+        self.secret, self.minutes = secret, minutes
+
+    def issue(self, username: str, role: str, technician_id: int | None) -> str:
+        now = datetime.now(UTC)
+        claims = {
+            "sub": username,
+            "role": role,
+            "tid": technician_id,
+            "iat": now,
+            "exp": now + timedelta(minutes=self.minutes),
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def read(self, token: str) -> Principal | None:
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM])
+        except jwt.PyJWTError:
+            return None
+        return Principal(str(claims["sub"]), str(claims["role"]), claims.get("tid"))
+
+
+class ApiKeyCache:
+    """Keys checked in the database at most once a minute each (a revoked key stops working
+    within that minute), so integrations pay no database round trip per request."""
+
+    def __init__(self, database: Database, ttl_s: float = 60.0) -> None:
+        self.database, self.ttl_s = database, ttl_s
+        self._seen: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def principal(self, key: str) -> Principal | None:
+        digest = users.key_hash(key)
+        with self._lock:
+            hit = self._seen.get(digest)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
+            return hit[1]
+        with self.database.read() as session:
+            row = users.find_api_key(session, key)
+            found = Principal(f"key:{row.name}", row.role, via="api_key") if row else None
+        with self._lock:
+            self._seen[digest] = (time.monotonic(), found)
+        return found
+
+
+class LoginLimiter:
+    """At most `failures` failed logins per username and per client in `window_s`."""
+
+    def __init__(self, failures: int, window_s: float) -> None:
+        self.failures, self.window_s = failures, window_s
+        self._failed: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def blocked_for(self, *keys: str) -> float:
+        now = time.monotonic()
+        wait = 0.0
+        with self._lock:
+            for key in keys:
+                attempts = self._failed[key]
+                while attempts and now - attempts[0] > self.window_s:
+                    attempts.popleft()
+                if len(attempts) >= self.failures:
+                    wait = max(wait, self.window_s - (now - attempts[0]))
+        return wait
+
+    def failed(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failed[key].append(time.monotonic())
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failed.pop(username, None)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def current_principal(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
+    key = request.headers.get("x-api-key")
+    keys: ApiKeyCache = request.app.state.api_keys
+    tokens: Tokens = request.app.state.tokens
+    principal: Principal | None = None
+    if key:
+        principal = keys.principal(key)
+    elif token:
+        if token.startswith("fk_"):  # an API key sent as a bearer token (Prometheus does)
+            principal = keys.principal(token)
+        else:
+            principal = tokens.read(token)
+    if principal is None:
+        raise HTTPException(
+            401,
+            "not authenticated: log in at /auth/token or send an API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def audit_name(principal: Principal, claimed: str | None) -> str:
+    """Who the audit trail names: a logged-in person is always themselves; an integration's key
+    may name the person it acts for (a front-desk system, the hotline's software)."""
+    if principal.via == "api_key":
+        return claimed if claimed and claimed != "api" else principal.name
+    return principal.name
+
+
+def refuse(request: Request, principal: Principal, why: str) -> HTTPException:
+    """403, recorded in the security log."""
+    database: Database = request.app.state.database
+    with database.transaction() as session:
+        users.record(
+            session,
+            actor=principal.name,
+            action="denied",
+            now=utcnow(),
+            detail=f"{request.method} {request.url.path}: {why}",
+            client=client_of(request),
+        )
+    return HTTPException(403, f"not allowed: {why}")
+
+
+def access(read: frozenset[str], write: frozenset[str]) -> Callable[..., Principal]:
+    """A router's rule: these roles may read (GET), those may change (anything else)."""
+
+    def check(request: Request, principal: PrincipalDep) -> Principal:
+        allowed = read if request.method in ("GET", "HEAD") else write
+        if principal.role not in allowed:
+            raise refuse(request, principal, f"role {principal.role}")
+        return principal
+
+    return check

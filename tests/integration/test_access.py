@@ -1,0 +1,216 @@
+"""Who may do what: a role x route table, asserted; row-level rules for requesters and
+technicians; logins, tokens, rate limiting and the security log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.runtime import Runtime
+from api.settings import Settings
+from maintenance.db import utcnow
+from maintenance.users import service as users
+from tests.helpers import api_key
+from tests.servers import free_port
+
+ROLES = ("admin", "manager", "engineer", "technician", "requester")
+STAFF = {"admin", "manager", "engineer", "technician"}
+OFFICE = {"admin", "manager"}
+CONTROL = {"admin", "manager", "engineer"}
+EVERYONE = set(ROLES)
+
+# (method, path, who may) for every router; bodies are empty: an allowed caller gets past the
+# access check (to a 2xx, 404 or 422), a refused one gets 403 before its body is looked at.
+TABLE = [
+    ("GET", "/metrics", CONTROL),
+    ("GET", "/sites", STAFF),
+    ("POST", "/sites", OFFICE),
+    ("GET", "/assets", STAFF),
+    ("POST", "/assets", OFFICE),
+    ("GET", "/technicians", STAFF),
+    ("POST", "/technicians", OFFICE),
+    ("GET", "/sla-policies", STAFF),
+    ("PUT", "/sla-policies", OFFICE),
+    ("GET", "/plans", STAFF),
+    ("POST", "/plans", OFFICE),
+    ("GET", "/alarms", STAFF),
+    ("POST", "/alarms/1/acknowledge", CONTROL),
+    ("POST", "/maintenance-windows", CONTROL),
+    ("GET", "/rules", STAFF),
+    ("GET", "/notifications", OFFICE),
+    ("GET", "/reports/failures?start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z", OFFICE),
+    ("GET", "/reports/service-quality?start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z", OFFICE),
+    ("GET", "/tickets", EVERYONE),
+    ("POST", "/tickets", EVERYONE),
+    ("POST", "/tickets/batch", CONTROL),
+    ("GET", "/users/me", EVERYONE),
+    ("GET", "/users", {"admin"}),
+    ("POST", "/users", {"admin"}),
+    ("POST", "/api-keys", {"admin"}),
+    ("GET", "/security-events", OFFICE),
+]
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        embedded_mqtt_port=free_port(),
+        demo_fleet=False,
+        plan_generation=False,
+        rules_enabled=False,
+        admin_password="the admin's long password",
+        login_max_failures=3,
+    )
+    runtime = Runtime(settings)
+    runtime.start()
+    yield runtime, TestClient(create_app(runtime))
+    runtime.stop()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"), TABLE, ids=[f"{m} {p.split('?')[0]}" for m, p, _ in TABLE]
+)
+def test_each_role_may_use_exactly_its_routes(
+    service: tuple[Runtime, TestClient], method: str, path: str, allowed: set[str]
+) -> None:
+    runtime, client = service
+    anonymous = client.request(method, path, json={})
+    assert anonymous.status_code == 401
+    for role in ROLES:
+        response = client.request(
+            method, path, json={}, headers={"X-API-Key": api_key(runtime.database, role)}
+        )
+        if role in allowed:
+            assert response.status_code not in (401, 403), (role, response.text)
+        else:
+            assert response.status_code == 403, (role, response.status_code)
+
+
+def test_health_is_the_only_open_route(service: tuple[Runtime, TestClient]) -> None:
+    _, client = service
+    assert client.get("/health").status_code == 200
+
+
+def login(client: TestClient, username: str, password: str) -> dict[str, str]:
+    response = client.post("/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_requesters_see_only_their_own_and_technicians_move_only_their_tickets(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = service
+    admin = login(client, "admin", "the admin's long password")
+    site = client.post("/sites", json={"code": "e1", "name": "Estate"}, headers=admin).json()
+    lift = client.post(
+        "/assets",
+        json={"site_id": site["id"], "code": "L1", "system": "elevator", "type": "lift"},
+        headers=admin,
+    ).json()
+    wang = client.post(
+        "/technicians",
+        json={"name": "Wang", "skills": ["elevator"], "site_ids": [site["id"]]},
+        headers=admin,
+    ).json()
+    li = client.post(
+        "/technicians",
+        json={"name": "Li", "skills": ["water"], "site_ids": [site["id"]]},
+        headers=admin,
+    ).json()
+    for name, role, technician in (
+        ("unit-1203", "requester", None),
+        ("unit-0501", "requester", None),
+        ("wang", "technician", wang["id"]),
+        ("li", "technician", li["id"]),
+    ):
+        made = client.post(
+            "/users",
+            json={
+                "username": name,
+                "password": f"{name} long secret",
+                "role": role,
+                "technician_id": technician,
+            },
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+    resident = login(client, "unit-1203", "unit-1203 long secret")
+    neighbour = login(client, "unit-0501", "unit-0501 long secret")
+    request = {
+        "site_id": site["id"],
+        "type": "repair",
+        "channel": "app",
+        "title": "lift noisy",
+        "asset_id": lift["id"],
+        "requester": "someone else",
+    }
+    ticket = client.post("/tickets", json=request, headers=resident).json()
+    assert ticket["requester"] == "unit-1203"  # filed under the caller, whatever the body says
+    assert ticket["assignee_id"] == wang["id"]
+    assert client.get(f"/tickets/{ticket['id']}", headers=neighbour).status_code == 404
+    assert client.get("/tickets", headers=neighbour).json()["total"] == 0
+    assert client.get("/tickets", headers=resident).json()["total"] == 1
+    assert client.get(f"/tickets/{ticket['id']}/audit", headers=neighbour).status_code == 404
+    accept = {"action": "accept", "actor": "x", "committed_at": "2030-01-01T10:00:00Z"}
+    assert (
+        client.post(
+            f"/tickets/{ticket['id']}/transitions", json=accept, headers=resident
+        ).status_code
+        == 403
+    )
+    other = login(client, "li", "li long secret")
+    assert (
+        client.post(f"/tickets/{ticket['id']}/transitions", json=accept, headers=other).status_code
+        == 403
+    )
+    own = login(client, "wang", "wang long secret")
+    accepted = client.post(f"/tickets/{ticket['id']}/transitions", json=accept, headers=own)
+    assert accepted.status_code == 200 and accepted.json()["state"] == "accepted"
+    trail = client.get(f"/tickets/{ticket['id']}/audit", headers=resident).json()
+    assert trail[-1]["actor"] == "wang"  # the logged-in person, not the body's "x"
+    assert (
+        client.post(f"/tickets/{ticket['id']}/rating", json={"rating": 5}, headers=own).status_code
+        == 403
+    )
+    denied = client.get("/security-events", params={"action": "denied"}, headers=admin).json()
+    assert [e["actor"] for e in denied] == ["wang", "li", "unit-1203"]
+
+
+def test_logins_are_rate_limited_and_recorded(service: tuple[Runtime, TestClient]) -> None:
+    runtime, client = service
+    for _ in range(3):
+        bad = client.post("/auth/token", data={"username": "admin", "password": "guess"})
+        assert bad.status_code == 401
+    blocked = client.post(
+        "/auth/token", data={"username": "admin", "password": "the admin's long password"}
+    )
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    headers = {"X-API-Key": api_key(runtime.database, "admin")}
+    actions = [e["action"] for e in client.get("/security-events", headers=headers).json()]
+    assert actions[:4] == ["login_blocked", "login_failed", "login_failed", "login_failed"]
+    assert (
+        client.get("/users/me", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+    )
+
+
+def test_passwords_are_argon2_hashes_and_keys_are_stored_hashed(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = service
+    key = api_key(runtime.database, "engineer")
+    with runtime.database.transaction() as s:
+        user = users.create_user(s, "zhao", "zhao's long secret", "manager", now=utcnow())
+        assert user.password_hash.startswith("$argon2id$")
+        assert users.find_api_key(s, key) is not None
+        assert users.authenticate(s, "zhao", "wrong password") is None
+    assert key not in (runtime.settings.state_dir / "facility.sqlite").read_bytes().decode(
+        "latin-1"
+    )
+    me = client.get("/users/me", headers={"Authorization": f"Bearer {key}"}).json()
+    assert (me["role"], me["via"]) == ("engineer", "api_key")
