@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from api import cli_alarms, cli_workorders
+from api import cli_alarms, cli_users, cli_workorders
 from api.runtime import Runtime, make_alarm_monitor, make_ingest
 from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
@@ -266,6 +266,7 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_rules_check)
     cli_workorders.register(sub)
     cli_alarms.register(sub)
+    cli_users.register(sub)
     return root
 
 
