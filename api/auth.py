@@ -11,13 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
 from maintenance.db import Database, utcnow
@@ -76,6 +77,14 @@ class ApiKeyCache:
         self._seen: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
 
+    async def lookup(self, key: str) -> Principal | None:
+        """On the event loop: a cached key costs nothing; a miss goes to the thread pool."""
+        with self._lock:
+            hit = self._seen.get(users.key_hash(key))
+        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
+            return hit[1]
+        return await run_in_threadpool(self.principal, key)
+
     def principal(self, key: str) -> Principal | None:
         digest = users.key_hash(key)
         with self._lock:
@@ -124,16 +133,19 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def current_principal(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
+async def current_principal(
+    request: Request, token: Annotated[str | None, Depends(bearer)]
+) -> Principal:
+    """Async on purpose: a sync dependency would cost every request a thread-pool hop."""
     key = request.headers.get("x-api-key")
     keys: ApiKeyCache = request.app.state.api_keys
     tokens: Tokens = request.app.state.tokens
     principal: Principal | None = None
     if key:
-        principal = keys.principal(key)
+        principal = await keys.lookup(key)
     elif token:
         if token.startswith("fk_"):  # an API key sent as a bearer token (Prometheus does)
-            principal = keys.principal(token)
+            principal = await keys.lookup(token)
         else:
             principal = tokens.read(token)
     if principal is None:
@@ -171,13 +183,13 @@ def refuse(request: Request, principal: Principal, why: str) -> HTTPException:
     return HTTPException(403, f"not allowed: {why}")
 
 
-def access(read: frozenset[str], write: frozenset[str]) -> Callable[..., Principal]:
+def access(read: frozenset[str], write: frozenset[str]) -> Callable[..., Awaitable[Principal]]:
     """A router's rule: these roles may read (GET), those may change (anything else)."""
 
-    def check(request: Request, principal: PrincipalDep) -> Principal:
+    async def check(request: Request, principal: PrincipalDep) -> Principal:
         allowed = read if request.method in ("GET", "HEAD") else write
         if principal.role not in allowed:
-            raise refuse(request, principal, f"role {principal.role}")
+            raise await run_in_threadpool(refuse, request, principal, f"role {principal.role}")
         return principal
 
     return check

@@ -1,4 +1,7 @@
-"""What routes need, as typed dependencies: `def route(db: DatabaseDep, now: NowDep)`."""
+"""What routes need, as typed dependencies: `def route(db: DatabaseDep, now: NowDep)`.
+
+They are `async` although they only read app state: FastAPI runs a sync dependency in the thread
+pool, a hop that costs more than these lookups (and than the ticket board's query)."""
 
 from __future__ import annotations
 
@@ -15,32 +18,32 @@ from maintenance.work_orders.attachments import AttachmentStore
 from maintenance.work_orders.intake import TicketIntake
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
     return clock()
 
 
-def _notifier(request: Request) -> Notifier:
+async def _notifier(request: Request) -> Notifier:
     notifier: Notifier = request.app.state.notifier
     return notifier
 
 
-def _attachments(request: Request) -> AttachmentStore:
+async def _attachments(request: Request) -> AttachmentStore:
     store: AttachmentStore = request.app.state.attachments
     return store
 
 
-def _intake(request: Request) -> TicketIntake:
+async def _intake(request: Request) -> TicketIntake:
     intake: TicketIntake = request.app.state.intake
     return intake
 
 
-def _alarms(request: Request) -> AlarmMonitor:
+async def _alarms(request: Request) -> AlarmMonitor:
     monitor: AlarmMonitor = request.app.state.alarms
     return monitor
 
