@@ -28,7 +28,14 @@ from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
-from maintenance.db import Database, database_up, make_engine, migrate, utcnow
+from maintenance.db import (
+    Database,
+    database_up,
+    grant_reporting,
+    make_engine,
+    migrate,
+    utcnow,
+)
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
 from maintenance.notifications.channels import (
     Channel,
@@ -265,6 +272,8 @@ class Runtime:
 
     def start(self) -> None:
         migrate(self.engine)
+        if self.settings.readonly_role:
+            grant_reporting(self.engine, self.settings.readonly_role)
         self._ensure_admin()
         if self.demo and self.settings.demo_devices:
             self._seed_demo_ledger()

@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         None, description="first start with no users: the `admin` account's password"
     )
 
+    # Reporting tools (Grafana)
+    readonly_role: str | None = Field(
+        None,
+        description="PostgreSQL role granted SELECT on the reporting tables after migrations",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+    )
+
     # Demo fleet (make run)
     demo_fleet: bool = True
     demo_site: str = "demo"
@@ -126,6 +133,7 @@ class Settings(BaseSettings):
         "smtp_url",
         "secret_key",
         "admin_password",
+        "readonly_role",
         mode="before",
     )
     @classmethod

@@ -100,6 +100,36 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+# What reporting tools may read: the ledger, tickets, alarms, plans; never accounts or keys.
+REPORTING_TABLES = (
+    "sites",
+    "locations",
+    "assets",
+    "asset_devices",
+    "technicians",
+    "tickets",
+    "ticket_events",
+    "sla_breaches",
+    "alarms",
+    "alarm_events",
+    "alarm_floods",
+    "inspection_plans",
+    "plan_occurrences",
+)
+
+
+def grant_reporting(engine: Engine, role: str) -> None:
+    """PostgreSQL: SELECT on the reporting tables for a read-only role (Grafana); idempotent."""
+    if engine.dialect.name != "postgresql":
+        return
+    preparer = engine.dialect.identifier_preparer
+    with engine.begin() as connection:
+        for table in REPORTING_TABLES:
+            connection.execute(
+                text(f"GRANT SELECT ON {preparer.quote(table)} TO {preparer.quote(role)}")
+            )
+
+
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
