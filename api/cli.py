@@ -20,6 +20,7 @@ from api.runtime import Runtime, make_alarm_monitor, make_ingest
 from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
+from maintenance import crypto
 from maintenance.db import Database, make_engine, migrate
 from maintenance.errors import MaintenanceError
 from maintenance.notify import LogNotifier
@@ -82,6 +83,7 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
     url = settings.mqtt_url or "mqtt://127.0.0.1:1883"
     monitor = publisher = None
     if settings.rules_enabled:
+        crypto.configure(settings.resolved_data_key())
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
         monitor, _, publisher = make_alarm_monitor(settings, Database(engine), LogNotifier(), url)
@@ -227,6 +229,11 @@ def _count_kinds(rules: list[Any]) -> dict[str, int]:
     return counts
 
 
+def cmd_data_key(settings: Settings, args: argparse.Namespace) -> int:
+    print(crypto.new_key())
+    return 0
+
+
 def cmd_scenarios(settings: Settings, args: argparse.Namespace) -> int:
     for s in SCENARIOS.values():
         print(f"{s.name:34} {s.system:9} {s.description}")
@@ -260,6 +267,9 @@ def parser() -> argparse.ArgumentParser:
     dead.set_defaults(func=cmd_deadletters)
     sub.add_parser("devices", help="list the device registry").set_defaults(func=cmd_devices)
     sub.add_parser("scenarios", help="list fault scenarios").set_defaults(func=cmd_scenarios)
+    sub.add_parser(
+        "data-key", help="a new key for FACILITY_DATA_KEY (personal data at rest)"
+    ).set_defaults(func=cmd_data_key)
     rules = sub.add_parser("rules", help="alarm rules").add_subparsers(dest="verb", required=True)
     check = rules.add_parser("check", help="validate rule files (file:line: reason on error)")
     check.add_argument("files", nargs="+")

@@ -8,6 +8,7 @@ import time
 
 from api.runtime import make_store, train_anomaly_models
 from api.settings import Settings
+from maintenance import crypto
 from maintenance.alarms import queries
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.db import Database, make_engine, migrate
@@ -18,6 +19,7 @@ from rules.registry import ModelRegistry
 
 
 def _database(settings: Settings) -> Database:
+    crypto.configure(settings.resolved_data_key())
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     return Database(engine)

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.settings import Settings
+from maintenance import crypto
 from maintenance.assets import csvio
 from maintenance.db import Database, make_engine, migrate, utcnow
 from maintenance.notify import LogNotifier
@@ -21,6 +22,7 @@ from maintenance.work_orders.schemas import TicketCreate, TicketRead
 
 
 def _database(settings: Settings) -> Database:
+    crypto.configure(settings.resolved_data_key())
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     return Database(engine)

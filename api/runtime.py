@@ -23,6 +23,7 @@ from ingest.service import IngestService
 from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
+from maintenance import crypto
 from maintenance.alarms.monitor import AlarmListener, AlarmMonitor
 from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
@@ -236,6 +237,7 @@ class Runtime:
         if settings.mqtt_url is None:
             self.embedded_broker = EmbeddedBroker(port=settings.embedded_mqtt_port)
         self.mqtt_url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+        crypto.configure(settings.resolved_data_key())
         self.engine = make_engine(settings.resolved_database_url)
         self.database = Database(self.engine)
         self.outbox = make_outbox(settings, self.database)

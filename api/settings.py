@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from maintenance import crypto
 from rules.alarms import AlarmPolicy
 from rules.rulefile import SHIPPED
 
@@ -105,6 +106,11 @@ class Settings(BaseSettings):
     token_minutes: int = Field(15, ge=1, le=24 * 60)
     login_max_failures: int = Field(5, ge=1)
     login_window_s: float = Field(300.0, gt=0)
+    data_key: str | None = Field(
+        None,
+        description="encrypts personal data at rest (a Fernet key: `facility data-key`); "
+        "unset: generated once into <state dir>/data.key",
+    )
     admin_password: str | None = Field(
         None, description="first start with no users: the `admin` account's password"
     )
@@ -133,6 +139,7 @@ class Settings(BaseSettings):
         "smtp_url",
         "secret_key",
         "admin_password",
+        "data_key",
         "readonly_role",
         mode="before",
     )
@@ -157,6 +164,16 @@ class Settings(BaseSettings):
             self.state_dir.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def resolved_data_key(self) -> str:
+        if self.data_key:
+            return self.data_key
+        path = self.state_dir / "data.key"
+        if not path.exists():
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(crypto.new_key())
         return path.read_text().strip()
 
     @property

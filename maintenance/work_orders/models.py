@@ -4,8 +4,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from maintenance.crypto import EncryptedText, cipher
 from maintenance.db import Base, UtcDateTime
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 
@@ -34,7 +35,9 @@ class Ticket(Base):
     state: Mapped[TicketState] = mapped_column(_enum(TicketState), default=TicketState.new)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    requester: Mapped[str] = mapped_column(String(200), default="")
+    # Personal data: encrypted at rest; `requester_index` (a keyed hash) finds a requester's own.
+    requester: Mapped[str] = mapped_column(EncryptedText, default="")
+    requester_index: Mapped[str | None] = mapped_column(String(64), index=True)
     source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)  # alarm / plan key
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -68,6 +71,11 @@ class Ticket(Base):
     parent_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # repair of
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("requester")
+    def _index_requester(self, key: str, value: str) -> str:
+        self.requester_index = cipher().index(value) if value else None
+        return value
 
 
 class TicketEvent(Base):

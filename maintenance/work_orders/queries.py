@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from maintenance.crypto import cipher
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Comment, SlaBreach, Ticket, TicketEvent
 
@@ -29,6 +30,10 @@ class TicketFilter:
     requester: str | None = None  # a requester sees only their own
 
 
+# What the board shows: every column but the blind index of the requester (internal).
+TICKET_COLUMNS = tuple(c.name for c in Ticket.__table__.columns if c.name != "requester_index")
+
+
 def _filtered(f: TicketFilter, now: datetime) -> Select[Ticket]:
     q = select(Ticket)
     for column, value in (
@@ -39,7 +44,7 @@ def _filtered(f: TicketFilter, now: datetime) -> Select[Ticket]:
         (Ticket.asset_id, f.asset_id),
         (Ticket.assignee_id, f.assignee_id),
         (Ticket.escalated, f.escalated),
-        (Ticket.requester, f.requester),
+        (Ticket.requester_index, cipher().index(f.requester) if f.requester else None),
     ):
         if value is not None:
             q = q.where(column == value)
@@ -93,7 +98,9 @@ def list_rows(
     q = _filtered(f, now)
     where = q.whereclause if q.whereclause is not None else true()
     page = (
-        select(*Ticket.__table__.columns, func.count().over().label("_total"))
+        select(
+            *(Ticket.__table__.c[n] for n in TICKET_COLUMNS), func.count().over().label("_total")
+        )
         .where(where)
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(limit)
@@ -109,7 +116,6 @@ def list_rows(
     return rows, total
 
 
-TICKET_COLUMNS = tuple(c.name for c in Ticket.__table__.columns)
 _EQUALITY = (
     "site_id",
     "state",
@@ -118,7 +124,7 @@ _EQUALITY = (
     "asset_id",
     "assignee_id",
     "escalated",
-    "requester",
+    "requester_index",
 )
 _BOARD_SQL: dict[tuple[str, ...], str] = {}
 
@@ -134,7 +140,10 @@ def board_rows_postgres(
     (an SLA status), which take list_rows."""
     if f.sla is not None:
         return None
-    names = tuple(name for name in _EQUALITY if getattr(f, name) is not None)
+    wanted = {**{n: getattr(f, n, None) for n in _EQUALITY}}
+    if f.requester is not None:
+        wanted["requester_index"] = cipher().index(f.requester)
+    names = tuple(name for name in _EQUALITY if wanted[name] is not None)
     sql = _BOARD_SQL.get(names)
     if sql is None:
         where = " AND ".join(f"{name} = %s" for name in names) or "TRUE"
@@ -142,7 +151,7 @@ def board_rows_postgres(
             f"SELECT {', '.join(TICKET_COLUMNS)}, count(*) OVER () FROM tickets WHERE {where} "
             "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
         )
-    params: list[Any] = [getattr(f, name) for name in names]
+    params: list[Any] = [wanted[name] for name in names]
     params = [p.value if isinstance(p, Enum) else p for p in params] + [limit, offset]
     rows = connection.execute(sql, params).fetchall()
     if not rows:
@@ -150,7 +159,12 @@ def board_rows_postgres(
             return [], 0
         return None  # past the end: list_rows counts separately
     total = int(rows[0][-1])
-    return [dict(zip(TICKET_COLUMNS, row[:-1], strict=True)) for row in rows], total
+    out = [dict(zip(TICKET_COLUMNS, row[:-1], strict=True)) for row in rows]
+    decrypt = cipher().decrypt
+    for row in out:
+        if row["requester"]:
+            row["requester"] = decrypt(row["requester"])
+    return out, total
 
 
 def asset_history(

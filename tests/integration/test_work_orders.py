@@ -400,3 +400,19 @@ def test_group_commit_gives_each_concurrent_caller_its_own_ticket_or_error(
         actors = s.scalars(select(TicketEvent.actor).where(TicketEvent.action == "create")).all()
     assert sorted(titles) == sorted(f"request {n}" for n in range(16) if n != 7)
     assert sorted(actors) == sorted(f"caller-{n % 2}" for n in range(16) if n != 7)
+
+
+def test_the_requester_is_encrypted_at_rest_and_found_by_its_blind_index(
+    database: Database, ledger: Ledger
+) -> None:
+    ticket_id = new_ticket(database, requester="Mrs Chen, Unit 1203, 138 0013 8000")
+    new_ticket(database, requester="Mr Li, Unit 0501")
+    with database.engine.connect() as raw:
+        stored = raw.exec_driver_sql("SELECT requester FROM tickets ORDER BY id").scalars().all()
+    assert not any("Chen" in v or "Li" in v for v in stored)
+    with database.read() as s:
+        assert service.get(s, ticket_id).requester == "Mrs Chen, Unit 1203, 138 0013 8000"
+        mine, total = queries.list_tickets(
+            s, queries.TicketFilter(requester="Mrs Chen, Unit 1203, 138 0013 8000"), now=NOW
+        )
+    assert ([t.id for t in mine], total) == ([ticket_id], 1)
