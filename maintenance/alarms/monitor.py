@@ -44,6 +44,9 @@ class ReadingScorer(Protocol):
 
     def score(self, reading: Reading) -> list[AlarmChange]: ...
 
+    def refresh(self) -> None:
+        """Take up what changed since (a retrained model); called by the alarm clock."""
+
 
 class AlarmMonitor:
     def __init__(
@@ -193,6 +196,8 @@ class AlarmMonitor:
         now = self.clock()
         self.reload_if_changed(now)
         with self._engine_lock:
+            for scorer in self.scorers:
+                scorer.refresh()
             changes = self.engine.tick(int(now.timestamp() * 1000))
         out = self.apply(changes) if changes else []
         timed = self._write(lambda s: service.tick(s, policy=self.policy, now=now))

@@ -367,3 +367,24 @@ def test_a_critical_alarm_notifies_engineering_and_a_minor_one_does_not(
         alarm.id,
         "Passenger trapped on estate-1/elevator-001",
     )
+
+
+def test_the_alarm_clock_lets_scorers_take_up_retrained_models(
+    database: Database, ledger: Ledger, clock: Clock
+) -> None:
+    class Scorer:
+        refreshed = 0
+
+        def score(self, reading: object) -> list[AlarmChange]:
+            return []
+
+        def refresh(self) -> None:
+            self.refreshed += 1
+
+    scorer = Scorer()
+    monitor = AlarmMonitor(
+        database, RuleEngine([]), notifier=CollectingNotifier(), clock=clock, scorers=[scorer]
+    )
+    monitor.tick()
+    monitor.tick()
+    assert scorer.refreshed == 2

@@ -97,3 +97,28 @@ def test_a_model_that_fails_validation_leaves_the_previous_in_service(
     ]
     assert not result.activated and "stays" in result.reason
     assert registry.versions("water") == [1, 2] and registry.current_version("water") == 1
+
+
+def test_the_scorer_takes_up_a_model_put_in_service_after_it_started(
+    registry: ModelRegistry,
+) -> None:
+    scorer = AnomalyScorer(registry)
+    loaded = registry.load("water/water-001")
+    assert loaded is not None
+    detector, meta = loaded
+    fields = (
+        {**meta.__dict__}
+        if hasattr(meta, "__dict__")
+        else {
+            name: getattr(meta, name)
+            for name in meta.__slots__  # type: ignore[attr-defined]
+        }
+    )
+    newer = registry.save(fields, detector)
+    registry.activate("water/water-001", newer.version)
+    scorer.refresh()
+    faulty = Fleet(
+        "s1", 5, 1 / 5, 6000, seed=4, start_ms=START + DAY_MS, scenario="pump_cavitation"
+    )
+    raised = [c for r in readings(faulty) for c in scorer.score(r) if c.change == "raise"]
+    assert raised[0].values["model"] == "water/water-001 v2"
