@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -106,15 +107,7 @@ def test_the_scorer_takes_up_a_model_put_in_service_after_it_started(
     loaded = registry.load("water/water-001")
     assert loaded is not None
     detector, meta = loaded
-    fields = (
-        {**meta.__dict__}
-        if hasattr(meta, "__dict__")
-        else {
-            name: getattr(meta, name)
-            for name in meta.__slots__  # type: ignore[attr-defined]
-        }
-    )
-    newer = registry.save(fields, detector)
+    newer = registry.save(asdict(meta), detector)
     registry.activate("water/water-001", newer.version)
     scorer.refresh()
     faulty = Fleet(
