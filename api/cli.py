@@ -16,12 +16,11 @@ from types import FrameType
 from typing import Any
 
 from api import cli_alarms, cli_users, cli_workorders
-from api.runtime import Runtime, make_alarm_monitor, make_ingest
+from api.runtime import Runtime, make_alarm_monitor, make_ingest, open_database
 from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
 from maintenance import crypto
-from maintenance.db import Database, make_engine, migrate
 from maintenance.errors import MaintenanceError
 from maintenance.notify import LogNotifier
 from simulators.fleet import Fleet
@@ -83,10 +82,8 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
     url = settings.mqtt_url or "mqtt://127.0.0.1:1883"
     monitor = publisher = None
     if settings.rules_enabled:
-        crypto.configure(settings.resolved_data_key())
-        engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-        monitor, _, publisher = make_alarm_monitor(settings, Database(engine), LogNotifier(), url)
+        database = open_database(settings)
+        monitor, _, publisher = make_alarm_monitor(settings, database, LogNotifier(), url)
     service = make_ingest(settings, url, arrival_sinks=[monitor.receive] if monitor else [])
     stop = threading.Event()
 

@@ -6,27 +6,18 @@ import argparse
 import sys
 import time
 
-from api.runtime import make_store, train_anomaly_models
+from api.runtime import make_store, open_database, train_anomaly_models
 from api.settings import Settings
-from maintenance import crypto
 from maintenance.alarms import queries
 from maintenance.alarms.monitor import AlarmMonitor
-from maintenance.db import Database, make_engine, migrate
 from maintenance.notify import LogNotifier
 from rules.alarms import AlarmState
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
 
 
-def _database(settings: Settings) -> Database:
-    crypto.configure(settings.resolved_data_key())
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    return Database(engine)
-
-
 def cmd_alarms_list(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings).read() as s:
+    with open_database(settings).read() as s:
         rows, total = queries.list_alarms(
             s,
             site=args.site,
@@ -57,7 +48,10 @@ def cmd_alarms_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_alarms_ack(settings: Settings, args: argparse.Namespace) -> int:
     monitor = AlarmMonitor(
-        _database(settings), RuleEngine([]), policy=settings.alarm_policy(), notifier=LogNotifier()
+        open_database(settings),
+        RuleEngine([]),
+        policy=settings.alarm_policy(),
+        notifier=LogNotifier(),
     )
     done = monitor.acknowledge(args.id, by=args.actor, note=args.note)
     print(f"alarm {done.alarm_id}: {done.from_state} -> {done.to_state}")

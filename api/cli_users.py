@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from api.cli_alarms import _database
+from api.runtime import open_database
 from api.settings import Settings
 from maintenance.db import utcnow
 from maintenance.users import service as users
@@ -24,7 +24,7 @@ def _password(args: argparse.Namespace) -> str:
 
 def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
     password = _password(args)
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         user = users.create_user(
             s, args.username, password, args.role, now=utcnow(), technician_id=args.technician
         )
@@ -34,7 +34,7 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_api_keys_create(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         key, row = users.create_api_key(s, args.name, args.role, now=utcnow())
         users.record(s, actor="cli", action="api_key_created", now=utcnow(), detail=args.name)
     print(key)

@@ -11,21 +11,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.runtime import open_database
 from api.settings import Settings
-from maintenance import crypto
 from maintenance.assets import csvio
-from maintenance.db import Database, make_engine, migrate, utcnow
+from maintenance.db import utcnow
 from maintenance.notify import LogNotifier
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import queries, service
 from maintenance.work_orders.schemas import TicketCreate, TicketRead
-
-
-def _database(settings: Settings) -> Database:
-    crypto.configure(settings.resolved_data_key())
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    return Database(engine)
 
 
 def _row(t: TicketRead) -> str:
@@ -41,7 +34,7 @@ def tickets_list(settings: Settings, args: argparse.Namespace) -> int:
     f = queries.TicketFilter(
         site_id=args.site, state=args.state, priority=args.priority, type=args.type
     )
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         items, total = queries.list_tickets(
             s, f, now=utcnow(), limit=args.limit, offset=args.offset
         )
@@ -52,7 +45,7 @@ def tickets_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tickets_show(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         ticket = TicketRead.model_validate(service.get(s, args.id))
         events = queries.audit_trail(s, args.id)
         print(json.dumps(ticket.model_dump(mode="json"), indent=2))
@@ -82,7 +75,7 @@ def tickets_create(settings: Settings, args: argparse.Namespace) -> int:
         for e in error.errors():
             print(f"facility: {'.'.join(map(str, e['loc']))}: {e['msg']}", file=sys.stderr)
         return 2
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         ticket = service.create(s, data, actor="cli", now=utcnow(), notifier=LogNotifier())
         print(_row(TicketRead.model_validate(ticket)))
         print(f"  {ticket.assignment_reason}")
@@ -90,7 +83,7 @@ def tickets_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def assets_import(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         report = csvio.import_assets(s, Path(args.file).read_text(encoding="utf-8-sig"))
     print(f"created {report.created}, updated {report.updated}, rejected {len(report.rejected)}")
     for r in report.rejected:
@@ -99,7 +92,7 @@ def assets_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def assets_export(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         sys.stdout.write(csvio.export_assets(s, args.site))
     return 0
 
@@ -109,7 +102,7 @@ def plans_list(settings: Settings, args: argparse.Namespace) -> int:
 
     from maintenance.plans.models import InspectionPlan
 
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         for p in s.scalars(select(InspectionPlan).order_by(InspectionPlan.id)):
             cadence = p.rrule or f"every {p.every} {p.unit}"
             scope = (
@@ -135,7 +128,7 @@ def plans_preview(settings: Settings, args: argparse.Namespace) -> int:
     from maintenance.plans.models import InspectionPlan
     from maintenance.plans.service import preview
 
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         plan = get_required(s, InspectionPlan, args.id, "plan")
         items = preview(s, plan, today=utcnow().date(), days=args.days)
     print(f"{len(items)} occurrence(s) in the next {args.days} days")
@@ -181,7 +174,7 @@ def plans_create(settings: Settings, args: argparse.Namespace) -> int:
         "usage_every": args.usage_every,
     }
     given = {k: v for k, v in fields.items() if v is not None}
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         plan = None
         if getattr(args, "id", None) is not None:
             plan = get_required(s, InspectionPlan, args.id, "plan")
@@ -203,7 +196,7 @@ def plans_pause(settings: Settings, args: argparse.Namespace) -> int:
     from maintenance.db import get_required
     from maintenance.plans.models import InspectionPlan
 
-    with _database(settings).transaction() as s:
+    with open_database(settings).transaction() as s:
         get_required(s, InspectionPlan, args.id, "plan").paused = args.verb == "pause"
     print(f"plan #{args.id} {'paused' if args.verb == 'pause' else 'resumed'}")
     return 0

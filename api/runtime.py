@@ -8,15 +8,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from api.settings import Settings
+from api.settings import Settings, items
 from ingest.broker import EmbeddedBroker
 from ingest.client import BrokerAddress, SubscriptionConfig
-from ingest.collector import AcceptedSink, ArrivalSink, CollectorConfig
+from ingest.collector import ArrivalSink, CollectorConfig
 from ingest.devices import DeviceRegistry
 from ingest.payloads import PayloadLimits
 from ingest.service import IngestService
@@ -94,9 +93,7 @@ def make_ingest(
     mqtt_url: str,
     *,
     mqtt5: bool = True,
-    sinks: Sequence[AcceptedSink] = (),
     arrival_sinks: Sequence[ArrivalSink] = (),
-    store: TelemetryStore | None = None,
 ) -> IngestService:
     """One collector as the settings describe it (amqtt, the embedded broker, speaks 3.1.1)."""
     return IngestService(
@@ -109,12 +106,20 @@ def make_ingest(
             mqtt5=mqtt5 and settings.mqtt_protocol == "5",
             topics=settings.topic_filters,
         ),
-        store or make_store(settings),
+        make_store(settings),
         settings.state_dir,
         collector_config(settings),
-        sinks=sinks,
         arrival_sinks=arrival_sinks,
     )
+
+
+def open_database(settings: Settings) -> Database:
+    """The database the settings name, migrated, with the personal-data key in place: what a
+    command-line process needs before it reads or writes tickets."""
+    crypto.configure(settings.resolved_data_key())
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    return Database(engine)
 
 
 def make_alarm_monitor(
@@ -122,8 +127,6 @@ def make_alarm_monitor(
     database: Database,
     notifier: Notifier,
     mqtt_url: str,
-    *,
-    clock: Callable[[], datetime] = utcnow,
 ) -> tuple[AlarmMonitor, AlarmStream, MqttAlarmPublisher | None]:
     """The rule engine and anomaly models over the collector's stream, as the settings say.
     A rule file that does not load stops the start: better than running without its alarms."""
@@ -145,7 +148,6 @@ def make_alarm_monitor(
         engine,
         policy=settings.alarm_policy(),
         notifier=notifier,
-        clock=clock,
         listeners=listeners,
         scorers=scorers,
         rule_files=rule_files,
@@ -155,19 +157,15 @@ def make_alarm_monitor(
 
 def make_outbox(settings: Settings, database: Database) -> Outbox:
     """Notifications as the settings route them; every one is also logged."""
-    channels: list[Channel] = [
-        WebhookChannel(url.strip())
-        for url in settings.notify_webhook_urls.split(",")
-        if url.strip()
-    ]
-    recipients = [a.strip() for a in settings.notify_email_to.split(",") if a.strip()]
+    channels: list[Channel] = [WebhookChannel(url) for url in items(settings.notify_webhook_urls)]
+    recipients = items(settings.notify_email_to)
     if settings.smtp_url and recipients:
         channels.append(
             EmailChannel(
                 SmtpServer.from_url(settings.smtp_url), settings.notify_email_from, recipients
             )
         )
-    kinds = frozenset(k.strip() for k in settings.notify_kinds.split(",") if k.strip())
+    kinds = frozenset(items(settings.notify_kinds))
     return Outbox(
         database,
         channels,

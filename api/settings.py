@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +13,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from maintenance import crypto
 from rules.alarms import AlarmPolicy
 from rules.rulefile import SHIPPED
+
+
+def items(text: str) -> list[str]:
+    """The entries of a comma-separated setting, blanks dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _state_secret(state_dir: Path, name: str, make: Callable[[], str]) -> str:
+    """A secret kept in the state dir (mode 0600), made on first use."""
+    path = state_dir / name
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path.read_text().strip()
 
 
 class Settings(BaseSettings):
@@ -149,32 +165,19 @@ class Settings(BaseSettings):
 
     @property
     def topic_filters(self) -> tuple[str, ...]:
-        return tuple(t.strip() for t in self.mqtt_topics.split(",") if t.strip())
+        return tuple(items(self.mqtt_topics))
 
     @property
     def rule_paths(self) -> list[Path]:
-        names = [n.strip() for n in self.rule_files.split(",") if n.strip()]
-        return [SHIPPED if n == "shipped" else Path(n) for n in names]
+        return [SHIPPED if n == "shipped" else Path(n) for n in items(self.rule_files)]
 
     def resolved_secret_key(self) -> str:
-        if self.secret_key:
-            return self.secret_key
-        path = self.state_dir / "secret.key"
-        if not path.exists():
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+        return self.secret_key or _state_secret(
+            self.state_dir, "secret.key", lambda: secrets.token_urlsafe(48)
+        )
 
     def resolved_data_key(self) -> str:
-        if self.data_key:
-            return self.data_key
-        path = self.state_dir / "data.key"
-        if not path.exists():
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(crypto.new_key())
-        return path.read_text().strip()
+        return self.data_key or _state_secret(self.state_dir, "data.key", crypto.new_key)
 
     @property
     def models_dir(self) -> Path:
