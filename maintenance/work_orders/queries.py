@@ -34,20 +34,26 @@ class TicketFilter:
 TICKET_COLUMNS = tuple(c.name for c in Ticket.__table__.columns if c.name != "requester_index")
 
 
+def equalities(f: TicketFilter) -> dict[str, Any]:
+    """The filter's `column = value` conditions, by column name (the requester by its blind
+    index): shared by the ORM query and the board's driver-level statement."""
+    wanted = {
+        "site_id": f.site_id,
+        "state": f.state,
+        "type": f.type,
+        "priority": f.priority,
+        "asset_id": f.asset_id,
+        "assignee_id": f.assignee_id,
+        "escalated": f.escalated,
+        "requester_index": cipher().index(f.requester) if f.requester else None,
+    }
+    return {name: value for name, value in wanted.items() if value is not None}
+
+
 def _filtered(f: TicketFilter, now: datetime) -> Select[Ticket]:
     q = select(Ticket)
-    for column, value in (
-        (Ticket.site_id, f.site_id),
-        (Ticket.state, f.state),
-        (Ticket.type, f.type),
-        (Ticket.priority, f.priority),
-        (Ticket.asset_id, f.asset_id),
-        (Ticket.assignee_id, f.assignee_id),
-        (Ticket.escalated, f.escalated),
-        (Ticket.requester_index, cipher().index(f.requester) if f.requester else None),
-    ):
-        if value is not None:
-            q = q.where(column == value)
+    for name, value in equalities(f).items():
+        q = q.where(Ticket.__table__.c[name] == value)
     breached = or_(
         Ticket.response_breached_at.is_not(None), Ticket.resolution_breached_at.is_not(None)
     )
@@ -116,16 +122,6 @@ def list_rows(
     return rows, total
 
 
-_EQUALITY = (
-    "site_id",
-    "state",
-    "type",
-    "priority",
-    "asset_id",
-    "assignee_id",
-    "escalated",
-    "requester_index",
-)
 _BOARD_SQL: dict[tuple[str, ...], str] = {}
 
 
@@ -140,10 +136,8 @@ def board_rows_postgres(
     (an SLA status), which take list_rows."""
     if f.sla is not None:
         return None
-    wanted = {**{n: getattr(f, n, None) for n in _EQUALITY}}
-    if f.requester is not None:
-        wanted["requester_index"] = cipher().index(f.requester)
-    names = tuple(name for name in _EQUALITY if wanted[name] is not None)
+    wanted = equalities(f)
+    names = tuple(wanted)
     sql = _BOARD_SQL.get(names)
     if sql is None:
         where = " AND ".join(f"{name} = %s" for name in names) or "TRUE"
@@ -151,8 +145,7 @@ def board_rows_postgres(
             f"SELECT {', '.join(TICKET_COLUMNS)}, count(*) OVER () FROM tickets WHERE {where} "
             "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
         )
-    params: list[Any] = [wanted[name] for name in names]
-    params = [p.value if isinstance(p, Enum) else p for p in params] + [limit, offset]
+    params = [p.value if isinstance(p, Enum) else p for p in wanted.values()] + [limit, offset]
     rows = connection.execute(sql, params).fetchall()
     if not rows:
         if offset == 0:
