@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ingest.catalogue import SYSTEMS
 from ingest.readings import DeviceEvent, DeviceKey, DeviceStatus, Reading
 from rules.model import (
     CompositeRule,
@@ -57,7 +58,7 @@ class RuleEngine:
         self.rules = list(rules)
         self._by_id = {rule.id: rule for rule in self.rules}
         self._by_system: dict[str, list[Rule]] = defaultdict(list)
-        for system in ("elevator", "water", "power", "fire", "camera"):
+        for system in SYSTEMS:
             self._by_system[system] = [r for r in self.rules if r.system in (None, system)]
 
     def replace_rules(self, rules: Sequence[Rule], now_ms: int) -> list[AlarmChange]:

@@ -76,7 +76,7 @@ def _may_change(request: Request, ticket: Ticket, principal: Principal, what: st
 
 def read(ticket: Ticket) -> TicketRead:
     out = TicketRead.model_validate(ticket)
-    out.allowed_actions = [a.value for a in allowed_actions(TicketState(ticket.state))]
+    out.allowed_actions = ALLOWED[ticket.state]
     return out
 
 

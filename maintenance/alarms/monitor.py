@@ -140,7 +140,7 @@ class AlarmMonitor:
 
     def __call__(self, accepted: Sequence[Accepted]) -> None:
         changes: list[AlarmChange] = []
-        received_ms = int(self.clock().timestamp() * 1000)
+        received_ms = service.to_ms(self.clock())
         with self._engine_lock:
             for item in accepted:
                 if isinstance(item, Reading):
@@ -198,7 +198,7 @@ class AlarmMonitor:
         with self._engine_lock:
             for scorer in self.scorers:
                 scorer.refresh()
-            changes = self.engine.tick(int(now.timestamp() * 1000))
+            changes = self.engine.tick(service.to_ms(now))
         out = self.apply(changes) if changes else []
         timed = self._write(lambda s: service.tick(s, policy=self.policy, now=now))
         self._publish(timed)
@@ -217,7 +217,7 @@ class AlarmMonitor:
             return False
         self.rule_error = None
         with self._engine_lock:
-            cleared = self.engine.replace_rules(rules, int(now.timestamp() * 1000))
+            cleared = self.engine.replace_rules(rules, service.to_ms(now))
         log.info("rules reloaded: %d rules", len(rules))
         if cleared:
             self.apply(cleared)

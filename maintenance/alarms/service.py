@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
@@ -29,6 +29,7 @@ from rules.alarms import (
 from rules.engine import AlarmChange
 
 SUPPRESSING_TICKETS = (TicketType.inspection, TicketType.repair)
+ACTIVE_STATES = tuple(state for state in AlarmState if state.active)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ class AlarmTransition:
 
 def ms_to_datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def to_ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
 
 
 def record(
@@ -226,8 +231,8 @@ def _raise(
     alarm.occurrences += 1
     alarm.suppressed_by = suppression(session, alarm, at)
     alarm.flood_id = _flood(session, alarm, at, policy)
-    at_ms = int(at.timestamp() * 1000)
-    raises = [*(int(t.timestamp() * 1000) for t in earlier), at_ms]
+    at_ms = to_ms(at)
+    raises = [*(to_ms(t) for t in earlier), at_ms]
     if not alarm.chattering and is_chattering(raises, at_ms, policy):
         alarm.chattering = True
     out.append(
@@ -293,18 +298,17 @@ def suppression(session: Session, alarm: Alarm, at: datetime) -> str | None:
     return None
 
 
+def _new_alarms(site: str, at: datetime, policy: AlarmPolicy) -> Select[int]:
+    """How many new alarms the site had in the flood window before `at`."""
+    since = at - timedelta(milliseconds=policy.flood_window_ms)
+    return select(func.count()).where(
+        AlarmEvent.site == site, AlarmEvent.new_occurrence.is_(True), AlarmEvent.at > since
+    )
+
+
 def _flood(session: Session, alarm: Alarm, at: datetime, policy: AlarmPolicy) -> int | None:
     """Counts this new alarm against its site's window; in flood, the alarm joins the group."""
-    since = at - timedelta(milliseconds=policy.flood_window_ms)
-    count_q = (
-        select(func.count())
-        .where(
-            AlarmEvent.site == alarm.site,
-            AlarmEvent.new_occurrence.is_(True),
-            AlarmEvent.at > since,
-        )
-        .scalar_subquery()
-    )
+    count_q = _new_alarms(alarm.site, at, policy).scalar_subquery()
     open_q = (
         select(AlarmFlood.id)
         .where(AlarmFlood.site == alarm.site, AlarmFlood.ended_at.is_(None))
@@ -381,7 +385,7 @@ def tick(session: Session, *, policy: AlarmPolicy, now: datetime) -> list[AlarmT
         out.append(_unshelve(session, alarm, "clock", now))
     for alarm in session.scalars(select(Alarm).where(Alarm.chattering.is_(True))):
         last = alarm.last_raise_at or alarm.updated_at
-        if not chatter_over(int(last.timestamp() * 1000), int(now.timestamp() * 1000), policy):
+        if not chatter_over(to_ms(last), to_ms(now), policy):
             continue
         alarm.chattering = False
         before = alarm.state
@@ -414,18 +418,8 @@ def tick(session: Session, *, policy: AlarmPolicy, now: datetime) -> list[AlarmT
                     session, alarm, action="unsuppress", before=alarm.state, at=now, actor="clock"
                 )
             )
-    since = now - timedelta(milliseconds=policy.flood_window_ms)
     for flood in session.scalars(select(AlarmFlood).where(AlarmFlood.ended_at.is_(None))):
-        recent = session.scalar(
-            select(func.count()).where(
-                AlarmEvent.site == flood.site,
-                AlarmEvent.new_occurrence.is_(True),
-                AlarmEvent.at > since,
-            )
-        )
+        recent = session.scalar(_new_alarms(flood.site, now, policy))
         if not in_flood(recent or 0, policy):
             flood.ended_at = now
     return out
-
-
-ACTIVE_STATES = (AlarmState.active_unacknowledged, AlarmState.active_acknowledged)
