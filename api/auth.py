@@ -12,7 +12,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -29,6 +29,13 @@ STAFF = frozenset({"admin", "manager", "engineer", "technician"})
 OFFICE = frozenset({"admin", "manager"})
 CONTROL_ROOM = frozenset({"admin", "manager", "engineer"})
 ALGORITHM = "HS256"
+# The console's browser session: the same signed token, in an HttpOnly SameSite=Strict cookie.
+SESSION_COOKIE = "facility_session"
+# Changes made with the session cookie must carry this header: a page of another site cannot
+# set it on a cross-site request without a CORS preflight we never grant (CSRF defence).
+CONSOLE_HEADER = "x-facility-console"
+
+SAFE_METHODS = ("GET", "HEAD")
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -38,7 +45,7 @@ class Principal:
     name: str
     role: str
     technician_id: int | None = None
-    via: str = "token"  # token | api_key
+    via: str = "token"  # token | api_key | session
 
     @property
     def is_staff(self) -> bool:
@@ -66,6 +73,10 @@ class Tokens:
         except jwt.PyJWTError:
             return None
         return Principal(str(claims["sub"]), str(claims["role"]), claims.get("tid"))
+
+    def read_session(self, token: str) -> Principal | None:
+        principal = self.read(token)
+        return None if principal is None else replace(principal, via="session")
 
 
 class ApiKeyCache:
@@ -133,6 +144,34 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def log_in(request: Request, db: Database, now: datetime, username: str, password: str) -> str:
+    """A signed token for a right password; 401 for a wrong one, 429 after too many failures
+    (per username and per client). Every attempt goes to the security log."""
+    limiter: LoginLimiter = request.app.state.login_limiter
+    client = client_of(request)
+    wait = limiter.blocked_for(username, f"client:{client}")
+    if wait > 0:
+        with db.transaction() as s:
+            users.record(s, actor=username, action="login_blocked", now=now, client=client)
+        raise HTTPException(
+            429, "too many failed logins; try later", headers={"Retry-After": str(int(wait) + 1)}
+        )
+    with db.transaction() as s:
+        user = users.authenticate(s, username, password)
+        users.record(
+            s, actor=username, action="login" if user else "login_failed", now=now, client=client
+        )
+        found = (user.username, user.role, user.technician_id) if user else None
+    if found is None:
+        limiter.failed(username, f"client:{client}")
+        raise HTTPException(
+            401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
+        )
+    limiter.succeeded(username)
+    tokens: Tokens = request.app.state.tokens
+    return tokens.issue(*found)
+
+
 async def current_principal(
     request: Request, token: Annotated[str | None, Depends(bearer)]
 ) -> Principal:
@@ -148,6 +187,16 @@ async def current_principal(
             principal = await keys.lookup(token)
         else:
             principal = tokens.read(token)
+    elif session := request.cookies.get(SESSION_COOKIE):
+        principal = tokens.read_session(session)
+        if (
+            principal
+            and request.method not in SAFE_METHODS
+            and CONSOLE_HEADER not in request.headers
+        ):
+            raise HTTPException(
+                403, f"a change with the session cookie needs the {CONSOLE_HEADER} header"
+            )
     if principal is None:
         raise HTTPException(
             401,
@@ -187,7 +236,7 @@ def access(read: frozenset[str], write: frozenset[str]) -> Callable[..., Awaitab
     """A router's rule: these roles may read (GET), those may change (anything else)."""
 
     async def check(request: Request, principal: PrincipalDep) -> Principal:
-        allowed = read if request.method in ("GET", "HEAD") else write
+        allowed = read if request.method in SAFE_METHODS else write
         if principal.role not in allowed:
             raise await run_in_threadpool(refuse, request, principal, f"role {principal.role}")
         return principal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from api import errors
+from api import console, errors
 from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, ApiKeyCache, LoginLimiter, Tokens, access
 from api.metrics import IngestMetrics, make_registry
 from api.routes import (
@@ -71,4 +71,5 @@ def create_app(runtime: Runtime) -> FastAPI:
         (tickets.router, ALL, ALL),  # requesters and technicians: row-level rules inside
     ):
         app.include_router(router, dependencies=[Depends(access(read, write))])
+    console.install(app)  # pages check their viewers themselves (login redirect, roles)
     return app

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from api.auth import PrincipalDep, audit_name
 from api.deps import AlarmsDep, DatabaseDep
@@ -147,6 +148,19 @@ def unshelve(
 ) -> AlarmRead:
     alarms.unshelve(alarm_id, by=audit_name(principal, body.actor))
     return _current(db, alarm_id)
+
+
+class OpenedTicket(BaseModel):
+    ticket_id: int
+
+
+@router.post("/alarms/{alarm_id}/ticket", responses=MISSING)
+def open_ticket(
+    alarm_id: int, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+) -> OpenedTicket:
+    """Opens a work order for the alarm (one below the automatic severity, say); the fault's
+    open ticket if it has one."""
+    return OpenedTicket(ticket_id=alarms.open_ticket(alarm_id, by=audit_name(principal, None)))
 
 
 @router.get("/alarm-events")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from api.auth import OFFICE, LoginLimiter, PrincipalDep, Tokens, access, client_of
+from api.auth import OFFICE, PrincipalDep, Tokens, access, log_in
 from api.deps import DatabaseDep, NowDep
 from maintenance.users import service as users
 from maintenance.users.models import SecurityEvent, User
@@ -40,33 +40,9 @@ def login(
     now: NowDep,
 ) -> TokenRead:
     """OAuth2 password flow: a bearer token valid for FACILITY_TOKEN_MINUTES."""
-    limiter: LoginLimiter = request.app.state.login_limiter
-    client = client_of(request)
-    wait = limiter.blocked_for(form.username, f"client:{client}")
-    if wait > 0:
-        with db.transaction() as s:
-            users.record(s, actor=form.username, action="login_blocked", now=now, client=client)
-        raise HTTPException(
-            429, "too many failed logins; try later", headers={"Retry-After": str(int(wait) + 1)}
-        )
-    with db.transaction() as s:
-        user = users.authenticate(s, form.username, form.password)
-        users.record(
-            s,
-            actor=form.username,
-            action="login" if user else "login_failed",
-            now=now,
-            client=client,
-        )
-        found = (user.username, user.role, user.technician_id) if user else None
-    if found is None:
-        limiter.failed(form.username, f"client:{client}")
-        raise HTTPException(
-            401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
-        )
-    limiter.succeeded(form.username)
+    token = log_in(request, db, now, form.username, form.password)
     tokens: Tokens = request.app.state.tokens
-    return TokenRead(access_token=tokens.issue(*found), expires_in=tokens.minutes * 60)
+    return TokenRead(access_token=token, expires_in=tokens.minutes * 60)
 
 
 class Me(BaseModel):

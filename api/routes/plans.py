@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.auth import OFFICE, access
+from api.auth import OFFICE, PrincipalDep, access, audit_name
 from api.deps import DatabaseDep, NotifierDep, NowDep
+from api.routes.tickets import may_change
 from maintenance.db import get_required
 from maintenance.errors import InvalidInput
 from maintenance.plans import service
 from maintenance.plans.models import InspectionPlan
 from maintenance.plans.results import ChecklistResults, record_results
 from maintenance.plans.service import PlanCreate, PlanRead
+from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.schemas import TicketRead
 
 OFFICE_ONLY = [Depends(access(OFFICE, OFFICE))]
@@ -83,10 +85,19 @@ def preview(
 
 @router.post("/tickets/{ticket_id}/checklist", status_code=201)
 def checklist(
-    ticket_id: int, data: ChecklistResults, db: DatabaseDep, now: NowDep, notifier: NotifierDep
+    ticket_id: int,
+    data: ChecklistResults,
+    request: Request,
+    db: DatabaseDep,
+    now: NowDep,
+    notifier: NotifierDep,
+    principal: PrincipalDep,
 ) -> list[TicketRead]:
-    """Records an inspection's results; answers the repair tickets opened for failed items."""
+    """Records an inspection's results; answers the repair tickets opened for failed items.
+    A technician records results only on an inspection assigned to them."""
+    data = data.model_copy(update={"actor": audit_name(principal, data.actor)})
     with db.transaction() as s:
+        may_change(request, work_orders.get(s, ticket_id), principal, "record checklists")
         return [
             TicketRead.model_validate(t)
             for t in record_results(s, ticket_id, data, now=now, notifier=notifier)

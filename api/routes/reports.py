@@ -1,4 +1,5 @@
-"""Manager reports: failure-rate trends and service quality, as JSON or CSV."""
+"""Manager reports: failure-rate trends, service quality and the quarterly report, as JSON,
+CSV, Excel, a printable page or PDF."""
 
 from __future__ import annotations
 
@@ -9,14 +10,39 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
 
 from api.deps import DatabaseDep, NowDep
+from api.documents import excel
+from api.documents.quarterly import render_html, render_pdf
 from maintenance.errors import InvalidInput
 from maintenance.reports.failures import GroupBy, failure_report
 from maintenance.reports.quality import quality_report
+from maintenance.reports.quarterly import quarterly_report
 
 router = APIRouter(tags=["reports"])
-Format = Annotated[Literal["json", "csv"], Query(description="csv for spreadsheets")]
+Format = Annotated[
+    Literal["json", "csv", "xlsx"], Query(description="csv or xlsx (Excel) for spreadsheets")
+]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCUMENTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {},
+            XLSX: {},
+            "text/html": {},
+            "application/pdf": {},
+        }
+    }
+}
+
+
+def _xlsx(name: str, data: bytes) -> Response:
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
 
 
 def _period(start: datetime, end: datetime) -> None:
@@ -38,7 +64,7 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
     )
 
 
-@router.get("/reports/failures")
+@router.get("/reports/failures", responses=DOCUMENTS)
 def failures(
     db: DatabaseDep,
     start: datetime,
@@ -52,6 +78,8 @@ def failures(
     _period(start, end)
     with db.read() as s:
         report = failure_report(s, start=start, end=end, group_by=group_by, site_id=site_id)
+    if format == "xlsx":
+        return _xlsx("failures", excel.workbook(failures=report))
     if format == "csv":
         return _csv(
             "failure-trend",
@@ -71,7 +99,7 @@ def failures(
     }
 
 
-@router.get("/reports/service-quality")
+@router.get("/reports/service-quality", responses=DOCUMENTS)
 def service_quality(
     db: DatabaseDep,
     now: NowDep,
@@ -86,6 +114,8 @@ def service_quality(
     _period(start, end)
     with db.read() as s:
         report = quality_report(s, start=start, end=end, now=now, site_id=site_id)
+    if format == "xlsx":
+        return _xlsx("service-quality", excel.workbook(quality=report))
     if format == "csv":
         return _csv(
             "service-quality",
@@ -108,3 +138,42 @@ def service_quality(
         "average_rating": report.average_rating,
         "kpis": [asdict(k) for k in report.kpis],
     }
+
+
+@router.get("/reports/quarterly", responses=DOCUMENTS)
+def quarterly(
+    db: DatabaseDep,
+    now: NowDep,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    quarter: Annotated[int, Query(ge=1, le=4)],
+    site_id: int | None = None,
+    format: Annotated[Literal["html", "pdf", "xlsx", "json"], Query()] = "html",
+) -> Any:
+    """The printable quarterly service-quality report: KPIs against targets with the previous
+    quarter beside them, failures by system, the monthly trend and top causes; as a page to
+    print (html), PDF, Excel or JSON."""
+    with db.read() as s:
+        report = quarterly_report(s, year=year, quarter=quarter, now=now, site_id=site_id)
+    name = f"service-quality-{year}-q{quarter}"
+    if format == "xlsx":
+        return _xlsx(name, excel.workbook(quality=report.quality, failures=report.failures))
+    if format == "json":
+        return {
+            "title": report.title,
+            "start": report.start,
+            "end": report.end,
+            "kpis": [asdict(k) for k in report.quality.kpis],
+            "previous_kpis": [asdict(k) for k in report.previous.kpis],
+            "average_rating": report.quality.average_rating,
+            "groups": [asdict(g) for g in report.failures.groups],
+            "trend": [asdict(r) for r in report.failures.trend],
+            "top_causes": [{"fault": f, "failures": n} for f, n in report.failures.top_causes],
+        }
+    html = render_html(report)
+    if format == "pdf":
+        return Response(
+            render_pdf(html),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+        )
+    return HTMLResponse(html)

@@ -67,7 +67,7 @@ def _visible(s: Session, ticket_id: int, principal: Principal) -> Ticket:
     return ticket
 
 
-def _may_change(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
+def may_change(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
     if principal.role == "requester":
         raise refuse(request, principal, f"requesters cannot {what}")
     if principal.role == "technician" and ticket.assignee_id != principal.technician_id:
@@ -185,7 +185,7 @@ def transition(
     A technician acts only on tickets assigned to them; requesters rate and comment instead."""
     body = body.model_copy(update={"actor": audit_name(principal, body.actor)})
     with db.transaction() as s:
-        _may_change(request, service.get(s, ticket_id), principal, "move tickets")
+        may_change(request, service.get(s, ticket_id), principal, "move tickets")
         return read(service.transition(s, ticket_id, body, now=now, notifier=notifier))
 
 

@@ -248,6 +248,15 @@ class AlarmMonitor:
         self._open_tickets({alarm_id})
         return done
 
+    def open_ticket(self, alarm_id: int, *, by: str) -> int:
+        now = self.clock()
+        ticket_id, done = self._write(
+            lambda s: tickets.open_by_hand(s, alarm_id, by=by, now=now, notifier=self.notifier)
+        )
+        if done is not None:
+            self._publish([done])
+        return ticket_id
+
     # -- plumbing ----------------------------------------------------------------------------
 
     def _write(self, work: Callable[[Session], T]) -> T:

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm
 from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition, transition_of
+from maintenance.db import get_required
+from maintenance.errors import InvalidInput
 from maintenance.notify import Notifier
 from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketType
 from maintenance.work_orders import service as work_orders
@@ -97,6 +99,30 @@ def open_tickets(
     return out
 
 
+def open_by_hand(
+    session: Session, alarm_id: int, *, by: str, now: datetime, notifier: Notifier
+) -> tuple[int, AlarmTransition | None]:
+    """An engineer opens a work order for an alarm below the automatic threshold (or one on
+    equipment missing from the ledger). An alarm whose fault already has an open ticket gets
+    that ticket, not a second one."""
+    alarm = get_required(session, Alarm, alarm_id, "alarm")
+    existing = _open_ticket_for(session, alarm) if alarm.asset_id is not None else None
+    if existing is None and alarm.ticket_id is not None:
+        existing = session.scalar(
+            select(Ticket.id).where(Ticket.id == alarm.ticket_id, Ticket.state.in_(OPEN_STATES))
+        )
+    if existing is not None:
+        return existing, None
+    if alarm.site_id is None:
+        raise InvalidInput("alarm_id", f"site {alarm.site!r} is not in the ledger; add it first")
+    data = _ticket_for(alarm)
+    ticket = work_orders.create_many(session, [data], actor=by, now=now, notifier=notifier)[0]
+    alarm.ticket_id = ticket.id
+    return ticket.id, transition_of(
+        alarm, "ticket", alarm.state, now, by, note="opened a ticket by hand"
+    )
+
+
 def _open_ticket_for(session: Session, alarm: Alarm) -> int | None:
     """The open ticket of this fault: this alarm's own, or one opened by the same rule on
     another device of the same asset."""
@@ -114,7 +140,7 @@ def _open_ticket_for(session: Session, alarm: Alarm) -> int | None:
 
 
 def _ticket_for(alarm: Alarm) -> TicketCreate:
-    assert alarm.site_id is not None and alarm.raised_at is not None and alarm.asset_id
+    assert alarm.site_id is not None and alarm.raised_at is not None
     values = ", ".join(f"{k}={v}" for k, v in sorted((alarm.values or {}).items()))
     where = f"{alarm.device_id} ({alarm.system})"
     if is_anomaly(alarm.rule_id):

@@ -1,0 +1,22 @@
+"""The operator console: server-rendered pages (Jinja2) with a little JavaScript for the live
+alarm feed (server-sent events), actions (the JSON API) and SLA countdowns. No front-end build.
+
+Pages log in with the same signed token as the API, kept in an HttpOnly cookie."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.console import alarm_pages, device_pages, report_pages, session, ticket_pages
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    session.install(app)
+    for module in (session, alarm_pages, device_pages, ticket_pages, report_pages):
+        app.include_router(module.router, include_in_schema=False)

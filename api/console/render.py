@@ -1,0 +1,40 @@
+"""Templates and the filters the pages share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.auth import Principal
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _label(value: object) -> str:
+    return str(value).replace("_", " ")
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["iso"] = _iso
+templates.env.filters["label"] = _label
+
+
+def page(
+    request: Request, name: str, principal: Principal, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"me": principal, **context}, status_code=status_code
+    )

@@ -1,0 +1,44 @@
+"""The managers' page: the quarter's KPIs and failure trend as charts, and the downloads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.auth import OFFICE, Principal
+from api.console.render import page
+from api.console.session import viewer
+from api.deps import DatabaseDep, NowDep
+from api.documents.quarterly import KPI_NAMES, kpi_chart, trend_chart
+from maintenance.reports.quarterly import quarterly_report
+
+router = APIRouter()
+Office = Annotated[Principal, Depends(viewer(OFFICE))]
+
+
+@router.get("/console/reports", response_class=HTMLResponse)
+def reports_page(
+    request: Request,
+    db: DatabaseDep,
+    now: NowDep,
+    me: Office,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+) -> HTMLResponse:
+    year = year or now.year
+    quarter = quarter or (now.month - 1) // 3 + 1
+    with db.read() as s:
+        report = quarterly_report(s, year=year, quarter=quarter, now=now)
+    return page(
+        request,
+        "reports.html",
+        me,
+        r=report,
+        names=KPI_NAMES,
+        kpi_chart=kpi_chart(report.quality.kpis),
+        trend_chart=trend_chart(report.failures, report.months),
+        query=f"year={year}&quarter={quarter}",
+        period=f"start={report.start.isoformat()}&end={report.end.isoformat()}".replace("+", "%2B"),
+    )

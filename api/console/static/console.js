@@ -1,0 +1,281 @@
+// The console's little JavaScript: the live alarm feed (server-sent events), actions through
+// the JSON API, SLA countdowns and telemetry charts. No build step, no framework.
+"use strict";
+
+const Console = (() => {
+  const HEADERS = { "X-Facility-Console": "1" };
+
+  function notice(text, isError) {
+    const box = document.getElementById("notice");
+    if (!box) return;
+    box.textContent = text;
+    box.className = isError ? "error" : "ok";
+    box.hidden = false;
+    clearTimeout(notice.timer);
+    notice.timer = setTimeout(() => { box.hidden = true; }, 8000);
+  }
+
+  function describe(body) {
+    if (!body) return "";
+    if (typeof body.detail === "string") return body.detail;
+    if (Array.isArray(body.detail)) {
+      return body.detail.map((e) => `${(e.loc || []).join(".")}: ${e.msg}`).join("; ");
+    }
+    if (body.detail && body.detail.message) return body.detail.message;
+    return JSON.stringify(body.detail ?? body);
+  }
+
+  async function api(method, url, body) {
+    const init = { method, headers: { ...HEADERS }, credentials: "same-origin" };
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(url, init);
+    if (response.status === 401) {
+      location.href = "/console/login?next=" + encodeURIComponent(location.pathname);
+      throw new Error("logged out");
+    }
+    const type = response.headers.get("content-type") || "";
+    const data = type.includes("json") ? await response.json() : null;
+    if (!response.ok) {
+      const message = `${response.status}: ${describe(data) || response.statusText}`;
+      notice(message, true);
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  // -- SLA countdowns -------------------------------------------------------------------------
+  function clock(ms) {
+    const s = Math.floor(Math.abs(ms) / 1000);
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    const mm = String(m).padStart(2, "0"), ss = String(sec).padStart(2, "0");
+    return h ? `${h}h ${mm}m` : `${mm}:${ss}`;
+  }
+
+  function countdowns() {
+    const now = Date.now();
+    for (const el of document.querySelectorAll(".countdown[data-due]")) {
+      const left = Date.parse(el.dataset.due) - now;
+      const what = el.dataset.what;
+      el.textContent = left >= 0 ? `${what} in ${clock(left)}` : `${what} overdue ${clock(left)}`;
+      el.classList.toggle("overdue", left < 0);
+      el.classList.toggle("at-risk", left >= 0 && left < 10 * 60 * 1000);
+    }
+  }
+
+  // -- the live alarm list --------------------------------------------------------------------
+  let pending = null;
+
+  async function refreshAlarms() {
+    const list = document.getElementById("alarm-list");
+    const response = await fetch(list.dataset.src, { credentials: "same-origin" });
+    if (response.status === 401) { location.href = "/console/login?next=/console/alarms"; return; }
+    if (response.ok) list.innerHTML = await response.text();
+    countdowns();
+  }
+
+  function scheduleRefresh() {
+    // A burst of transitions (a flood) becomes one refresh.
+    if (pending) return;
+    pending = setTimeout(() => { pending = null; refreshAlarms(); }, 150);
+  }
+
+  function liveAlarms() {
+    const badge = document.getElementById("live");
+    const feed = new EventSource("/alarms/live");
+    let connectedBefore = false;
+    feed.addEventListener("open", () => {
+      badge.classList.replace("off", "on");
+      if (connectedBefore) scheduleRefresh(); // events missed while away
+      connectedBefore = true;
+    });
+    feed.addEventListener("error", () => badge.classList.replace("on", "off"));
+    feed.addEventListener("alarm", (event) => {
+      const alarm = JSON.parse(event.data);
+      document.body.dataset.lastAlarm = `${alarm.alarm_id}:${alarm.action}`;
+      scheduleRefresh();
+    });
+    document.getElementById("alarm-list").addEventListener("click", onAlarmAction);
+    document.getElementById("shelve-form").addEventListener("submit", onShelve);
+  }
+
+  async function onAlarmAction(event) {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const id = button.closest("tr").dataset.alarm;
+    const action = button.dataset.action;
+    button.disabled = true;
+    try {
+      if (action === "acknowledge") {
+        await api("POST", `/alarms/${id}/acknowledge`, { actor: "console", note: "" });
+      } else if (action === "unshelve") {
+        await api("POST", `/alarms/${id}/unshelve`, { actor: "console" });
+      } else if (action === "shelve") {
+        const dialog = document.getElementById("shelve-dialog");
+        dialog.dataset.alarm = id;
+        dialog.querySelector("[data-field=alarm]").textContent = `#${id}`;
+        dialog.showModal();
+        return;
+      } else if (action === "ticket") {
+        const made = await api("POST", `/alarms/${id}/ticket`);
+        notice(`Ticket #${made.ticket_id} for alarm ${id}`);
+      }
+      await refreshAlarms();
+    } catch (error) {
+      /* shown by api() */
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function onShelve(event) {
+    const dialog = document.getElementById("shelve-dialog");
+    if (event.submitter && event.submitter.value === "cancel") return;
+    const form = event.target;
+    try {
+      await api("POST", `/alarms/${dialog.dataset.alarm}/shelve`, {
+        actor: "console",
+        reason: form.reason.value,
+        minutes: Number(form.minutes.value),
+      });
+      form.reset();
+      await refreshAlarms();
+    } catch (error) {
+      event.preventDefault();
+    }
+  }
+
+  // -- tickets ----------------------------------------------------------------------------------
+  function transitionBody(action) {
+    const body = { action, actor: "console" };
+    if (action === "accept") {
+      const minutes = prompt("On site within how many minutes?", "30");
+      if (minutes === null) return null;
+      body.committed_at = new Date(Date.now() + Number(minutes) * 60000).toISOString();
+    } else if (action === "assign") {
+      const id = prompt("Technician id");
+      if (!id) return null;
+      body.technician_id = Number(id);
+    } else if (["reject", "reopen", "cancel", "escalate"].includes(action)) {
+      const note = prompt(`Why ${action}?`);
+      if (note === null) return null;
+      body.note = note;
+    } else if (action === "verify") {
+      const inspector = prompt("Quality inspector");
+      if (!inspector) return null;
+      body.inspector = inspector;
+      body.requester_confirmed = confirm("Has the requester accepted the result?");
+    } else if (action === "resolve") {
+      const note = prompt("What was done?", "");
+      if (note === null) return null;
+      body.note = note;
+    }
+    return body;
+  }
+
+  function ticket() {
+    document.addEventListener("click", async (event) => {
+      const button = event.target.closest("button[data-transition]");
+      if (!button) return;
+      const card = button.closest("[data-ticket]");
+      const body = transitionBody(button.dataset.transition);
+      if (!body) return;
+      body.expected_version = Number(card.dataset.version);
+      button.disabled = true;
+      try {
+        await api("POST", `/tickets/${card.dataset.ticket}/transitions`, body);
+        location.reload();
+      } catch (error) {
+        button.disabled = false;
+      }
+    });
+    const root = document.querySelector("article.ticket");
+    if (!root) return;
+    const id = root.dataset.ticket;
+    const submit = (selector, work) => {
+      const form = document.getElementById(selector);
+      if (!form) return;
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        try { await work(form); location.reload(); } catch (error) { /* shown */ }
+      });
+    };
+    submit("checklist", (form) => api("POST", `/tickets/${id}/checklist`, {
+      actor: "console",
+      items: [...form.querySelectorAll("tr[data-key]")].map((row) => {
+        const reading = row.querySelector("[name=reading]");
+        const item = {
+          key: row.dataset.key,
+          result: row.querySelector("[name=result]").value,
+          notes: row.querySelector("[name=notes]").value,
+        };
+        if (reading && reading.value !== "") item.reading = Number(reading.value);
+        return item;
+      }),
+    }));
+    submit("upload", (form) => {
+      const data = new FormData(form);
+      data.append("actor", "console");
+      return api("POST", `/tickets/${id}/attachments`, data);
+    });
+    submit("comment", (form) => api("POST", `/tickets/${id}/comments`, {
+      author: "console", body: form.body.value,
+    }));
+  }
+
+  // -- telemetry charts -------------------------------------------------------------------------
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function draw(figure, series) {
+    const svg = figure.querySelector("svg");
+    svg.replaceChildren();
+    const points = series.points;
+    const range = figure.querySelector(".range");
+    if (!points.length) { range.textContent = "no data in this window"; return; }
+    let low = Infinity, high = -Infinity;
+    for (const [, , min, max] of points) { low = Math.min(low, min); high = Math.max(high, max); }
+    if (high === low) { high += 1; low -= 1; }
+    const x = (t) => ((t - series.start_ms) / (series.end_ms - series.start_ms)) * 600;
+    const y = (v) => 155 - ((v - low) / (high - low)) * 150;
+    const band = points.map(([t, , , max]) => `${x(t)},${y(max)}`)
+      .concat(points.slice().reverse().map(([t, , min]) => `${x(t)},${y(min)}`));
+    const area = document.createElementNS(SVG, "polygon");
+    area.setAttribute("points", band.join(" "));
+    area.setAttribute("class", "band");
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("points", points.map(([t, mean]) => `${x(t)},${y(mean)}`).join(" "));
+    line.setAttribute("class", "mean");
+    svg.append(area, line);
+    const last = points[points.length - 1];
+    range.textContent = `min ${low.toFixed(2)} · max ${high.toFixed(2)} · newest mean ${last[1].toFixed(2)} ${figure.dataset.unit}`;
+  }
+
+  async function loadCharts() {
+    const hours = document.getElementById("window").value;
+    for (const figure of document.querySelectorAll("figure.chart")) {
+      try {
+        draw(figure, await api("GET", `${figure.dataset.series}&hours=${hours}`));
+      } catch (error) { /* shown */ }
+    }
+  }
+
+  function charts() {
+    document.getElementById("window").addEventListener("change", loadCharts);
+    loadCharts();
+    setInterval(loadCharts, 15000); // live: the newest window from the telemetry store
+  }
+
+  // -- every page -------------------------------------------------------------------------------
+  document.addEventListener("DOMContentLoaded", () => {
+    countdowns();
+    setInterval(countdowns, 1000);
+    // Keep the session while the page is open: short-lived tokens, renewed.
+    setInterval(() => fetch("/console/session", { method: "POST", headers: HEADERS }), 5 * 60000);
+  });
+
+  return { api, liveAlarms, ticket, charts, notice };
+})();

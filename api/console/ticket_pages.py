@@ -1,0 +1,114 @@
+"""Work orders on screen: the board by state with SLA countdowns, a ticket's detail (audit
+trail, checklist, attachments), a technician's own tickets on a phone, a requester's requests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.auth import ALL, STAFF, Principal
+from api.console.render import page
+from api.console.session import ControlRoom, viewer
+from api.deps import DatabaseDep, NowDep
+from api.routes.tickets import ALLOWED
+from maintenance.alarms.tickets import ticket_alarms
+from maintenance.dispatch.models import Technician
+from maintenance.errors import NotFound
+from maintenance.vocabulary import TicketState
+from maintenance.work_orders import queries, service
+from maintenance.work_orders.models import Attachment, Ticket
+
+router = APIRouter()
+Staff = Annotated[Principal, Depends(viewer(STAFF))]
+Anyone = Annotated[Principal, Depends(viewer(ALL))]
+BOARD_STATES = (
+    TicketState.new,
+    TicketState.assigned,
+    TicketState.accepted,
+    TicketState.in_progress,
+    TicketState.reopened,
+    TicketState.resolved,
+)
+PER_COLUMN = 100
+# What a technician does next on a phone, in order (the first allowed is the big button).
+NEXT_STEP = ("accept", "start", "resolve")
+
+
+def _technicians(s: Session) -> dict[int, str]:
+    return dict(s.execute(select(Technician.id, Technician.name)).tuples().all())
+
+
+def _column(s: Session, state: TicketState) -> tuple[list[Ticket], int]:
+    """Most urgent first: the nearest resolution due time."""
+    total = s.scalar(select(func.count()).where(Ticket.state == state)) or 0
+    rows = s.scalars(
+        select(Ticket)
+        .where(Ticket.state == state)
+        .order_by(Ticket.resolution_due.asc().nulls_last(), Ticket.id)
+        .limit(PER_COLUMN)
+    ).all()
+    return list(rows), total
+
+
+@router.get("/console/tickets", response_class=HTMLResponse)
+def board(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
+    with db.read() as s:
+        columns = [(state, *_column(s, state)) for state in BOARD_STATES]
+        names = _technicians(s)
+    return page(request, "board.html", me, columns=columns, names=names, limit=PER_COLUMN)
+
+
+def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
+    ticket = service.get(s, ticket_id)
+    if me.role == "requester" and ticket.requester != me.name:
+        raise NotFound("ticket", ticket_id)
+    return {
+        "ticket": ticket,
+        "actions": ALLOWED[ticket.state],
+        "events": queries.audit_trail(s, ticket_id),
+        "comments": queries.comments(s, ticket_id),
+        "attachments": list(
+            s.scalars(
+                select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+            )
+        ),
+        "alarms": ticket_alarms(s, ticket_id),
+        "names": _technicians(s),
+        "may_change": me.role in STAFF
+        and (me.role != "technician" or ticket.assignee_id == me.technician_id),
+    }
+
+
+@router.get("/console/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket_page(ticket_id: int, request: Request, db: DatabaseDep, me: Anyone) -> HTMLResponse:
+    with db.read() as s:
+        return page(request, "ticket.html", me, **_ticket_view(s, ticket_id, me))
+
+
+@router.get("/console/my", response_class=HTMLResponse)
+def my_tickets(request: Request, db: DatabaseDep, now: NowDep, me: Staff) -> HTMLResponse:
+    """A technician's open tickets, most urgent first, each with its next step."""
+    tickets: list[Ticket] = []
+    if me.technician_id is not None:
+        with db.read() as s:
+            f = queries.TicketFilter(assignee_id=me.technician_id)
+            rows, _ = queries.list_tickets(s, f, now=now, limit=200, with_total=False)
+            tickets = sorted(
+                (t for t in rows if t.state in BOARD_STATES[:-1]),
+                key=lambda t: (t.resolution_due is None, t.resolution_due or now),
+            )
+    steps = {t.id: next((a for a in NEXT_STEP if a in ALLOWED[t.state]), None) for t in tickets}
+    return page(request, "my.html", me, tickets=tickets, steps=steps)
+
+
+@router.get("/console/requests", response_class=HTMLResponse)
+def my_requests(request: Request, db: DatabaseDep, now: NowDep, me: Anyone) -> HTMLResponse:
+    """What a resident or tenant filed, newest first."""
+    with db.read() as s:
+        f = queries.TicketFilter(requester=me.name)
+        rows, _ = queries.list_tickets(s, f, now=now, limit=100, with_total=False)
+    return page(request, "requests.html", me, tickets=rows)

@@ -1,0 +1,71 @@
+"""The quarterly service-quality report: the quarter's KPIs against their targets (and the
+previous quarter's, for the direction), failure figures by system and the monthly trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from maintenance.assets.models import Site
+from maintenance.db import get_required
+from maintenance.errors import InvalidInput
+from maintenance.reports.failures import FailureReport, failure_report
+from maintenance.reports.quality import QualityReport, quality_report
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterlyReport:
+    year: int
+    quarter: int
+    site: str | None  # the site's name; None: every site
+    start: datetime
+    end: datetime
+    quality: QualityReport
+    previous: QualityReport
+    failures: FailureReport
+    generated_at: datetime
+
+    @property
+    def title(self) -> str:
+        return f"Service quality {self.year} Q{self.quarter}" + (
+            f" - {self.site}" if self.site else ""
+        )
+
+    @property
+    def months(self) -> list[str]:
+        return [f"{self.year}-{(self.quarter - 1) * 3 + m:02d}" for m in (1, 2, 3)]
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[datetime, datetime]:
+    if not 1 <= quarter <= 4:
+        raise InvalidInput("quarter", "1 to 4")
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("year", "2000 to 2100")
+    start = datetime(year, 3 * quarter - 2, 1, tzinfo=UTC)
+    end = (
+        datetime(year + 1, 1, 1, tzinfo=UTC)
+        if quarter == 4
+        else start.replace(month=3 * quarter + 1)
+    )
+    return start, end
+
+
+def quarterly_report(
+    session: Session, *, year: int, quarter: int, now: datetime, site_id: int | None = None
+) -> QuarterlyReport:
+    start, end = quarter_bounds(year, quarter)
+    before = quarter_bounds(year - 1, 4) if quarter == 1 else quarter_bounds(year, quarter - 1)
+    site = get_required(session, Site, site_id, "site").name if site_id is not None else None
+    return QuarterlyReport(
+        year=year,
+        quarter=quarter,
+        site=site,
+        start=start,
+        end=end,
+        quality=quality_report(session, start=start, end=end, now=now, site_id=site_id),
+        previous=quality_report(session, start=before[0], end=before[1], now=now, site_id=site_id),
+        failures=failure_report(session, start=start, end=end, group_by="system", site_id=site_id),
+        generated_at=now,
+    )
