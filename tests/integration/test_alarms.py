@@ -184,6 +184,27 @@ def test_minor_alarms_open_no_ticket_and_anomalies_open_predictive_inspections(
     assert ticket.title.startswith("Predictive inspection")
 
 
+def test_an_engineer_opens_a_ticket_for_a_minor_alarm_once(
+    database: Database, monitor: AlarmMonitor, clock: Clock, heard: list[AlarmTransition]
+) -> None:
+    monitor.apply([change("raise", clock.ms(), rule="door-slow", sev="minor")])
+    alarm = alarm_row(database, "door-slow")
+    assert tickets(database) == []
+    first = monitor.open_ticket(alarm.id, by="eng:liu")
+    again = monitor.open_ticket(alarm.id, by="eng:liu")
+    (ticket,) = tickets(database)
+    assert first == again == ticket.id
+    assert (ticket.type, ticket.priority, ticket.asset_id) == (
+        TicketType.alarm,
+        Priority.normal,
+        alarm.asset_id,
+    )
+    assert alarm_row(database, "door-slow").ticket_id == ticket.id
+    assert [(t.action, t.actor, t.ticket_id) for t in heard if t.action == "ticket"] == [
+        ("ticket", "eng:liu", ticket.id)
+    ]
+
+
 def test_alarms_of_an_asset_under_maintenance_are_suppressed_not_lost(
     database: Database, ledger: Ledger, monitor: AlarmMonitor, clock: Clock
 ) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -252,5 +254,87 @@ def test_reports_over_http_as_json_and_csv(
             params={"start": "2026-10-01T00:00:00", "end": END.isoformat()},
         )
         assert naive.status_code == 422 and naive.json()["detail"][0]["loc"] == ["body", "start"]
+    finally:
+        runtime.stop()
+
+
+def test_quarterly_report_as_json_page_excel_and_pdf(
+    database: Database, ledger: Ledger, tmp_path: Path
+) -> None:
+    # Q4: one repair on the lift, answered in time, resolved in 4 h, rated 5.
+    add(
+        database,
+        asset_id=ledger.lift,
+        type=TicketType.repair,
+        created_at=at(10, 3),
+        response_due=at(10, 3, 11),
+        responded_at=at(10, 3, 10),
+        resolution_due=at(10, 5),
+        resolved_at=at(10, 3, 14),
+        satisfaction=5,
+    )
+    # Q3: one repair answered late (the previous quarter, beside this one).
+    add(
+        database,
+        type=TicketType.repair,
+        created_at=at(8, 3),
+        response_due=at(8, 3, 11),
+        responded_at=at(8, 3, 15),
+    )
+    runtime = make_runtime(database, tmp_path)
+    app = create_app(runtime)
+    app.state.clock = lambda: NOW
+    client = authorized(TestClient(app), runtime.database)
+    quarter = {"year": 2026, "quarter": 4}
+    try:
+        body = client.get("/reports/quarterly", params={**quarter, "format": "json"}).json()
+        assert body["title"] == "Service quality 2026 Q4"
+        assert body["start"] == "2026-10-01T00:00:00Z" and body["end"] == "2027-01-01T00:00:00Z"
+        kpis = {k["name"]: k for k in body["kpis"]}
+        before = {k["name"]: k for k in body["previous_kpis"]}
+        assert (kpis["response_on_time"]["value"], kpis["response_on_time"]["status"]) == (
+            1.0,
+            "ok",
+        )
+        assert (
+            before["response_on_time"]["numerator"],
+            before["response_on_time"]["denominator"],
+        ) == (0, 1)
+        assert (kpis["satisfied"]["numerator"], kpis["satisfied"]["denominator"]) == (1, 1)
+        elevator = next(g for g in body["groups"] if g["group"] == "elevator")
+        assert (elevator["failures"], elevator["mttr_hours"]) == (1, 4.0)
+
+        page = client.get("/reports/quarterly", params=quarter)
+        assert page.headers["content-type"].startswith("text/html")
+        assert "<h1>Service quality 2026 Q4</h1>" in page.text
+        assert '<td class="num ok">100.0 %</td>' in page.text  # response on time
+        assert '<td class="num">0.0 %</td>' in page.text  # the previous quarter's response
+        assert page.text.count("<svg") == 2  # KPI bars and the failure trend
+
+        xlsx = client.get("/reports/quarterly", params={**quarter, "format": "xlsx"})
+        book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+        assert book.sheetnames == ["Service quality", "Failure trend", "By system", "Top causes"]
+        rows = list(book["Service quality"].iter_rows(values_only=True))
+        assert rows[1] == ("response_on_time", 1.0, 0.95, "ok", 1, 1)
+        assert list(book["Failure trend"].iter_rows(values_only=True))[1:] == [
+            ("2026-10", "elevator", 1, 1, 1.0)
+        ]
+        assert book["Service quality"]["B2"].number_format == "0.0%"
+
+        pdf = client.get("/reports/quarterly", params={**quarter, "format": "pdf"})
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-") and b"%%EOF" in pdf.content[-64:]
+        assert (
+            pdf.headers["content-disposition"] == 'inline; filename="service-quality-2026-q4.pdf"'
+        )
+
+        bad = client.get("/reports/quarterly", params={"year": 2026, "quarter": 5})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "quarter"]
+        failures = client.get(
+            "/reports/failures",
+            params={"start": START.isoformat(), "end": END.isoformat(), "format": "xlsx"},
+        )
+        sheets = openpyxl.load_workbook(io.BytesIO(failures.content)).sheetnames
+        assert sheets == ["Failure trend", "By system", "Top causes"]
     finally:
         runtime.stop()
