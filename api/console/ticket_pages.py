@@ -39,7 +39,7 @@ NEXT_STEP = ("accept", "start", "resolve")
 
 
 def _technicians(s: Session) -> dict[int, str]:
-    return dict(s.execute(select(Technician.id, Technician.name)).tuples().all())
+    return {tid: name for tid, name in s.execute(select(Technician.id, Technician.name))}
 
 
 def _column(s: Session, state: TicketState) -> tuple[list[Ticket], int]:

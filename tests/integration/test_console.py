@@ -1,0 +1,198 @@
+"""The operator console's pages on the server side: who sees which page, the session cookie
+and its CSRF rule, and the figures the pages show (site status, SLA on the board)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.console.alarm_pages import site_status
+from api.main import create_app
+from api.runtime import Runtime
+from api.settings import Settings
+from maintenance.alarms.models import Alarm
+from maintenance.db import Database, utcnow
+from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
+from maintenance.work_orders.models import Ticket
+from rules.alarms import AlarmState
+from tests.helpers import api_key
+from tests.ledger import seed
+from tests.servers import free_port
+
+PASSWORD = "the admin's long password"
+CONTROL = {"admin", "manager", "engineer"}
+PAGES = [
+    ("/console/alarms", CONTROL),
+    ("/console/alarms/rows", CONTROL),
+    ("/console/sites", CONTROL),
+    ("/console/tickets", CONTROL),
+    ("/console/devices/s1/elevator/e1", CONTROL),
+    ("/console/reports", {"admin", "manager"}),
+    ("/console/my", {"admin", "manager", "engineer", "technician"}),
+    ("/console/requests", {"admin", "manager", "engineer", "technician", "requester"}),
+]
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        embedded_mqtt_port=free_port(),
+        demo_fleet=False,
+        plan_generation=False,
+        rules_enabled=False,
+        admin_password=PASSWORD,
+    )
+    runtime = Runtime(settings)
+    runtime.start()
+    yield runtime, TestClient(create_app(runtime))
+    runtime.stop()
+
+
+@pytest.mark.parametrize(("path", "allowed"), PAGES, ids=[p for p, _ in PAGES])
+def test_each_role_sees_exactly_its_pages(
+    service: tuple[Runtime, TestClient], path: str, allowed: set[str]
+) -> None:
+    runtime, client = service
+    anonymous = client.get(path, follow_redirects=False)
+    assert (anonymous.status_code, anonymous.headers["location"]) == (
+        303,
+        f"/console/login?next={path}",
+    )
+    for role in ("admin", "manager", "engineer", "technician", "requester"):
+        response = client.get(path, headers={"X-API-Key": api_key(runtime.database, role)})
+        assert response.status_code == (200 if role in allowed else 403), (role, response.text)
+
+
+def test_login_sets_a_strict_http_only_session_and_changes_need_the_console_header(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    _, client = service
+    wrong = client.post("/console/login", data={"username": "admin", "password": "nope"})
+    assert wrong.status_code == 401 and "wrong username or password" in wrong.text
+    evil = client.post(
+        "/console/login",
+        data={"username": "admin", "password": PASSWORD, "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
+    assert evil.headers["location"] == "/console"  # no bouncing to other sites
+    done = client.post(
+        "/console/login",
+        data={"username": "admin", "password": PASSWORD, "next": "/console/tickets"},
+        follow_redirects=False,
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/console/tickets")
+    cookie = done.headers["set-cookie"]
+    assert cookie.startswith("facility_session=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert client.get("/console/alarms").status_code == 200
+    assert client.get("/users/me").json()["via"] == "session"
+    # A form on another site could post with the cookie; it cannot add our header.
+    forged = client.post("/sites", json={"code": "x", "name": "X"})
+    assert forged.status_code == 403 and "x-facility-console" in forged.json()["detail"]
+    made = client.post(
+        "/sites", json={"code": "x", "name": "X"}, headers={"X-Facility-Console": "1"}
+    )
+    assert made.status_code == 201
+    assert client.post("/console/session", headers={"X-Facility-Console": "1"}).status_code == 204
+    out = client.post("/console/logout", follow_redirects=False)
+    assert out.status_code == 303 and 'facility_session=""' in out.headers["set-cookie"]
+    client.cookies.clear()
+    assert client.get("/console/alarms", follow_redirects=False).status_code == 303
+
+
+def _alarm(db: Database, site: str, system: str, device: str, rule: str, state: AlarmState) -> None:
+    now = utcnow()
+    with db.transaction() as s:
+        s.add(
+            Alarm(
+                site=site,
+                system=system,
+                device_id=device,
+                rule_id=rule,
+                severity="major",
+                message="m",
+                state=state,
+                raised_at=now,
+                occurrences=1,
+                values={},
+                chattering=False,
+                updated_at=now,
+            )
+        )
+
+
+def test_site_status_counts_devices_normal_in_alarm_and_offline(database: Database) -> None:
+    seed(database)  # the ledger's sites estate-1 and tower-2
+    seen = [
+        ("estate-1", "elevator", "lift-1", True),
+        ("estate-1", "elevator", "lift-2", True),
+        ("estate-1", "elevator", "lift-3", False),  # its last will: offline
+        ("estate-1", "water", "pump-1", True),
+        ("tower-9", "power", "meter-1", True),  # reporting, not yet in the ledger
+    ]
+    _alarm(database, "estate-1", "elevator", "lift-2", "vib", AlarmState.active_unacknowledged)
+    _alarm(database, "estate-1", "water", "pump-1", "water-offline", AlarmState.active_acknowledged)
+    _alarm(database, "estate-1", "water", "pump-1", "old", AlarmState.normal)
+    _alarm(database, "estate-1", "fire", "panel-1", "fire-x", AlarmState.cleared_unacknowledged)
+    with database.read() as s:
+        status = site_status(s, seen, {"water-offline"})
+    assert list(status) == ["estate-1", "tower-2", "tower-9"]
+    assert not any(e.devices for e in status["tower-2"].values())
+    lifts = status["estate-1"]["elevator"]
+    assert (lifts.normal, lifts.alarm, lifts.offline, lifts.status) == (1, 1, 1, "offline")
+    assert lifts.devices == [("lift-1", "normal"), ("lift-2", "alarm"), ("lift-3", "offline")]
+    water = status["estate-1"]["water"]
+    assert (water.normal, water.alarm, water.offline) == (0, 0, 1)
+    assert status["estate-1"]["fire"].devices == []  # a cleared alarm is not a device in alarm
+    assert status["tower-9"]["power"].status == "normal"
+    assert [s for s, e in status["tower-9"].items() if e.devices] == ["power"]
+
+
+def test_the_board_shows_each_state_with_countdowns_and_breaches(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = service
+    seed(runtime.database)
+    now = utcnow()
+    common = {
+        "site_id": 1,
+        "channel": Channel.app,
+        "priority": Priority.urgent,
+        "type": TicketType.repair,
+        "escalated": False,
+        "reopen_count": 0,
+        "assignment_reason": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    with runtime.database.transaction() as s:
+        s.add(
+            Ticket(
+                title="due soon",
+                state=TicketState.new,
+                response_due=now + timedelta(minutes=9),
+                **common,
+            )
+        )
+        s.add(
+            Ticket(
+                title="too late",
+                state=TicketState.in_progress,
+                responded_at=now,
+                resolution_due=now - timedelta(hours=1),
+                resolution_breached_at=now,
+                **common,
+            )
+        )
+    page = client.get("/console/tickets", headers={"X-API-Key": api_key(runtime.database)})
+    text = page.text
+    new_column = text.split('data-state="new"')[1].split("</section>")[0]
+    assert "due soon" in new_column and 'data-what="response"' in new_column
+    assert "<small>1</small>" in new_column
+    progress = text.split('data-state="in_progress"')[1].split("</section>")[0]
+    assert "too late" in progress and "breached" in progress and "SLA breached" in progress
