@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
 from maintenance.work_orders.lifecycle import TransitionNotAllowed
 from rules.alarms import AlarmActionNotAllowed
+
+log = logging.getLogger(__name__)
+
+
+def _driver_message(error: DataError | IntegrityError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig else "invalid value"
 
 
 def install(app: FastAPI) -> None:
@@ -59,6 +68,32 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, error: StaleDataError) -> JSONResponse:
         return JSONResponse({"detail": "changed concurrently; reload and retry"}, status_code=409)
+
+    # Safety nets: input the schemas let through but the database refuses (a NUL byte in a
+    # text, a duplicate name) is the caller's error, answered as such and logged so that the
+    # missing validation gets added; never a 500.
+    @app.exception_handler(DataError)
+    async def bad_value(request: Request, error: DataError) -> JSONResponse:
+        message = _driver_message(error)
+        log.warning(
+            "database refused a value: %s %s: %s", request.method, request.url.path, message
+        )
+        return JSONResponse(
+            {"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]},
+            status_code=422,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, error: IntegrityError) -> JSONResponse:
+        message = _driver_message(error)
+        log.warning("database constraint: %s %s: %s", request.method, request.url.path, message)
+        duplicate = getattr(error.orig, "sqlstate", None) == "23505" or "UNIQUE" in message
+        if duplicate:
+            return JSONResponse({"detail": f"already exists: {message}"}, status_code=409)
+        return JSONResponse(
+            {"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]},
+            status_code=422,
+        )
 
     @app.exception_handler(ConcurrentUpdate)
     async def conflict(request: Request, error: ConcurrentUpdate) -> JSONResponse:

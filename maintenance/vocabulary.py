@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+# Row ids as the database stores them (PostgreSQL INTEGER): a larger number in a request is a
+# 422 on its field, not a database error.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class System(StrEnum):

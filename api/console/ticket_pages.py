@@ -18,7 +18,7 @@ from api.routes.tickets import ALLOWED
 from maintenance.alarms.tickets import ticket_alarms
 from maintenance.dispatch.models import Technician
 from maintenance.errors import NotFound
-from maintenance.vocabulary import TicketState
+from maintenance.vocabulary import Id, TicketState
 from maintenance.work_orders import queries, service
 from maintenance.work_orders.models import Attachment, Ticket
 
@@ -39,7 +39,7 @@ NEXT_STEP = ("accept", "start", "resolve")
 
 
 def _technicians(s: Session) -> dict[int, str]:
-    return {tid: name for tid, name in s.execute(select(Technician.id, Technician.name))}
+    return {row.id: row.name for row in s.execute(select(Technician.id, Technician.name))}
 
 
 def _column(s: Session, state: TicketState) -> tuple[list[Ticket], int]:
@@ -62,7 +62,7 @@ def board(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
     return page(request, "board.html", me, columns=columns, names=names, limit=PER_COLUMN)
 
 
-def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
+def _ticket_view(s: Session, ticket_id: Id, me: Principal) -> dict[str, Any]:
     ticket = service.get(s, ticket_id)
     if me.role == "requester" and ticket.requester != me.name:
         raise NotFound("ticket", ticket_id)
@@ -84,7 +84,7 @@ def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
 
 
 @router.get("/console/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(ticket_id: int, request: Request, db: DatabaseDep, me: Anyone) -> HTMLResponse:
+def ticket_page(ticket_id: Id, request: Request, db: DatabaseDep, me: Anyone) -> HTMLResponse:
     with db.read() as s:
         return page(request, "ticket.html", me, **_ticket_view(s, ticket_id, me))
 

@@ -34,6 +34,7 @@ from maintenance.alarms.service import AlarmTransition
 from maintenance.alarms.tickets import ticket_alarms
 from maintenance.assets.models import Asset
 from maintenance.db import get_required
+from maintenance.vocabulary import MAX_ID, Id
 from maintenance.work_orders.models import Ticket
 from rules.alarms import AlarmState
 
@@ -52,13 +53,13 @@ def list_alarms(
     system: str | None = None,
     device_id: str | None = None,
     rule_id: str | None = None,
-    asset_id: int | None = None,
+    asset_id: Id | None = None,
     state: AlarmState | None = None,
     severity: str | None = None,
     standing: Annotated[bool | None, Query(description="not yet normal and acknowledged")] = None,
     shelved: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> AlarmPage:
     """Most severe first, newest raise first within a severity."""
     with db.read() as s:
@@ -103,13 +104,13 @@ async def live(request: Request) -> StreamingResponse:
 
 
 @router.get("/alarms/{alarm_id}", responses=MISSING)
-def get_alarm(alarm_id: int, db: DatabaseDep) -> AlarmRead:
+def get_alarm(alarm_id: Id, db: DatabaseDep) -> AlarmRead:
     with db.read() as s:
         return AlarmRead.model_validate(get_required(s, Alarm, alarm_id, "alarm"))
 
 
 @router.get("/alarms/{alarm_id}/events", responses=MISSING)
-def alarm_trail(alarm_id: int, db: DatabaseDep) -> list[AlarmEventRead]:
+def alarm_trail(alarm_id: Id, db: DatabaseDep) -> list[AlarmEventRead]:
     """Every transition of the alarm with who, when, from -> to and the values behind it."""
     with db.read() as s:
         get_required(s, Alarm, alarm_id, "alarm")
@@ -118,14 +119,14 @@ def alarm_trail(alarm_id: int, db: DatabaseDep) -> list[AlarmEventRead]:
         ]
 
 
-def _current(db: DatabaseDep, alarm_id: int) -> AlarmRead:
+def _current(db: DatabaseDep, alarm_id: Id) -> AlarmRead:
     with db.read() as s:
         return AlarmRead.model_validate(get_required(s, Alarm, alarm_id, "alarm"))
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", responses=REFUSED)
 def acknowledge(
-    alarm_id: int, body: Acknowledge, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+    alarm_id: Id, body: Acknowledge, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
 ) -> AlarmRead:
     alarms.acknowledge(alarm_id, by=audit_name(principal, body.actor), note=body.note)
     return _current(db, alarm_id)
@@ -133,7 +134,7 @@ def acknowledge(
 
 @router.post("/alarms/{alarm_id}/shelve", responses=MISSING)
 def shelve(
-    alarm_id: int, body: Shelve, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+    alarm_id: Id, body: Shelve, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
 ) -> AlarmRead:
     """Hides the alarm from the standing list's attention for a limited time, with a reason;
     it is still recorded, and comes back by itself when the time is up."""
@@ -144,19 +145,19 @@ def shelve(
 
 @router.post("/alarms/{alarm_id}/unshelve", responses=MISSING)
 def unshelve(
-    alarm_id: int, body: Unshelve, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+    alarm_id: Id, body: Unshelve, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
 ) -> AlarmRead:
     alarms.unshelve(alarm_id, by=audit_name(principal, body.actor))
     return _current(db, alarm_id)
 
 
 class OpenedTicket(BaseModel):
-    ticket_id: int
+    ticket_id: Id
 
 
 @router.post("/alarms/{alarm_id}/ticket", responses=MISSING)
 def open_ticket(
-    alarm_id: int, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+    alarm_id: Id, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
 ) -> OpenedTicket:
     """Opens a work order for the alarm (one below the automatic severity, say); the fault's
     open ticket if it has one."""
@@ -171,7 +172,7 @@ def alarm_history(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AlarmEventRead]:
     """Alarm history, oldest first: the input of failure statistics."""
     with db.read() as s:
@@ -201,7 +202,7 @@ def create_window(body: MaintenanceWindowCreate, db: DatabaseDep) -> Maintenance
 
 
 @router.get("/maintenance-windows")
-def list_windows(db: DatabaseDep, asset_id: int | None = None) -> list[MaintenanceWindowRead]:
+def list_windows(db: DatabaseDep, asset_id: Id | None = None) -> list[MaintenanceWindowRead]:
     with db.read() as s:
         return [
             MaintenanceWindowRead.model_validate(w)
@@ -210,7 +211,7 @@ def list_windows(db: DatabaseDep, asset_id: int | None = None) -> list[Maintenan
 
 
 @router.get("/tickets/{ticket_id}/alarms", responses=MISSING, tags=["work orders"])
-def alarms_of_ticket(ticket_id: int, db: DatabaseDep) -> list[AlarmRead]:
+def alarms_of_ticket(ticket_id: Id, db: DatabaseDep) -> list[AlarmRead]:
     """The alarms behind an alarm ticket; `state` shows whether each returned to normal."""
     with db.read() as s:
         get_required(s, Ticket, ticket_id, "ticket")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from api.auth import OFFICE, PrincipalDep, Tokens, access, log_in
 from api.deps import DatabaseDep, NowDep
 from maintenance.users import service as users
 from maintenance.users.models import SecurityEvent, User
+from maintenance.vocabulary import Id
 
 router = APIRouter(tags=["access"])
 ADMIN = frozenset({"admin"})
@@ -48,7 +49,7 @@ def login(
 class Me(BaseModel):
     name: str
     role: str
-    technician_id: int | None
+    technician_id: Id | None
     via: str
 
 
@@ -79,7 +80,7 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@\-]+$")
     password: str = Field(min_length=10, max_length=200)
     role: str
-    technician_id: int | None = None
+    technician_id: Id | None = None
 
 
 class UserRead(BaseModel):
@@ -87,7 +88,7 @@ class UserRead(BaseModel):
     id: int
     username: str
     role: str
-    technician_id: int | None
+    technician_id: Id | None
     active: bool
 
 
@@ -152,12 +153,12 @@ class SecurityEventRead(BaseModel):
 
 @router.get("/security-events", dependencies=[Depends(access(OFFICE, OFFICE))])
 def security_events(
-    db: DatabaseDep, action: str | None = None, limit: int = 200
+    db: DatabaseDep, action: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[SecurityEventRead]:
     """Logins, failed logins, refusals, accounts and keys made; newest first."""
     query = select(SecurityEvent)
     if action:
         query = query.where(SecurityEvent.action == action)
     with db.read() as s:
-        rows = s.scalars(query.order_by(SecurityEvent.id.desc()).limit(min(limit, 1000)))
+        rows = s.scalars(query.order_by(SecurityEvent.id.desc()).limit(limit))
         return [SecurityEventRead.model_validate(e) for e in rows]

@@ -27,6 +27,7 @@ from maintenance.assets.service import (
     get_site,
     save_asset,
 )
+from maintenance.vocabulary import MAX_ID, Id
 from maintenance.work_orders import queries
 from maintenance.work_orders.schemas import TicketRead
 
@@ -50,7 +51,7 @@ def list_sites(db: DatabaseDep) -> list[SiteRead]:
 
 
 @router.get("/sites/{site_id}")
-def read_site(site_id: int, db: DatabaseDep) -> SiteRead:
+def read_site(site_id: Id, db: DatabaseDep) -> SiteRead:
     with db.transaction() as s:
         return SiteRead.model_validate(get_site(s, site_id))
 
@@ -62,7 +63,7 @@ def post_location(data: LocationCreate, db: DatabaseDep) -> LocationRead:
 
 
 @router.get("/sites/{site_id}/locations")
-def list_locations(site_id: int, db: DatabaseDep) -> list[LocationRead]:
+def list_locations(site_id: Id, db: DatabaseDep) -> list[LocationRead]:
     with db.transaction() as s:
         get_site(s, site_id)
         rows = s.scalars(select(Location).where(Location.site_id == site_id).order_by(Location.id))
@@ -76,7 +77,7 @@ def post_asset(data: AssetCreate, db: DatabaseDep) -> AssetRead:
 
 
 @router.put("/assets/{asset_id}")
-def put_asset(asset_id: int, data: AssetCreate, db: DatabaseDep) -> AssetRead:
+def put_asset(asset_id: Id, data: AssetCreate, db: DatabaseDep) -> AssetRead:
     with db.transaction() as s:
         return asset_read(save_asset(s, data, get_asset(s, asset_id)))
 
@@ -84,10 +85,10 @@ def put_asset(asset_id: int, data: AssetCreate, db: DatabaseDep) -> AssetRead:
 @router.get("/assets")
 def list_assets(
     db: DatabaseDep,
-    site_id: int | None = None,
+    site_id: Id | None = None,
     system: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AssetRead]:
     with db.transaction() as s:
         q = select(Asset).order_by(Asset.id).limit(limit).offset(offset)
@@ -99,17 +100,17 @@ def list_assets(
 
 
 @router.get("/assets/{asset_id}")
-def read_asset(asset_id: int, db: DatabaseDep) -> AssetRead:
+def read_asset(asset_id: Id, db: DatabaseDep) -> AssetRead:
     with db.transaction() as s:
         return asset_read(get_asset(s, asset_id))
 
 
 @router.get("/assets/{asset_id}/history")
 def asset_history(
-    asset_id: int,
+    asset_id: Id,
     db: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[TicketRead]:
     """Every work order that touched the asset (repairs, inspections, alarms), newest first."""
     with db.transaction() as s:
@@ -148,7 +149,7 @@ def import_assets(
 
 
 @router.get("/assets.csv", response_class=PlainTextResponse)
-def export_assets(db: DatabaseDep, site_id: int | None = None) -> PlainTextResponse:
+def export_assets(db: DatabaseDep, site_id: Id | None = None) -> PlainTextResponse:
     with db.transaction() as s:
         text = csvio.export_assets(s, site_id)
     return PlainTextResponse(text, media_type="text/csv")

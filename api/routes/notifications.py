@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from api.deps import DatabaseDep
 from maintenance.notifications.models import NotificationDelivery
+from maintenance.vocabulary import Id
 
 router = APIRouter(tags=["notifications"])
 
@@ -22,8 +23,8 @@ class DeliveryRead(BaseModel):
     kind: str
     channel: str
     recipient: str
-    ticket_id: int | None
-    alarm_id: int | None
+    ticket_id: Id | None
+    alarm_id: Id | None
     message: str
     status: str
     attempts: int

@@ -18,6 +18,7 @@ from maintenance.plans import service
 from maintenance.plans.models import InspectionPlan
 from maintenance.plans.results import ChecklistResults, record_results
 from maintenance.plans.service import PlanCreate, PlanRead
+from maintenance.vocabulary import Id
 from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.schemas import TicketRead
 
@@ -26,13 +27,13 @@ router = APIRouter(tags=["preventive maintenance"])
 
 
 class PreviewRead(BaseModel):
-    asset_id: int
+    asset_id: Id
     day: date
     due_at: datetime
 
 
 class ComplianceRead(BaseModel):
-    site_id: int
+    site_id: Id
     system: str
     due: int
     on_time: int
@@ -57,13 +58,13 @@ def list_plans(db: DatabaseDep) -> list[PlanRead]:
 
 
 @router.get("/plans/{plan_id}")
-def read_plan(plan_id: int, db: DatabaseDep) -> PlanRead:
+def read_plan(plan_id: Id, db: DatabaseDep) -> PlanRead:
     with db.transaction() as s:
         return PlanRead.model_validate(get_required(s, InspectionPlan, plan_id, "plan"))
 
 
 @router.put("/plans/{plan_id}", dependencies=OFFICE_ONLY)
-def put_plan(plan_id: int, data: PlanCreate, db: DatabaseDep, now: NowDep) -> PlanRead:
+def put_plan(plan_id: Id, data: PlanCreate, db: DatabaseDep, now: NowDep) -> PlanRead:
     """Change a plan (`paused: true` pauses it). Tickets already generated stay as they are."""
     with db.transaction() as s:
         plan = get_required(s, InspectionPlan, plan_id, "plan")
@@ -72,7 +73,7 @@ def put_plan(plan_id: int, data: PlanCreate, db: DatabaseDep, now: NowDep) -> Pl
 
 @router.get("/plans/{plan_id}/preview")
 def preview(
-    plan_id: int, db: DatabaseDep, now: NowDep, days: Annotated[int, Query(ge=1, le=731)] = 365
+    plan_id: Id, db: DatabaseDep, now: NowDep, days: Annotated[int, Query(ge=1, le=731)] = 365
 ) -> list[PreviewRead]:
     """The occurrences the next `days` (default 12 months) would generate."""
     with db.transaction() as s:
@@ -85,7 +86,7 @@ def preview(
 
 @router.post("/tickets/{ticket_id}/checklist", status_code=201)
 def checklist(
-    ticket_id: int,
+    ticket_id: Id,
     data: ChecklistResults,
     request: Request,
     db: DatabaseDep,
@@ -106,7 +107,7 @@ def checklist(
 
 @router.get("/reports/pm-compliance")
 def pm_compliance(
-    db: DatabaseDep, now: NowDep, start: datetime, end: datetime, site_id: int | None = None
+    db: DatabaseDep, now: NowDep, start: datetime, end: datetime, site_id: Id | None = None
 ) -> list[ComplianceRead]:
     """Share of inspections due in [start, end) completed by their due time, per site and
     system."""

@@ -19,6 +19,7 @@ from maintenance.errors import InvalidInput
 from maintenance.reports.failures import GroupBy, failure_report
 from maintenance.reports.quality import quality_report
 from maintenance.reports.quarterly import quarterly_report
+from maintenance.vocabulary import Id
 
 router = APIRouter(tags=["reports"])
 Format = Annotated[
@@ -70,7 +71,7 @@ def failures(
     start: datetime,
     end: datetime,
     group_by: GroupBy = "system",
-    site_id: int | None = None,
+    site_id: Id | None = None,
     format: Format = "json",
 ) -> Any:
     """Failures (alarm and repair tickets) per asset per month, MTBF, MTTR, repeat failures
@@ -105,7 +106,7 @@ def service_quality(
     now: NowDep,
     start: datetime,
     end: datetime,
-    site_id: int | None = None,
+    site_id: Id | None = None,
     format: Format = "json",
 ) -> Any:
     """Response and resolution on time, complaint handling on time (target 90 %), complaint
@@ -146,7 +147,7 @@ def quarterly(
     now: NowDep,
     year: Annotated[int, Query(ge=2000, le=2100)],
     quarter: Annotated[int, Query(ge=1, le=4)],
-    site_id: int | None = None,
+    site_id: Id | None = None,
     format: Annotated[Literal["html", "pdf", "xlsx", "json"], Query()] = "html",
 ) -> Any:
     """The printable quarterly service-quality report: KPIs against targets with the previous

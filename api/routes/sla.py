@@ -10,7 +10,7 @@ from api.deps import DatabaseDep
 from maintenance.assets.service import get_site
 from maintenance.errors import InvalidInput
 from maintenance.sla.models import SlaPolicyOverride
-from maintenance.vocabulary import Priority, TicketType
+from maintenance.vocabulary import Id, Priority, TicketType
 
 router = APIRouter(tags=["SLA"])
 
@@ -31,7 +31,7 @@ class SlaPolicyCreate(BaseModel):
         },
     )
 
-    site_id: int | None = Field(None, description="unset: every site")
+    site_id: Id | None = Field(None, description="unset: every site")
     ticket_type: TicketType | None = Field(None, description="unset: every type")
     priority: Priority | None = Field(None, description="unset: every priority")
     response_minutes: int = Field(ge=1, le=60 * 24 * 90)
@@ -77,7 +77,7 @@ def put_policy(data: SlaPolicyCreate, db: DatabaseDep) -> SlaPolicyRead:
 
 
 @router.get("/sla-policies")
-def list_policies(db: DatabaseDep, site_id: int | None = None) -> list[SlaPolicyRead]:
+def list_policies(db: DatabaseDep, site_id: Id | None = None) -> list[SlaPolicyRead]:
     with db.transaction() as s:
         q = select(SlaPolicyOverride).order_by(SlaPolicyOverride.id)
         if site_id is not None:

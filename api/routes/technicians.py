@@ -12,6 +12,7 @@ from api.deps import DatabaseDep
 from maintenance.dispatch import roster
 from maintenance.dispatch.models import Technician
 from maintenance.dispatch.roster import ShiftCreate, TeamCreate, TechnicianCreate, TechnicianRead
+from maintenance.vocabulary import Id
 
 router = APIRouter(tags=["dispatch"])
 
@@ -24,7 +25,7 @@ class TeamRead(TeamCreate):
 class ShiftRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    technician_id: int
+    technician_id: Id
     starts_at: datetime
     ends_at: datetime
 
@@ -48,12 +49,12 @@ def list_technicians(db: DatabaseDep) -> list[TechnicianRead]:
 
 
 @router.get("/technicians/{technician_id}")
-def read_technician(technician_id: int, db: DatabaseDep) -> TechnicianRead:
+def read_technician(technician_id: Id, db: DatabaseDep) -> TechnicianRead:
     with db.transaction() as s:
         return roster.read(roster.get_technician(s, technician_id))
 
 
 @router.post("/technicians/{technician_id}/shifts", status_code=201)
-def post_shift(technician_id: int, data: ShiftCreate, db: DatabaseDep) -> ShiftRead:
+def post_shift(technician_id: Id, data: ShiftCreate, db: DatabaseDep) -> ShiftRead:
     with db.transaction() as s:
         return ShiftRead.model_validate(roster.add_shift(s, technician_id, data))

@@ -15,7 +15,7 @@ from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, 
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from maintenance.db import Database
 from maintenance.errors import NotFound
-from maintenance.vocabulary import Priority, TicketState, TicketType
+from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
 from maintenance.work_orders import queries, service
 from maintenance.work_orders.lifecycle import allowed_actions
 from maintenance.work_orders.models import Ticket
@@ -58,7 +58,7 @@ class AttachmentRead(BaseModel):
 ALLOWED = {state.value: [a.value for a in allowed_actions(state)] for state in TicketState}
 
 
-def _visible(s: Session, ticket_id: int, principal: Principal) -> Ticket:
+def _visible(s: Session, ticket_id: Id, principal: Principal) -> Ticket:
     """The ticket, if this caller may see it: a requester only their own (others are 404, so
     that ids of other people's requests reveal nothing)."""
     ticket = service.get(s, ticket_id)
@@ -125,16 +125,16 @@ async def list_tickets(
     db: DatabaseDep,
     now: NowDep,
     principal: PrincipalDep,
-    site_id: int | None = None,
+    site_id: Id | None = None,
     state: TicketState | None = None,
     type: TicketType | None = None,
     priority: Priority | None = None,
-    asset_id: int | None = None,
-    assignee_id: int | None = None,
+    asset_id: Id | None = None,
+    assignee_id: Id | None = None,
     sla: Annotated[queries.SlaStatus | None, Query(description="breached|at_risk|on_track")] = None,
     escalated: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
     """Newest first. The ticket board's query: rows go straight from the database to JSON (the
     response model documents them) because this is the most frequent call of the console."""
@@ -166,14 +166,14 @@ def _list_rows(
 
 
 @router.get("/tickets/{ticket_id}", responses=MISSING)
-def read_ticket(ticket_id: int, db: DatabaseDep, principal: PrincipalDep) -> TicketRead:
+def read_ticket(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> TicketRead:
     with db.transaction() as s:
         return read(_visible(s, ticket_id, principal))
 
 
 @router.post("/tickets/{ticket_id}/transitions", responses={**MISSING, **CONFLICT})
 def transition(
-    ticket_id: int,
+    ticket_id: Id,
     body: TransitionRequest,
     request: Request,
     db: DatabaseDep,
@@ -191,7 +191,7 @@ def transition(
 
 @router.post("/tickets/{ticket_id}/comments", status_code=201, responses=MISSING)
 def comment(
-    ticket_id: int, data: CommentCreate, db: DatabaseDep, now: NowDep, principal: PrincipalDep
+    ticket_id: Id, data: CommentCreate, db: DatabaseDep, now: NowDep, principal: PrincipalDep
 ) -> CommentRead:
     """kind: comment, progress (complex complaints), feedback (to the requester), return_visit."""
     data = data.model_copy(update={"author": audit_name(principal, data.author)})
@@ -201,7 +201,7 @@ def comment(
 
 
 @router.get("/tickets/{ticket_id}/comments", responses=MISSING)
-def comments(ticket_id: int, db: DatabaseDep, principal: PrincipalDep) -> list[CommentRead]:
+def comments(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> list[CommentRead]:
     with db.transaction() as s:
         _visible(s, ticket_id, principal)
         return [CommentRead.model_validate(c) for c in queries.comments(s, ticket_id)]
@@ -209,7 +209,7 @@ def comments(ticket_id: int, db: DatabaseDep, principal: PrincipalDep) -> list[C
 
 @router.post("/tickets/{ticket_id}/rating", responses={**MISSING, **CONFLICT})
 def rate(
-    ticket_id: int,
+    ticket_id: Id,
     data: RatingCreate,
     request: Request,
     db: DatabaseDep,
@@ -234,7 +234,7 @@ def rate(
 
 
 @router.get("/tickets/{ticket_id}/audit", responses=MISSING)
-def audit(ticket_id: int, db: DatabaseDep, principal: PrincipalDep) -> list[EventRead]:
+def audit(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> list[EventRead]:
     with db.transaction() as s:
         _visible(s, ticket_id, principal)
         return [EventRead.model_validate(e) for e in queries.audit_trail(s, ticket_id)]
@@ -242,7 +242,7 @@ def audit(ticket_id: int, db: DatabaseDep, principal: PrincipalDep) -> list[Even
 
 @router.post("/tickets/{ticket_id}/attachments", status_code=201, responses=MISSING)
 async def attach(
-    ticket_id: int,
+    ticket_id: Id,
     file: UploadFile,
     db: DatabaseDep,
     now: NowDep,
@@ -263,7 +263,7 @@ async def attach(
 
 @router.get("/attachments/{attachment_id}", response_class=Response, responses=MISSING)
 def attachment(
-    attachment_id: int, db: DatabaseDep, store: AttachmentsDep, principal: PrincipalDep
+    attachment_id: Id, db: DatabaseDep, store: AttachmentsDep, principal: PrincipalDep
 ) -> Response:
     with db.transaction() as s:
         a, data = store.read(s, attachment_id)

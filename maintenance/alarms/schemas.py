@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from maintenance.vocabulary import Id
+
 
 class AlarmRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -16,8 +18,8 @@ class AlarmRead(BaseModel):
     system: str
     device_id: str
     rule_id: str
-    site_id: int | None
-    asset_id: int | None
+    site_id: Id | None
+    asset_id: Id | None
     severity: str
     message: str
     state: str
@@ -32,8 +34,8 @@ class AlarmRead(BaseModel):
     shelve_reason: str | None
     suppressed_by: str | None
     chattering: bool
-    flood_id: int | None
-    ticket_id: int | None
+    flood_id: Id | None
+    ticket_id: Id | None
     updated_at: datetime
 
 
@@ -48,7 +50,7 @@ class AlarmEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    alarm_id: int
+    alarm_id: Id
     site: str
     at: datetime
     actor: str
@@ -110,7 +112,7 @@ class MaintenanceWindowCreate(BaseModel):
             ]
         },
     )
-    asset_id: int
+    asset_id: Id
     starts_at: datetime
     ends_at: datetime
     reason: str = Field("", max_length=2000)

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from maintenance.vocabulary import Criticality, System
+from maintenance.vocabulary import Criticality, Id, System
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
@@ -52,7 +52,7 @@ class SiteRead(SiteCreate):
 class LocationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    site_id: int
+    site_id: Id
     building: str = Field(min_length=1, max_length=100)
     floor: str = Field("", max_length=50)
     room: str = Field("", max_length=100)
@@ -86,7 +86,7 @@ class AssetCreate(BaseModel):
         },
     )
 
-    site_id: int
+    site_id: Id
     code: str = Field(pattern=CODE)
     name: str = Field("", max_length=200)
     system: System
@@ -96,7 +96,7 @@ class AssetCreate(BaseModel):
     serial: str = Field("", max_length=100)
     install_date: date | None = None
     criticality: Criticality = Criticality.medium
-    location_id: int | None = None
+    location_id: Id | None = None
     device_ids: list[str] = Field(default_factory=list)
 
     @field_validator("device_ids")

@@ -12,7 +12,7 @@ from maintenance.assets.models import Site
 from maintenance.db import get_required
 from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.errors import InvalidInput
-from maintenance.vocabulary import System
+from maintenance.vocabulary import Id, System
 
 
 class TeamCreate(BaseModel):
@@ -38,9 +38,9 @@ class TechnicianCreate(BaseModel):
     )
     name: str = Field(min_length=1, max_length=200)
     contact: str = Field("", max_length=200)
-    team_id: int | None = None
+    team_id: Id | None = None
     skills: list[System] = Field(default_factory=list)
-    site_ids: list[int] = Field(default_factory=list)
+    site_ids: list[Id] = Field(default_factory=list)
     active: bool = True
 
 
@@ -65,9 +65,9 @@ class TechnicianRead(BaseModel):
     id: int
     name: str
     contact: str
-    team_id: int | None
+    team_id: Id | None
     skills: list[str]
-    site_ids: list[int]
+    site_ids: list[Id]
     active: bool
 
 
@@ -98,11 +98,11 @@ def create_technician(session: Session, data: TechnicianCreate) -> Technician:
     return technician
 
 
-def get_technician(session: Session, technician_id: int) -> Technician:
+def get_technician(session: Session, technician_id: Id) -> Technician:
     return get_required(session, Technician, technician_id, "technician")
 
 
-def add_shift(session: Session, technician_id: int, data: ShiftCreate) -> Shift:
+def add_shift(session: Session, technician_id: Id, data: ShiftCreate) -> Shift:
     technician = get_technician(session, technician_id)
     shift = Shift(technician_id=technician.id, starts_at=data.starts_at, ends_at=data.ends_at)
     session.add(shift)

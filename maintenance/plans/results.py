@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from maintenance.errors import InvalidInput
 from maintenance.notify import Notifier
-from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketType
+from maintenance.vocabulary import OPEN_STATES, Channel, Id, Priority, TicketType
 from maintenance.work_orders import service
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate
@@ -24,7 +24,7 @@ class ItemResult(BaseModel):
     result: Literal["pass", "fail", "not_applicable"]
     reading: float | None = None
     notes: str = Field("", max_length=2000)
-    photo_attachment_id: int | None = None
+    photo_attachment_id: Id | None = None
 
 
 class ChecklistResults(BaseModel):
@@ -54,7 +54,7 @@ class ChecklistResults(BaseModel):
 
 def record_results(
     session: Session,
-    ticket_id: int,
+    ticket_id: Id,
     data: ChecklistResults,
     *,
     now: datetime,

@@ -17,7 +17,7 @@ from maintenance.plans.cadence import Cadence, CadenceError, due_at
 from maintenance.plans.checklists import CHECKLISTS
 from maintenance.plans.generation import cadence_of, plan_assets
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
-from maintenance.vocabulary import Priority, System, TicketState
+from maintenance.vocabulary import Id, Priority, System, TicketState
 from maintenance.work_orders.models import Ticket
 
 
@@ -45,10 +45,10 @@ class PlanCreate(BaseModel):
     )
 
     name: str = Field(min_length=1, max_length=200)
-    site_id: int | None = None
+    site_id: Id | None = None
     system: System | None = None
     asset_type: str | None = Field(None, max_length=100)
-    asset_id: int | None = None
+    asset_id: Id | None = None
     every: int = Field(1, ge=1, le=1000)
     unit: Literal["days", "weeks", "months", "quarters", "years"] = "months"
     rrule: str | None = Field(None, max_length=500)
@@ -105,7 +105,7 @@ def save_plan(
 
 @dataclass(frozen=True, slots=True)
 class PreviewItem:
-    asset_id: int
+    asset_id: Id
     day: date
     due_at: datetime
 
@@ -135,7 +135,7 @@ def preview(
 
 @dataclass(frozen=True, slots=True)
 class Compliance:
-    site_id: int
+    site_id: Id
     system: str
     due: int
     on_time: int
@@ -153,7 +153,7 @@ def compliance(
     start: datetime,
     end: datetime,
     now: datetime,
-    site_id: int | None = None,
+    site_id: Id | None = None,
 ) -> list[Compliance]:
     """Per site and system: inspections due in [start, end) and how many were completed (resolved
     or beyond) by their due time."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
+from maintenance.vocabulary import Channel, Id, Priority, TicketState, TicketType
 from maintenance.work_orders.lifecycle import Action
 
 
@@ -29,22 +29,22 @@ class TicketCreate(BaseModel):
         },
     )
 
-    site_id: int
+    site_id: Id
     type: TicketType
     channel: Channel
     priority: Priority = Priority.normal
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
     requester: str = Field("", max_length=200)
-    asset_id: int | None = None
-    location_id: int | None = None
+    asset_id: Id | None = None
+    location_id: Id | None = None
     in_scope: bool | None = Field(None, description="complaints: the intake scope check")
     complex: bool = Field(False, description="complaints: progress report every 72 h")
     source_ref: str | None = Field(None, max_length=200, description="alarm or plan key")
     opened_at: datetime | None = Field(None, description="SLA start if not now (an alarm's raise)")
     due_at: datetime | None = Field(None, description="resolution due, when a schedule sets it")
     checklist: list[dict[str, Any]] | None = Field(None, description="inspection checklist items")
-    parent_ticket_id: int | None = Field(None, description="the inspection a repair comes from")
+    parent_ticket_id: Id | None = Field(None, description="the inspection a repair comes from")
 
 
 class TransitionRequest(BaseModel):
@@ -66,7 +66,7 @@ class TransitionRequest(BaseModel):
 
     action: Action | str
     actor: str = Field(min_length=1, max_length=200)
-    technician_id: int | None = None
+    technician_id: Id | None = None
     committed_at: datetime | None = None
     note: str = Field("", max_length=10_000)
     inspector: str | None = None
@@ -95,9 +95,9 @@ class TicketRead(BaseModel):
 
     id: int
     version: int
-    site_id: int
-    asset_id: int | None
-    location_id: int | None
+    site_id: Id
+    asset_id: Id | None
+    location_id: Id | None
     type: TicketType
     channel: Channel
     priority: Priority
@@ -108,7 +108,7 @@ class TicketRead(BaseModel):
     source_ref: str | None
     created_at: datetime
     updated_at: datetime
-    assignee_id: int | None
+    assignee_id: Id | None
     assignment_reason: str
     committed_at: datetime | None
     escalated: bool
@@ -132,7 +132,7 @@ class TicketRead(BaseModel):
     cancel_reason: str | None
     verified_by: str | None
     checklist: list[dict[str, Any]] | None = None
-    parent_ticket_id: int | None = None
+    parent_ticket_id: Id | None = None
     allowed_actions: list[str] = []
 
 
