@@ -2,27 +2,27 @@
 month by system, site or asset type; MTBF and MTTR; repeat failures (the same asset and fault
 within 30 days); top causes.
 
-A failure's fault is the alarm rule for an alarm ticket and `repair` for a repair request (a
-person's report names no fault code)."""
+A failure's fault (the alarm rule of an alarm ticket, `repair` for a person's repair request)
+and the earlier failure it repeats are recorded on the ticket when it opens
+(maintenance/work_orders/failures.py): the report is one aggregate over the period."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from maintenance.alarms.models import Alarm
 from maintenance.assets.models import Asset, Site
-from maintenance.vocabulary import TicketState, TicketType
+from maintenance.reports.sql import hours_between, month_of
+from maintenance.vocabulary import TicketState
+from maintenance.work_orders.failures import FAILURE_TYPES
 from maintenance.work_orders.models import Ticket
 
 GroupBy = Literal["system", "site", "asset_type"]
-FAILURE_TYPES = (TicketType.alarm, TicketType.repair)
-REPEAT_WITHIN = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,47 +72,49 @@ def failure_report(
     if site_id is not None:
         assets_q = assets_q.where(Asset.site_id == site_id)
     assets = {_text(k): n for k, n in session.execute(assets_q.group_by(key))}
-    rows_q = (
+    dialect = session.get_bind().dialect.name
+    failures_q = (
         select(
-            Ticket.asset_id,
-            key,
-            Ticket.created_at,
-            Ticket.resolved_at,
-            Ticket.source_ref,
-            Ticket.type,
+            key.label("grp"),
+            month_of(Ticket.created_at, dialect).label("month"),
+            func.coalesce(Ticket.fault, Ticket.type).label("cause"),
+            func.count(),
+            func.sum(hours_between(Ticket.created_at, Ticket.resolved_at, dialect)).filter(
+                Ticket.resolved_at.is_not(None)
+            ),
+            func.count(Ticket.resolved_at),
+            func.count(Ticket.repeat_of),
         )
         .join(Asset, Asset.id == Ticket.asset_id)
-        .join(Site, Site.id == Asset.site_id)
         .where(
             Ticket.type.in_(FAILURE_TYPES),
             Ticket.state != TicketState.cancelled,
             Ticket.created_at >= start,
             Ticket.created_at < end,
         )
-        .order_by(Ticket.asset_id, Ticket.created_at)
+        .group_by("grp", "month", "cause")
     )
+    if group_by == "site":
+        failures_q = failures_q.join(Site, Site.id == Asset.site_id)
     if site_id is not None:
-        rows_q = rows_q.where(Asset.site_id == site_id)
-    rows = session.execute(rows_q).all()
-    rules = _alarm_rules(session, [r.source_ref for r in rows if r.source_ref])
+        failures_q = failures_q.where(Asset.site_id == site_id)
+    # One aggregate over the failures by (group, month, fault); the rest adds up here.
     per_month: Counter[tuple[str, str]] = Counter()
     failures: Counter[str] = Counter()
-    repair_hours: defaultdict[str, list[float]] = defaultdict(list)
+    repair_hours: defaultdict[str, float] = defaultdict(float)
+    repaired: Counter[str] = Counter()
     repeats: Counter[str] = Counter()
     causes: Counter[str] = Counter()
-    last_seen: dict[tuple[int | None, str], datetime] = {}
-    for asset_id, group_value, created, resolved, source_ref, kind in rows:
+    for group_value, month, fault, n, hours_sum, n_resolved, n_repeats in session.execute(
+        failures_q
+    ):
         group = _text(group_value)
-        fault = _fault(kind, source_ref, rules)
-        per_month[(created.strftime("%Y-%m"), group)] += 1
-        failures[group] += 1
-        causes[fault] += 1
-        if resolved is not None:
-            repair_hours[group].append((resolved - created).total_seconds() / 3600)
-        previous = last_seen.get((asset_id, fault))
-        if previous is not None and created - previous <= REPEAT_WITHIN:
-            repeats[group] += 1
-        last_seen[(asset_id, fault)] = created
+        per_month[(_month(month), group)] += n
+        failures[group] += n
+        repair_hours[group] += float(hours_sum or 0)
+        repaired[group] += n_resolved
+        repeats[group] += n_repeats
+        causes[_text(fault)] += n
     trend = [
         TrendRow(
             month, group, n, assets.get(group, 0), n / assets[group] if assets.get(group) else 0.0
@@ -126,32 +128,20 @@ def failure_report(
             failures[group],
             count,
             hours * count / failures[group] if failures[group] else None,
-            sum(repair_hours[group]) / len(repair_hours[group]) if repair_hours[group] else None,
+            repair_hours[group] / repaired[group] if repaired[group] else None,
             repeats[group],
         )
         for group, count in sorted(assets.items())
     ]
-    return FailureReport(start, end, group_by, trend, groups, causes.most_common(top))
+    # most failures first; a tie in the order of the fault names
+    top_causes = sorted(causes.items(), key=lambda c: (-c[1], c[0]))[:top]
+    return FailureReport(start, end, group_by, trend, groups, top_causes)
+
+
+def _month(value: object) -> str:
+    """YYYY-MM from the database's month (a truncated timestamp, or already text)."""
+    return value.strftime("%Y-%m") if isinstance(value, datetime) else str(value)
 
 
 def _text(value: object) -> str:
     return str(getattr(value, "value", value))
-
-
-def _alarm_rules(session: Session, refs: list[str]) -> dict[int, str]:
-    ids = {
-        int(ref.split(":")[1]) for ref in refs if ref.startswith("alarm:") and ref.count(":") == 2
-    }
-    if not ids:
-        return {}
-    rows = session.execute(select(Alarm.id, Alarm.rule_id).where(Alarm.id.in_(ids)))
-    return {int(row[0]): str(row[1]) for row in rows}
-
-
-def _fault(kind: TicketType, source_ref: str | None, rules: dict[int, str]) -> str:
-    if kind is TicketType.alarm and source_ref and source_ref.startswith("alarm:"):
-        try:
-            return rules.get(int(source_ref.split(":")[1]), "alarm")
-        except ValueError:
-            return "alarm"
-    return "repair" if kind is TicketType.repair else "alarm"

@@ -22,6 +22,7 @@ class Ticket(Base):
         Index("ix_tickets_asset_created", "asset_id", "created_at"),
         Index("ix_tickets_assignee_state", "assignee_id", "state"),
         Index("ix_tickets_open_due", "state", "response_due"),
+        Index("ix_tickets_asset_fault", "asset_id", "fault", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +70,10 @@ class Ticket(Base):
     verified_by: Mapped[str | None] = mapped_column(String(200))  # the quality inspector
     checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # inspections
     parent_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # repair of
+    # Failure statistics (see maintenance/work_orders/failures.py), set when the ticket opens:
+    # the fault it records, and the earlier failure of the same asset and fault it repeats.
+    fault: Mapped[str | None] = mapped_column(String(80))
+    repeat_of: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -131,6 +131,10 @@ class TicketRead(BaseModel):
     reopen_count: int
     cancel_reason: str | None
     verified_by: str | None
+    fault: str | None = Field(None, description="failures: the alarm rule, or `repair`")
+    repeat_of: int | None = Field(
+        None, description="the earlier failure of the same asset and fault within 30 days"
+    )
     checklist: list[dict[str, Any]] | None = None
     parent_ticket_id: Id | None = None
     allowed_actions: list[str] = []

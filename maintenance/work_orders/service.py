@@ -22,6 +22,7 @@ from maintenance.notify import Notification, Notifier
 from maintenance.sla.calendar import BusinessCalendar
 from maintenance.sla.policy import SlaPolicies, SlaTarget, due_times
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
+from maintenance.work_orders import failures
 from maintenance.work_orders.lifecycle import Action, TransitionNotAllowed, next_state
 from maintenance.work_orders.models import Comment, Ticket, TicketEvent
 from maintenance.work_orders.schemas import (
@@ -262,9 +263,12 @@ def create_many(
         ticket.state = next_state(TicketState.new, Action.assign)
         ticket.assignee_id = choice.technician.id
         steps[index] = (created, "dispatch", Action.assign.value, choice.reason)
+    repeats_in_batch = failures.classify(session, tickets)
     _preassign_ids(session, tickets)
     session.add_all(tickets)
     session.flush()
+    if repeats_in_batch:
+        failures.link_repeats(repeats_in_batch)
     events: list[dict[str, Any]] = []
     for index, ticket in enumerate(tickets):
         created, step_actor, step, note = steps[index]

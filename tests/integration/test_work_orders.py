@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from maintenance.alarms.models import Alarm
 from maintenance.db import Database
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
 from maintenance.notify import CollectingNotifier
@@ -416,3 +417,81 @@ def test_the_requester_is_encrypted_at_rest_and_found_by_its_blind_index(
             s, queries.TicketFilter(requester="Mrs Chen, Unit 1203, 138 0013 8000"), now=NOW
         )
     assert ([t.id for t in mine], total) == ([ticket_id], 1)
+
+
+def test_intake_records_each_failures_fault_and_the_failure_it_repeats(
+    database: Database, ledger: Ledger
+) -> None:
+    with database.transaction() as s:
+        alarm = Alarm(
+            site="estate-1",
+            system="elevator",
+            device_id="lift-1",
+            rule_id="elevator-door-slow",
+            severity="minor",
+            message="m",
+            state="active_unacknowledged",
+            occurrences=1,
+            values={},
+            chattering=False,
+            updated_at=NOW,
+        )
+        s.add(alarm)
+        s.flush()
+        alarm_id = alarm.id
+
+    def opened(at: Any, **fields: Any) -> Ticket:
+        with database.transaction() as s:
+            made = service.create(
+                s,
+                TicketCreate(site_id=1, channel="app", title="t", opened_at=at, **fields),
+                actor="desk",
+                now=at,
+                notifier=CollectingNotifier(),
+            )
+            s.expunge(made)
+            return made
+
+    first = opened(NOW, type="repair", asset_id=ledger.lift)
+    again = opened(NOW + timedelta(days=30), type="repair", asset_id=ledger.lift)
+    later = opened(NOW + timedelta(days=61), type="repair", asset_id=ledger.lift)
+    other_asset = opened(NOW + timedelta(days=62), type="repair", asset_id=ledger.pump)
+    by_alarm = opened(
+        NOW + timedelta(days=62),
+        type="alarm",
+        asset_id=ledger.lift,
+        source_ref=f"alarm:{alarm_id}:1",
+    )
+    complaint = opened(
+        NOW + timedelta(days=62), type="complaint", asset_id=ledger.lift, in_scope=True
+    )
+    assert [(t.fault, t.repeat_of) for t in (first, again, later, other_asset)] == [
+        ("repair", None),
+        ("repair", first.id),  # exactly 30 days: still a repeat
+        ("repair", None),  # 31 days after the previous one
+        ("repair", None),
+    ]
+    assert (by_alarm.fault, by_alarm.repeat_of) == ("elevator-door-slow", None)  # another fault
+    assert (complaint.fault, complaint.repeat_of) == (None, None)  # not a failure
+
+    # In one batch, the second failure of the same fault repeats the first of the batch.
+    at = NOW + timedelta(days=100)
+    with database.transaction() as s:
+        batch = service.create_many(
+            s,
+            [
+                TicketCreate(
+                    site_id=1,
+                    type="repair",
+                    channel="app",
+                    title=f"t{n}",
+                    asset_id=ledger.pump,
+                    opened_at=at + timedelta(hours=n),
+                )
+                for n in range(2)
+            ],
+            actor="desk",
+            now=at,
+            notifier=CollectingNotifier(),
+        )
+        assert [t.repeat_of for t in batch] == [None, batch[0].id]

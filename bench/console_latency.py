@@ -1,0 +1,226 @@
+"""Console live alarm latency: at a steady background load, the time from publishing a fault to
+the alarm event arriving at a browser's server-sent-events connection (`GET /alarms/live`),
+next to the raw broker round trip (publish -> a plain paho subscriber) in the same run.
+
+    python -m bench.console_latency [--load 5000] [--probes 200]
+
+The service runs as in production: `facility run` in its own process on private mosquitto,
+InfluxDB and PostgreSQL; the background load is `facility simulate` in another process; this
+process publishes the probes and holds the SSE connection, logged in as the console is.
+Each probe is a new device crossing a critical threshold, so each raises a new alarm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+from bench.alarm_latency import PROBE_RULE, client, percentile
+from maintenance.assets.schemas import AssetCreate, SiteCreate
+from maintenance.assets.service import create_site, save_asset
+from maintenance.db import Database, make_engine, migrate
+from tests.servers import Influx, Mosquitto, Postgres, free_port
+
+PASSWORD = "bench admin password"
+
+
+def seed(url: str, probes: int) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    with Database(engine).transaction() as s:
+        site = create_site(s, SiteCreate(code="bench", name="Bench estate", supervisor="sup"))
+        for n in range(probes):
+            save_asset(
+                s,
+                AssetCreate(
+                    site_id=site.id,
+                    code=f"PROBE-{n:05d}",
+                    system="power",
+                    type="meter",
+                    device_ids=[f"probe-{n:05d}"],
+                ),
+            )
+    engine.dispose()
+
+
+class LiveFeed:
+    """The console's SSE connection: when each probe's `raise` event arrived."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.arrived: dict[str, float] = {}
+        self.connected = threading.Event()
+        self._base, self._token = base, token
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        with (
+            httpx.Client(timeout=None) as http,
+            http.stream("GET", f"{self._base}/alarms/live", headers=headers) as response,
+        ):
+            response.raise_for_status()
+            for line in response.iter_lines():
+                now = time.perf_counter()
+                self.connected.set()
+                if self._stop:
+                    return
+                if line.startswith("data: "):
+                    event = orjson.loads(line[6:])
+                    if event["action"] == "raise" and event["rule_id"] == "bench-probe":
+                        self.arrived.setdefault(event["device_id"], now)
+
+    def stop(self) -> None:
+        self._stop = True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--load", type=int, default=5000, help="background messages per second")
+    parser.add_argument("--probes", type=int, default=200)
+    parser.add_argument("--probe-interval", type=float, default=0.15, help="seconds")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-console-latency-"))
+    broker, influx, postgres = Mosquitto(work / "mosquitto"), Influx(work / "influx"), Postgres()
+    broker.start()
+    influx.start()
+    postgres.start()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        database_url = postgres.create_database("console_latency")
+        seed(database_url, args.probes)
+        rules = work / "probe.yaml"
+        rules.write_text(PROBE_RULE)
+        port = free_port()
+        env = {
+            **os.environ,
+            "FACILITY_MQTT_URL": broker.url,
+            "FACILITY_INFLUX_URL": influx.url,
+            "FACILITY_DATABASE_URL": database_url,
+            "FACILITY_STATE_DIR": str(work / "state"),
+            "FACILITY_HTTP_PORT": str(port),
+            "FACILITY_ADMIN_PASSWORD": PASSWORD,
+            "FACILITY_DEMO_FLEET": "false",
+            "FACILITY_PLAN_GENERATION": "false",
+            "FACILITY_ANOMALY_ENABLED": "false",
+            "FACILITY_RULE_FILES": f"shipped,{rules}",
+            "FACILITY_LOG_LEVEL": "WARNING",
+        }
+        service = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "run"], env=env, stdout=subprocess.DEVNULL
+        )
+        processes.append(service)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or service.poll() is not None:
+                raise RuntimeError("the service did not come up")
+            time.sleep(0.2)
+        token = httpx.post(
+            f"{base}/auth/token", data={"username": "admin", "password": PASSWORD}
+        ).json()["access_token"]
+        feed = LiveFeed(base, token)
+        if not feed.connected.wait(10):
+            raise RuntimeError("no SSE connection")
+
+        received: dict[str, float] = {}
+        watcher = client(broker.url, "bench-reference")
+        watcher.on_message = lambda c, u, m: received.setdefault(
+            m.topic.split("/")[3], time.perf_counter()
+        )
+        watcher.subscribe("facility/bench/power/+/telemetry", qos=1)
+
+        duration = args.probes * args.probe_interval + 20
+        load_env = {**os.environ, "FACILITY_MQTT_URL": broker.url}
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "api.cli",
+                    "simulate",
+                    "--site",
+                    "load",
+                    "--devices",
+                    str(max(1, args.load // 5)),
+                    "--rate",
+                    "5",
+                    "--duration",
+                    f"{duration:.0f}s",
+                ],
+                env=load_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        load_counter: list[int] = [0]
+        counter = client(broker.url, "bench-load-counter")
+        counter.on_message = lambda c, u, m: load_counter.__setitem__(0, load_counter[0] + 1)
+        counter.subscribe("facility/load/+/+/telemetry", qos=0)
+        time.sleep(5)  # the load reaches its steady rate
+        counted_from, started = load_counter[0], time.perf_counter()
+        probe = client(broker.url, "bench-probe")
+        sent: dict[str, float] = {}
+        for n in range(args.probes):
+            device = f"probe-{n:05d}"
+            body = orjson.dumps({"ts": int(time.time() * 1000), "metrics": {"probe": 150.0}})
+            sent[device] = time.perf_counter()
+            probe.publish(f"facility/bench/power/{device}/telemetry", body, qos=1)
+            time.sleep(args.probe_interval)
+        rate = (load_counter[0] - counted_from) / (time.perf_counter() - started)
+        deadline = time.monotonic() + 20
+        while len(feed.arrived) < args.probes and time.monotonic() < deadline:
+            time.sleep(0.1)
+        feed.stop()
+        live = [(feed.arrived[d] - t) * 1000 for d, t in sent.items() if d in feed.arrived]
+        raw = [(received[d] - t) * 1000 for d, t in sent.items() if d in received]
+        print(f"background load through the broker: {rate:,.0f} msg/s (asked {args.load:,})")
+        print(
+            f"probes: {args.probes}; on the SSE feed {len(live)}, at the raw subscriber {len(raw)}"
+        )
+        for name, values in (("raw broker round trip", raw), ("fault -> console SSE", live)):
+            if not values:
+                print(f"{name:24} no samples")
+                continue
+            p50, p99 = statistics.median(values), percentile(values, 0.99)
+            extra = (
+                f"  p99 = {p99 / percentile(raw, 0.99):.1f}x raw  (target p99 < 300 ms)"
+                if values is live and raw
+                else ""
+            )
+            print(f"{name:24} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms{extra}")
+        for c in (probe, watcher, counter):
+            c.loop_stop()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        broker.kill()
+        influx.kill()
+        postgres.kill()
+        postgres.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""Which failure a work order records, decided when it is opened: its fault (the alarm rule of
+an alarm ticket, `repair` for a person's repair request) and whether it repeats an earlier
+failure of the same asset and fault within REPEAT_WITHIN. Recorded on the ticket, so failure
+statistics over a million tickets are one aggregate, not a sort of every failure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maintenance.alarms.models import Alarm
+from maintenance.vocabulary import TicketState, TicketType
+from maintenance.work_orders.models import Ticket
+
+FAILURE_TYPES = (TicketType.alarm, TicketType.repair)
+REPEAT_WITHIN = timedelta(days=30)
+
+
+def alarm_id_of(source_ref: str | None) -> int | None:
+    """The alarm behind an alarm ticket: `alarm:<id>:<occurrence>`."""
+    if not source_ref or not source_ref.startswith("alarm:"):
+        return None
+    parts = source_ref.split(":")
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+
+
+def fault_of(kind: TicketType, source_ref: str | None, rules: dict[int, str]) -> str | None:
+    if kind is TicketType.repair:
+        return "repair"
+    if kind is TicketType.alarm:
+        alarm_id = alarm_id_of(source_ref)
+        return rules.get(alarm_id, "alarm") if alarm_id is not None else "alarm"
+    return None
+
+
+def alarm_rules(session: Session, refs: Sequence[str | None]) -> dict[int, str]:
+    ids = {a for a in (alarm_id_of(r) for r in refs) if a is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(Alarm.id, Alarm.rule_id).where(Alarm.id.in_(ids)))
+    return {int(alarm_id): str(rule) for alarm_id, rule in rows}
+
+
+def classify(session: Session, tickets: Sequence[Ticket]) -> list[tuple[Ticket, Ticket]]:
+    """Sets `fault` and, against the stored history, `repeat_of` on new tickets (before they
+    are inserted). Returns (ticket, earlier ticket of the same batch) pairs: their ids exist
+    only after the insert, when the caller links them with `link_repeats`."""
+    failures = [t for t in tickets if t.type in FAILURE_TYPES and t.asset_id is not None]
+    if not failures:
+        return []
+    rules = alarm_rules(session, [t.source_ref for t in failures])
+    for ticket in failures:
+        ticket.fault = fault_of(ticket.type, ticket.source_ref, rules)
+    history: defaultdict[tuple[int | None, str | None], list[tuple[datetime, int | Ticket]]]
+    history = defaultdict(list)
+    earliest = min(t.created_at for t in failures) - REPEAT_WITHIN
+    latest = max(t.created_at for t in failures)
+    rows = session.execute(
+        select(Ticket.id, Ticket.asset_id, Ticket.fault, Ticket.created_at).where(
+            Ticket.asset_id.in_({t.asset_id for t in failures}),
+            Ticket.fault.in_({t.fault for t in failures}),
+            Ticket.state != TicketState.cancelled,
+            Ticket.created_at >= earliest,
+            Ticket.created_at <= latest,
+        )
+    )
+    for ticket_id, asset_id, fault, created in rows:
+        history[(asset_id, fault)].append((created, int(ticket_id)))
+    siblings: list[tuple[Ticket, Ticket]] = []
+    for ticket in sorted(failures, key=lambda t: t.created_at):
+        if ticket.state is TicketState.cancelled:
+            continue
+        seen = history[(ticket.asset_id, ticket.fault)]
+        earlier = [(created, ref) for created, ref in seen if created <= ticket.created_at]
+        if earlier:
+            created, ref = max(earlier, key=lambda e: e[0])
+            if ticket.created_at - created <= REPEAT_WITHIN:
+                if isinstance(ref, Ticket):
+                    siblings.append((ticket, ref))
+                else:
+                    ticket.repeat_of = ref
+        seen.append((ticket.created_at, ticket))
+    return siblings
+
+
+def link_repeats(siblings: Sequence[tuple[Ticket, Ticket]]) -> None:
+    for ticket, earlier in siblings:
+        ticket.repeat_of = earlier.id
