@@ -45,7 +45,7 @@ def test_existing_failure_tickets_get_their_fault_and_repeat_link(engine: Engine
         c.execute(
             text(
                 "INSERT INTO alarms (id, version, site, system, device_id, rule_id, severity,"
-                " message, state, occurrences, \"values\", chattering, clear_held, updated_at)"
+                ' message, state, occurrences, "values", chattering, clear_held, updated_at)'
                 " VALUES (7, 1, 's', 'elevator', 'd', 'lift-trapped', 'critical', '', 'normal',"
                 " 1, '{}', false, false, '2026-01-01 00:00:00+00')"
             )
