@@ -16,7 +16,13 @@ from types import FrameType
 from typing import Any
 
 from api import cli_alarms, cli_users, cli_workorders
-from api.runtime import Runtime, make_alarm_monitor, make_ingest, open_database
+from api.runtime import (
+    Runtime,
+    freeze_startup_objects,
+    make_alarm_monitor,
+    make_ingest,
+    open_database,
+)
 from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
@@ -59,9 +65,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         "(/health, /metrics, /docs)"
     )
     print("Ctrl-C stops it.", flush=True)
+    app = create_app(runtime)
+    freeze_startup_objects()
     try:
         uvicorn.run(
-            create_app(runtime),
+            app,
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
@@ -96,6 +104,7 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
         monitor.restore([(r.device, r.last_seen_ms) for r in service.collector.devices.all()])
         monitor.start(settings.alarm_clock_interval_s)
     service.start()
+    freeze_startup_objects()
     log.info(
         "collector %s on %s -> %s (state in %s)",
         settings.mqtt_client_id,

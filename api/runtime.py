@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 import threading
@@ -57,6 +58,15 @@ from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 
 log = logging.getLogger(__name__)
+
+
+def freeze_startup_objects() -> None:
+    """For a long-running service process, once started: what starting made (modules, ORM
+    mappings, the app, rule state) lives as long as the process. Moved out of the cyclic
+    garbage collector's sight, a full collection no longer walks it: at 5,000 msg/s such a
+    collection paused every thread for 100-200 ms, the tail of the live alarm latency."""
+    gc.collect()
+    gc.freeze()
 
 
 def make_store(settings: Settings) -> TelemetryStore:

@@ -72,6 +72,11 @@ class AlarmMonitor:
         self.rule_error: RuleFileError | None = None
         self._engine_lock = threading.Lock()
         self._write_lock = threading.Lock()  # one alarm writer per process
+        # Tickets are opened under a lock of their own (an alarm changed meanwhile is retried on
+        # its version), so a ticket being written never holds up the next alarm.
+        self._ticket_lock = threading.Lock()
+        self._owed: queue.Queue[set[int]] = queue.Queue()
+        self._ticketer: threading.Thread | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._inbox: queue.Queue[Accepted] = queue.Queue(maxsize=50_000)
@@ -98,11 +103,15 @@ class AlarmMonitor:
         self._thread.start()
         self._worker = threading.Thread(target=self._work, name="alarm-worker", daemon=True)
         self._worker.start()
+        self._ticketer = threading.Thread(
+            target=self._ticket_work, name="alarm-tickets", daemon=True
+        )
+        self._ticketer.start()
 
     def stop(self) -> None:
         """Evaluates what was received, then stops the worker and the clock."""
         self._stop.set()
-        for thread in (self._worker, self._thread):
+        for thread in (self._worker, self._thread, self._ticketer):
             if thread:
                 thread.join(timeout=10)
 
@@ -128,6 +137,31 @@ class AlarmMonitor:
                 self(batch)
             except Exception:  # a database outage must not kill the worker
                 log.exception("alarm evaluation of %d messages failed", len(batch))
+
+    def _ticket_work(self) -> None:
+        """Opens the tickets alarms are owed, after their alarms are committed and published.
+        Whatever is queued at stop is opened first (and the clock's sweep catches the rest)."""
+        while True:
+            try:
+                owed = self._owed.get(timeout=0.2)
+            except queue.Empty:
+                if self._stop.is_set() and not (self._worker and self._worker.is_alive()):
+                    return
+                continue
+            while True:
+                try:
+                    owed |= self._owed.get_nowait()
+                except queue.Empty:
+                    break
+            self._open_tickets(owed)
+
+    def _tickets_owed(self, alarm_ids: set[int]) -> None:
+        """A started monitor opens tickets on its own thread; otherwise (tests, the API's
+        monitor for people's actions) right here."""
+        if self._ticketer is not None and self._ticketer.is_alive():
+            self._owed.put(set(alarm_ids))
+        else:
+            self._open_tickets(alarm_ids)
 
     def _run(self, interval_s: float) -> None:
         while not self._stop.wait(interval_s):
@@ -174,7 +208,7 @@ class AlarmMonitor:
                     )
         raised = {t.alarm_id for t in transitions if t.action == "raise" and t.new_occurrence}
         if raised:
-            self._open_tickets(raised)
+            self._tickets_owed(raised)
         return transitions
 
     def _open_tickets(self, alarm_ids: set[int] | None) -> None:
@@ -183,7 +217,8 @@ class AlarmMonitor:
             made = self._write(
                 lambda s: tickets.open_tickets(
                     s, alarm_ids, policy=self.policy, notifier=self.notifier, now=now
-                )
+                ),
+                lock=self._ticket_lock,
             )
         except Exception:
             log.exception("opening tickets for alarms %s failed; the clock retries", alarm_ids)
@@ -245,13 +280,14 @@ class AlarmMonitor:
         now = self.clock()
         done = self._write(lambda s: service.unshelve(s, alarm_id, by=by, now=now))
         self._publish([done])
-        self._open_tickets({alarm_id})
+        self._tickets_owed({alarm_id})
         return done
 
     def open_ticket(self, alarm_id: int, *, by: str) -> int:
         now = self.clock()
         ticket_id, done = self._write(
-            lambda s: tickets.open_by_hand(s, alarm_id, by=by, now=now, notifier=self.notifier)
+            lambda s: tickets.open_by_hand(s, alarm_id, by=by, now=now, notifier=self.notifier),
+            lock=self._ticket_lock,
         )
         if done is not None:
             self._publish([done])
@@ -259,11 +295,11 @@ class AlarmMonitor:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _write(self, work: Callable[[Session], T]) -> T:
-        """One transaction; retried when another process changed the same alarm meanwhile."""
+    def _write(self, work: Callable[[Session], T], lock: threading.Lock | None = None) -> T:
+        """One transaction; retried when another thread or process changed the same alarm."""
         for attempt in range(3):
             try:
-                with self._write_lock, self.database.transaction() as session:
+                with lock or self._write_lock, self.database.transaction() as session:
                     return work(session)
             except StaleDataError:
                 if attempt == 2:

@@ -57,8 +57,13 @@ def open_tickets(
     now: datetime,
 ) -> list[AlarmTransition]:
     query = select(Alarm).where(Alarm.state.in_(ACTIVE_STATES))
-    if alarm_ids is None:
-        query = query.where(Alarm.ticket_id.is_(None))
+    if alarm_ids is None:  # the sweep: only alarms that can be owed one (see owed_a_ticket)
+        query = query.where(
+            Alarm.ticket_id.is_(None),
+            Alarm.asset_id.is_not(None),
+            Alarm.suppressed_by.is_(None),
+            Alarm.shelved_until.is_(None),
+        )
     else:
         query = query.where(Alarm.id.in_(list(alarm_ids)))
     alarms = [a for a in session.scalars(query.order_by(Alarm.id)) if owed_a_ticket(a, policy)]
