@@ -82,15 +82,23 @@ class MqttAlarmPublisher:
         if broker.tls:
             self._client.tls_set()
         self._client.max_queued_messages_set(100_000)
+        self._last: mqtt.MQTTMessageInfo | None = None
         self._client.connect_async(broker.host, broker.port, keepalive=30)
         self._client.loop_start()
 
     def __call__(self, transitions: Sequence[AlarmTransition]) -> None:
         for transition in transitions:
-            self._client.publish(
+            self._last = self._client.publish(
                 alarm_topic(transition), orjson.dumps(as_json(transition)), qos=1, retain=True
             )
 
-    def close(self) -> None:
-        self._client.loop_stop()
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Gives the messages in flight a few seconds to be acknowledged, then disconnects.
+        (Stopping paho's loop first would wait for them forever if the broker never answers.)"""
+        if self._last is not None:
+            try:
+                self._last.wait_for_publish(timeout_s)
+            except (RuntimeError, ValueError):  # not connected, or the queue refused it
+                pass
         self._client.disconnect()
+        self._client.loop_stop()
