@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm
@@ -48,7 +48,11 @@ def alarm_rules(session: Session, refs: Sequence[str | None]) -> dict[int, str]:
 def classify(session: Session, tickets: Sequence[Ticket]) -> list[tuple[Ticket, Ticket]]:
     """Sets `fault` and, against the stored history, `repeat_of` on new tickets (before they
     are inserted). Returns (ticket, earlier ticket of the same batch) pairs: their ids exist
-    only after the insert, when the caller links them with `link_repeats`."""
+    only after the insert, when the caller links them with `link_repeats`.
+
+    New tickets open at about the same time; one opened with an earlier time than the stored
+    newest failure of its asset and fault (an alarm ticket opened late, dated by its raise) is
+    recorded as no repeat."""
     failures = [t for t in tickets if t.type in FAILURE_TYPES and t.asset_id is not None]
     if not failures:
         return []
@@ -57,15 +61,29 @@ def classify(session: Session, tickets: Sequence[Ticket]) -> list[tuple[Ticket, 
         ticket.fault = fault_of(ticket.type, ticket.source_ref, rules)
     history: defaultdict[tuple[int | None, str | None], list[tuple[datetime, int | Ticket]]]
     history = defaultdict(list)
-    earliest = min(t.created_at for t in failures) - REPEAT_WITHIN
-    latest = max(t.created_at for t in failures)
-    rows = session.execute(
-        select(Ticket.id, Ticket.asset_id, Ticket.fault, Ticket.created_at).where(
+    # The newest stored failure of each (asset, fault) up to the newest new one: one row a
+    # pair, however often the asset failed (an index range per pair).
+    newest = (
+        select(Ticket.asset_id, Ticket.fault, func.max(Ticket.created_at).label("at"))
+        .where(
             Ticket.asset_id.in_({t.asset_id for t in failures}),
             Ticket.fault.in_({t.fault for t in failures}),
             Ticket.state != TicketState.cancelled,
-            Ticket.created_at >= earliest,
-            Ticket.created_at <= latest,
+            Ticket.created_at >= min(t.created_at for t in failures) - REPEAT_WITHIN,
+            Ticket.created_at <= max(t.created_at for t in failures),
+        )
+        .group_by(Ticket.asset_id, Ticket.fault)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Ticket.id, Ticket.asset_id, Ticket.fault, Ticket.created_at).join(
+            newest,
+            and_(
+                Ticket.asset_id == newest.c.asset_id,
+                Ticket.fault == newest.c.fault,
+                Ticket.created_at == newest.c.at,
+                Ticket.state != TicketState.cancelled,
+            ),
         )
     )
     for ticket_id, asset_id, fault, created in rows:
