@@ -26,6 +26,7 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from api.runtime import freeze_startup_objects
 from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.service import IngestService
 from ingest.store.influx import InfluxStore
@@ -124,6 +125,7 @@ def main() -> int:
         )
         service.start()
         monitor.start(1.0)
+        freeze_startup_objects()  # as `facility run` and `facility collect` do once started
         while not service.subscriber.connected.is_set():
             time.sleep(0.05)
 
