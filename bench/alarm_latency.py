@@ -59,6 +59,27 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def seed_probe_site(database: Database, probes: int) -> None:
+    """The bench site in the ledger: a meter asset per probe device and a technician, so each
+    probe's alarm opens a ticket that is dispatched."""
+    with database.transaction() as s:
+        site = create_site(s, SiteCreate(code="bench", name="Bench estate", supervisor="sup"))
+        for n in range(probes):
+            save_asset(
+                s,
+                AssetCreate(
+                    site_id=site.id,
+                    code=f"PROBE-{n:05d}",
+                    system="power",
+                    type="meter",
+                    device_ids=[f"probe-{n:05d}"],
+                ),
+            )
+        create_technician(
+            s, TechnicianCreate(name="Bench tech", skills=["power"], site_ids=[site.id])
+        )
+
+
 def client(url: str, name: str) -> mqtt.Client:
     address = BrokerAddress.from_url(url)
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name)
@@ -83,22 +104,7 @@ def main() -> int:
         engine = make_engine(postgres.create_database("alarm_latency"))
         migrate(engine)
         database = Database(engine)
-        with database.transaction() as s:
-            site = create_site(s, SiteCreate(code="bench", name="Bench estate", supervisor="sup"))
-            for n in range(args.probes):
-                save_asset(
-                    s,
-                    AssetCreate(
-                        site_id=site.id,
-                        code=f"PROBE-{n:05d}",
-                        system="power",
-                        type="meter",
-                        device_ids=[f"probe-{n:05d}"],
-                    ),
-                )
-            create_technician(
-                s, TechnicianCreate(name="Bench tech", skills=["power"], site_ids=[site.id])
-            )
+        seed_probe_site(database, args.probes)
         persisted: dict[str, float] = {}
         ticketed: dict[str, float] = {}
 

@@ -26,9 +26,7 @@ import httpx
 import orjson
 import paho.mqtt.client as mqtt
 
-from bench.alarm_latency import PROBE_RULE, client, percentile
-from maintenance.assets.schemas import AssetCreate, SiteCreate
-from maintenance.assets.service import create_site, save_asset
+from bench.alarm_latency import PROBE_RULE, client, percentile, seed_probe_site
 from maintenance.db import Database, make_engine, migrate
 from tests.servers import Influx, Mosquitto, Postgres, free_port
 
@@ -38,19 +36,7 @@ PASSWORD = "bench admin password"
 def seed(url: str, probes: int) -> None:
     engine = make_engine(url)
     migrate(engine)
-    with Database(engine).transaction() as s:
-        site = create_site(s, SiteCreate(code="bench", name="Bench estate", supervisor="sup"))
-        for n in range(probes):
-            save_asset(
-                s,
-                AssetCreate(
-                    site_id=site.id,
-                    code=f"PROBE-{n:05d}",
-                    system="power",
-                    type="meter",
-                    device_ids=[f"probe-{n:05d}"],
-                ),
-            )
+    seed_probe_site(Database(engine), probes)
     engine.dispose()
 
 

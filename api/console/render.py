@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,10 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
 
+def _ms_when(value: int) -> str:
+    return _when(datetime.fromtimestamp(value / 1000, UTC))
+
+
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
@@ -29,6 +33,7 @@ def _label(value: object) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["iso"] = _iso
+templates.env.filters["ms_when"] = _ms_when
 templates.env.filters["label"] = _label
 
 

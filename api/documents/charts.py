@@ -20,7 +20,7 @@ def line_chart(
     height: int = 220,
 ) -> Markup:
     """One line per series over the categories (months), with a legend and the y maximum."""
-    left, right, top, bottom = 40, 10, 24, 40
+    left, right, top, bottom = 40, 30, 24, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max((v for values in series.values() for v in values), default=0.0) or 1.0
     step = plot_w / max(1, len(categories) - 1)

@@ -249,8 +249,13 @@ const Console = (() => {
     const line = document.createElementNS(SVG, "polyline");
     line.setAttribute("points", points.map(([t, mean]) => `${x(t)},${y(mean)}`).join(" "));
     line.setAttribute("class", "mean");
-    svg.append(area, line);
     const last = points[points.length - 1];
+    const newest = document.createElementNS(SVG, "circle"); // visible even with one bucket
+    newest.setAttribute("cx", x(last[0]));
+    newest.setAttribute("cy", y(last[1]));
+    newest.setAttribute("r", 3);
+    newest.setAttribute("class", "newest");
+    svg.append(area, line, newest);
     range.textContent = `min ${low.toFixed(2)} · max ${high.toFixed(2)} · newest mean ${last[1].toFixed(2)} ${figure.dataset.unit}`;
   }
 
