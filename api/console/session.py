@@ -33,12 +33,24 @@ class LoginRequired(Exception):
         self.path = path
 
 
+class PageForbidden(Exception):
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
 def install(app: FastAPI) -> None:
     async def to_login(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
         return RedirectResponse(f"/console/login?next={quote(exc.path)}", status_code=303)
 
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageForbidden)
+        return templates.TemplateResponse(
+            request, "forbidden.html", {"why": exc.why}, status_code=403
+        )
+
     app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(PageForbidden, forbidden)
 
 
 def viewer(roles: frozenset[str]) -> Callable[..., Awaitable[Principal]]:
@@ -50,7 +62,8 @@ def viewer(roles: frozenset[str]) -> Callable[..., Awaitable[Principal]]:
         except HTTPException as error:
             raise LoginRequired(request.url.path) from error
         if principal.role not in roles:
-            raise await run_in_threadpool(refuse, request, principal, f"role {principal.role}")
+            refused = await run_in_threadpool(refuse, request, principal, f"role {principal.role}")
+            raise PageForbidden(str(refused.detail))
         return principal
 
     return check

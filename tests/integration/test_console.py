@@ -66,6 +66,9 @@ def test_each_role_sees_exactly_its_pages(
     for role in ("admin", "manager", "engineer", "technician", "requester"):
         response = client.get(path, headers={"X-API-Key": api_key(runtime.database, role)})
         assert response.status_code == (200 if role in allowed else 403), (role, response.text)
+        assert response.headers["content-type"].startswith("text/html")
+        if role not in allowed:
+            assert f"not allowed: role {role}" in response.text
 
 
 def test_login_sets_a_strict_http_only_session_and_changes_need_the_console_header(
