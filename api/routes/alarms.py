@@ -119,7 +119,7 @@ def alarm_trail(alarm_id: Id, db: DatabaseDep) -> list[AlarmEventRead]:
         ]
 
 
-def _current(db: DatabaseDep, alarm_id: Id) -> AlarmRead:
+def _current(db: DatabaseDep, alarm_id: int) -> AlarmRead:
     with db.read() as s:
         return AlarmRead.model_validate(get_required(s, Alarm, alarm_id, "alarm"))
 

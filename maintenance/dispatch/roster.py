@@ -98,11 +98,11 @@ def create_technician(session: Session, data: TechnicianCreate) -> Technician:
     return technician
 
 
-def get_technician(session: Session, technician_id: Id) -> Technician:
+def get_technician(session: Session, technician_id: int) -> Technician:
     return get_required(session, Technician, technician_id, "technician")
 
 
-def add_shift(session: Session, technician_id: Id, data: ShiftCreate) -> Shift:
+def add_shift(session: Session, technician_id: int, data: ShiftCreate) -> Shift:
     technician = get_technician(session, technician_id)
     shift = Shift(technician_id=technician.id, starts_at=data.starts_at, ends_at=data.ends_at)
     session.add(shift)

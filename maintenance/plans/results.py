@@ -54,7 +54,7 @@ class ChecklistResults(BaseModel):
 
 def record_results(
     session: Session,
-    ticket_id: Id,
+    ticket_id: int,
     data: ChecklistResults,
     *,
     now: datetime,

@@ -105,7 +105,7 @@ def save_plan(
 
 @dataclass(frozen=True, slots=True)
 class PreviewItem:
-    asset_id: Id
+    asset_id: int
     day: date
     due_at: datetime
 
@@ -135,7 +135,7 @@ def preview(
 
 @dataclass(frozen=True, slots=True)
 class Compliance:
-    site_id: Id
+    site_id: int
     system: str
     due: int
     on_time: int
@@ -153,7 +153,7 @@ def compliance(
     start: datetime,
     end: datetime,
     now: datetime,
-    site_id: Id | None = None,
+    site_id: int | None = None,
 ) -> list[Compliance]:
     """Per site and system: inspections due in [start, end) and how many were completed (resolved
     or beyond) by their due time."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from maintenance.sla.calendar import BusinessCalendar
 from maintenance.sla.models import SlaPolicyOverride
-from maintenance.vocabulary import Id, Priority, TicketType
+from maintenance.vocabulary import Priority, TicketType
 
 HOUR = 60
 
@@ -60,7 +60,7 @@ class SlaPolicies:
         ).all()
         self._overrides = {(r.site_id, r.ticket_type, r.priority): r for r in rows}
 
-    def target(self, site_id: Id | None, ticket_type: TicketType, priority: Priority) -> SlaTarget:
+    def target(self, site_id: int | None, ticket_type: TicketType, priority: Priority) -> SlaTarget:
         for t, p in _keys(ticket_type, priority):
             for scope in (site_id, None):
                 row = self._overrides.get((scope, t, p))
@@ -78,7 +78,7 @@ class SlaPolicies:
 
 
 def target_for(
-    session: Session, site_id: Id, ticket_type: TicketType, priority: Priority
+    session: Session, site_id: int, ticket_type: TicketType, priority: Priority
 ) -> SlaTarget:
     return SlaPolicies(session, {site_id}).target(site_id, ticket_type, priority)
 
