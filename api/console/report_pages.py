@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -39,6 +40,6 @@ def reports_page(
         names=KPI_NAMES,
         kpi_chart=kpi_chart(report.quality.kpis),
         trend_chart=trend_chart(report.failures, report.months),
-        query=f"year={year}&quarter={quarter}",
-        period=f"start={report.start.isoformat()}&end={report.end.isoformat()}".replace("+", "%2B"),
+        query=urlencode({"year": year, "quarter": quarter}),
+        period=urlencode({"start": report.start.isoformat(), "end": report.end.isoformat()}),
     )

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import (
+    ALL,
     CONTROL_ROOM,
     SESSION_COOKIE,
     Principal,
@@ -141,11 +142,7 @@ def _set_cookie(request: Request, response: Response, token: str) -> None:
 
 
 @router.get("/console")
-async def home(request: Request) -> Response:
-    try:
-        principal = await current_principal(request, None)
-    except HTTPException as error:
-        raise LoginRequired("/console") from error
+async def home(principal: Annotated[Principal, Depends(viewer(ALL))]) -> Response:
     if principal.role == "technician":
         return RedirectResponse("/console/my", status_code=303)
     if principal.role == "requester":

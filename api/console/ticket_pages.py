@@ -14,12 +14,11 @@ from api.auth import ALL, STAFF, Principal
 from api.console.render import page
 from api.console.session import ControlRoom, viewer
 from api.deps import DatabaseDep, NowDep
-from api.routes.tickets import ALLOWED
+from api.routes.tickets import ALLOWED, visible, why_not_change
 from maintenance.alarms.tickets import ticket_alarms
 from maintenance.dispatch.models import Technician
-from maintenance.errors import NotFound
 from maintenance.vocabulary import Id, TicketState
-from maintenance.work_orders import queries, service
+from maintenance.work_orders import queries
 from maintenance.work_orders.models import Attachment, Ticket
 
 router = APIRouter()
@@ -62,10 +61,8 @@ def board(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
     return page(request, "board.html", me, columns=columns, names=names, limit=PER_COLUMN)
 
 
-def _ticket_view(s: Session, ticket_id: Id, me: Principal) -> dict[str, Any]:
-    ticket = service.get(s, ticket_id)
-    if me.role == "requester" and ticket.requester != me.name:
-        raise NotFound("ticket", ticket_id)
+def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
+    ticket = visible(s, ticket_id, me)
     return {
         "ticket": ticket,
         "actions": ALLOWED[ticket.state],
@@ -78,8 +75,7 @@ def _ticket_view(s: Session, ticket_id: Id, me: Principal) -> dict[str, Any]:
         ),
         "alarms": ticket_alarms(s, ticket_id),
         "names": _technicians(s),
-        "may_change": me.role in STAFF
-        and (me.role != "technician" or ticket.assignee_id == me.technician_id),
+        "may_change": why_not_change(ticket, me, "change tickets") is None,
     }
 
 

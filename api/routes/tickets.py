@@ -58,7 +58,7 @@ class AttachmentRead(BaseModel):
 ALLOWED = {state.value: [a.value for a in allowed_actions(state)] for state in TicketState}
 
 
-def _visible(s: Session, ticket_id: Id, principal: Principal) -> Ticket:
+def visible(s: Session, ticket_id: int, principal: Principal) -> Ticket:
     """The ticket, if this caller may see it: a requester only their own (others are 404, so
     that ids of other people's requests reveal nothing)."""
     ticket = service.get(s, ticket_id)
@@ -67,11 +67,20 @@ def _visible(s: Session, ticket_id: Id, principal: Principal) -> Ticket:
     return ticket
 
 
-def may_change(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
+def why_not_change(ticket: Ticket, principal: Principal, what: str) -> str | None:
+    """Why this caller may not change the ticket, or None: requesters never, technicians only
+    the tickets assigned to them (the console asks too, to show only buttons that work)."""
     if principal.role == "requester":
-        raise refuse(request, principal, f"requesters cannot {what}")
+        return f"requesters cannot {what}"
     if principal.role == "technician" and ticket.assignee_id != principal.technician_id:
-        raise refuse(request, principal, f"ticket {ticket.id} is not assigned to you")
+        return f"ticket {ticket.id} is not assigned to you"
+    return None
+
+
+def may_change(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
+    why = why_not_change(ticket, principal, what)
+    if why is not None:
+        raise refuse(request, principal, why)
 
 
 def read(ticket: Ticket) -> TicketRead:
@@ -168,7 +177,7 @@ def _list_rows(
 @router.get("/tickets/{ticket_id}", responses=MISSING)
 def read_ticket(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> TicketRead:
     with db.transaction() as s:
-        return read(_visible(s, ticket_id, principal))
+        return read(visible(s, ticket_id, principal))
 
 
 @router.post("/tickets/{ticket_id}/transitions", responses={**MISSING, **CONFLICT})
@@ -196,14 +205,14 @@ def comment(
     """kind: comment, progress (complex complaints), feedback (to the requester), return_visit."""
     data = data.model_copy(update={"author": audit_name(principal, data.author)})
     with db.transaction() as s:
-        _visible(s, ticket_id, principal)
+        visible(s, ticket_id, principal)
         return CommentRead.model_validate(service.comment(s, ticket_id, data, now=now))
 
 
 @router.get("/tickets/{ticket_id}/comments", responses=MISSING)
 def comments(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> list[CommentRead]:
     with db.transaction() as s:
-        _visible(s, ticket_id, principal)
+        visible(s, ticket_id, principal)
         return [CommentRead.model_validate(c) for c in queries.comments(s, ticket_id)]
 
 
@@ -225,7 +234,7 @@ def rate(
         raise refuse(request, principal, "technicians do not rate work")
     data = data.model_copy(update={"actor": audit_name(principal, data.actor)})
     with db.transaction() as s:
-        _visible(s, ticket_id, principal)
+        visible(s, ticket_id, principal)
         return read(
             service.rate(
                 s, ticket_id, data, now=now, notifier=notifier, reopen_at_or_below=threshold
@@ -236,7 +245,7 @@ def rate(
 @router.get("/tickets/{ticket_id}/audit", responses=MISSING)
 def audit(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> list[EventRead]:
     with db.transaction() as s:
-        _visible(s, ticket_id, principal)
+        visible(s, ticket_id, principal)
         return [EventRead.model_validate(e) for e in queries.audit_trail(s, ticket_id)]
 
 
@@ -254,7 +263,7 @@ async def attach(
     data = await file.read(store.max_bytes + 1)
     who = audit_name(principal, actor)
     with db.transaction() as s:
-        _visible(s, ticket_id, principal)
+        visible(s, ticket_id, principal)
         a = store.add(s, ticket_id, file.filename or "upload", data, actor=who, now=now)
         return AttachmentRead(
             id=a.id, sha256=a.sha256, filename=a.filename, content_type=a.content_type, size=a.size
@@ -267,7 +276,7 @@ def attachment(
 ) -> Response:
     with db.transaction() as s:
         a, data = store.read(s, attachment_id)
-        _visible(s, a.ticket_id, principal)
+        visible(s, a.ticket_id, principal)
     return Response(
         data,
         media_type=a.content_type,
