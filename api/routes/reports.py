@@ -16,7 +16,7 @@ from api.deps import DatabaseDep, NowDep
 from api.documents import excel
 from api.documents.quarterly import render_html, render_pdf
 from maintenance.errors import InvalidInput
-from maintenance.reports.failures import GroupBy, failure_report
+from maintenance.reports.failures import FailureReport, GroupBy, failure_report
 from maintenance.reports.quality import quality_report
 from maintenance.reports.quarterly import quarterly_report
 from maintenance.vocabulary import Id
@@ -94,6 +94,12 @@ def failures(
         "start": report.start,
         "end": report.end,
         "group_by": report.group_by,
+        **_failure_figures(report),
+    }
+
+
+def _failure_figures(report: FailureReport) -> dict[str, Any]:
+    return {
         "trend": [asdict(r) for r in report.trend],
         "groups": [asdict(g) for g in report.groups],
         "top_causes": [{"fault": f, "failures": n} for f, n in report.top_causes],
@@ -166,9 +172,7 @@ def quarterly(
             "kpis": [asdict(k) for k in report.quality.kpis],
             "previous_kpis": [asdict(k) for k in report.previous.kpis],
             "average_rating": report.quality.average_rating,
-            "groups": [asdict(g) for g in report.failures.groups],
-            "trend": [asdict(r) for r in report.failures.trend],
-            "top_causes": [{"fault": f, "failures": n} for f, n in report.failures.top_causes],
+            **_failure_figures(report.failures),
         }
     html = render_html(report)
     if format == "pdf":
