@@ -88,6 +88,55 @@ def client(url: str, name: str) -> mqtt.Client:
     return c
 
 
+def raw_reference(url: str) -> tuple[dict[str, float], mqtt.Client]:
+    """A plain subscriber's receive time of each probe device's message: the reference."""
+    received: dict[str, float] = {}
+    watcher = client(url, "bench-reference")
+    watcher.on_message = lambda c, u, m: received.setdefault(
+        m.topic.split("/")[3], time.perf_counter()
+    )
+    watcher.subscribe("facility/bench/power/+/telemetry", qos=1)
+    return received, watcher
+
+
+def start_load(url: str, rate: int, duration_s: float) -> subprocess.Popen[bytes]:
+    """`facility simulate` in its own process: `rate` messages a second (devices at 5 Hz) on
+    site `load`."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "simulate",
+            "--site",
+            "load",
+            "--devices",
+            str(max(1, rate // 5)),
+            "--rate",
+            "5",
+            "--duration",
+            f"{duration_s:.0f}s",
+        ],
+        env={**os.environ, "FACILITY_MQTT_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def publish_probes(url: str, probes: int, interval_s: float) -> dict[str, float]:
+    """One reading over the probe rule's threshold per probe device; when each was sent."""
+    probe = client(url, "bench-probe")
+    sent: dict[str, float] = {}
+    for n in range(probes):
+        device = f"probe-{n:05d}"
+        body = orjson.dumps({"ts": int(time.time() * 1000), "metrics": {"probe": 150.0}})
+        sent[device] = time.perf_counter()
+        probe.publish(f"facility/bench/power/{device}/telemetry", body, qos=1)
+        time.sleep(interval_s)
+    probe.loop_stop()
+    return sent
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--load", type=int, default=5000, help="background messages per second")
@@ -135,47 +184,12 @@ def main() -> int:
         while not service.subscriber.connected.is_set():
             time.sleep(0.05)
 
-        # The reference: a plain subscriber's receive time for the same probe messages.
-        received: dict[str, float] = {}
-        watcher = client(broker.url, "bench-reference")
-        watcher.on_message = lambda c, u, m: received.setdefault(
-            m.topic.split("/")[3], time.perf_counter()
-        )
-        watcher.subscribe("facility/bench/power/+/telemetry", qos=1)
-
-        devices = max(1, args.load // 5)
-        env = {**os.environ, "FACILITY_MQTT_URL": broker.url}
-        duration = args.probes * args.probe_interval + 15
-        load = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "api.cli",
-                "simulate",
-                "--site",
-                "load",
-                "--devices",
-                str(devices),
-                "--rate",
-                "5",
-                "--duration",
-                f"{duration:.0f}s",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        received, watcher = raw_reference(broker.url)
+        load = start_load(broker.url, args.load, args.probes * args.probe_interval + 15)
         time.sleep(5)  # the load reaches its steady rate
         received_before = service.collector.stats.received
         load_started = time.perf_counter()
-        probe = client(broker.url, "bench-probe")
-        sent: dict[str, float] = {}
-        for n in range(args.probes):
-            device = f"probe-{n:05d}"
-            body = orjson.dumps({"ts": int(time.time() * 1000), "metrics": {"probe": 150.0}})
-            sent[device] = time.perf_counter()
-            probe.publish(f"facility/bench/power/{device}/telemetry", body, qos=1)
-            time.sleep(args.probe_interval)
+        sent = publish_probes(broker.url, args.probes, args.probe_interval)
         deadline = time.monotonic() + 20
         while len(ticketed) < args.probes and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -202,7 +216,6 @@ def main() -> int:
             ratio = f"  p99 = {p99 / percentile(raw, 0.99):.1f}x raw" if raw and target else ""
             goal = f"  (target p99 < {target:.0f} ms)" if target else ""
             print(f"{name:24} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms{ratio}{goal}")
-        probe.loop_stop()
         watcher.loop_stop()
         monitor.stop()
         service.stop()

@@ -26,7 +26,15 @@ import httpx
 import orjson
 import paho.mqtt.client as mqtt
 
-from bench.alarm_latency import PROBE_RULE, client, percentile, seed_probe_site
+from bench.alarm_latency import (
+    PROBE_RULE,
+    client,
+    percentile,
+    publish_probes,
+    raw_reference,
+    seed_probe_site,
+    start_load,
+)
 from maintenance.db import Database, make_engine, migrate
 from tests.servers import Influx, Mosquitto, Postgres, free_port
 
@@ -126,36 +134,8 @@ def main() -> int:
         if not feed.connected.wait(10):
             raise RuntimeError("no SSE connection")
 
-        received: dict[str, float] = {}
-        watcher = client(broker.url, "bench-reference")
-        watcher.on_message = lambda c, u, m: received.setdefault(
-            m.topic.split("/")[3], time.perf_counter()
-        )
-        watcher.subscribe("facility/bench/power/+/telemetry", qos=1)
-
-        duration = args.probes * args.probe_interval + 20
-        load_env = {**os.environ, "FACILITY_MQTT_URL": broker.url}
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "api.cli",
-                    "simulate",
-                    "--site",
-                    "load",
-                    "--devices",
-                    str(max(1, args.load // 5)),
-                    "--rate",
-                    "5",
-                    "--duration",
-                    f"{duration:.0f}s",
-                ],
-                env=load_env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+        received, watcher = raw_reference(broker.url)
+        processes.append(start_load(broker.url, args.load, args.probes * args.probe_interval + 20))
         # Where the pipeline ends before the web: the alarm's retained MQTT state, published at
         # the same moment as the SSE stream's event (tells the pipeline from the HTTP hop).
         published: dict[str, float] = {}
@@ -174,14 +154,7 @@ def main() -> int:
 
         time.sleep(5)  # the load reaches its steady rate
         counted_from, started = collected(), time.perf_counter()
-        probe = client(broker.url, "bench-probe")
-        sent: dict[str, float] = {}
-        for n in range(args.probes):
-            device = f"probe-{n:05d}"
-            body = orjson.dumps({"ts": int(time.time() * 1000), "metrics": {"probe": 150.0}})
-            sent[device] = time.perf_counter()
-            probe.publish(f"facility/bench/power/{device}/telemetry", body, qos=1)
-            time.sleep(args.probe_interval)
+        sent = publish_probes(broker.url, args.probes, args.probe_interval)
         rate = (collected() - counted_from) / (time.perf_counter() - started)
         deadline = time.monotonic() + 20
         while len(feed.arrived) < args.probes and time.monotonic() < deadline:
@@ -213,7 +186,7 @@ def main() -> int:
                 else ""
             )
             print(f"{name:24} p50 {p50:7.1f} ms  p90 {p90:7.1f} ms  p99 {p99:7.1f} ms{extra}")
-        for c in (probe, watcher, alarms):
+        for c in (watcher, alarms):
             c.loop_stop()
     finally:
         for process in processes:
