@@ -19,6 +19,7 @@ from api.auth import (
     SESSION_COOKIE,
     Principal,
     Tokens,
+    bearer,
     current_principal,
     log_in,
     refuse,
@@ -57,9 +58,9 @@ def install(app: FastAPI) -> None:
 def viewer(roles: frozenset[str]) -> Callable[..., Awaitable[Principal]]:
     """A page's rule: logged-in people of these roles."""
 
-    async def check(request: Request) -> Principal:
-        try:
-            principal = await current_principal(request, None)
+    async def check(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
+        try:  # the API's own resolution: a bearer token or API key works for pages too
+            principal = await current_principal(request, token)
         except HTTPException as error:
             raise LoginRequired(request.url.path) from error
         if principal.role not in roles:

@@ -199,3 +199,17 @@ def test_the_board_shows_each_state_with_countdowns_and_breaches(
     assert "<small>1</small>" in new_column
     progress = text.split('data-state="in_progress"')[1].split("</section>")[0]
     assert "too late" in progress and "breached" in progress and "SLA breached" in progress
+
+
+def test_pages_take_the_same_bearer_tokens_as_the_api(service: tuple[Runtime, TestClient]) -> None:
+    _, client = service
+    token = client.post("/auth/token", data={"username": "admin", "password": PASSWORD}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    assert client.get("/console/alarms", headers=headers, follow_redirects=False).status_code == 200
+    wrong = client.get(
+        "/console/alarms", headers={"Authorization": "Bearer x"}, follow_redirects=False
+    )
+    assert (wrong.status_code, wrong.headers["location"]) == (
+        303,
+        "/console/login?next=/console/alarms",
+    )
