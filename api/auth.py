@@ -1,6 +1,7 @@
-"""Who is calling, and may they: OAuth2 password flow with short-lived signed tokens (people),
-API keys (integrations, Prometheus), role checks per router, and login rate limiting. Logins and
-refusals go to the security log.
+"""Who is calling, and may they: OAuth2 password flow with short-lived signed tokens that name a
+server-side login session (people), API keys (integrations, Prometheus), role checks per router.
+Every request checks its session or key in the database, so logging out, disabling an account
+or revoking a key takes effect on the next request. Logins and refusals go to the security log.
 
 Roles: admin, manager, engineer (watches alarms, dispatches), technician (works assigned
 tickets), requester (residents and tenants: their own requests only). Row-level rules (a
@@ -8,21 +9,21 @@ requester's own tickets, a technician's assigned ones) are in the ticket routes.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from starlette.requests import HTTPConnection
 
+from api.login_limits import LoginLimiter
 from maintenance.db import Database, utcnow
 from maintenance.users import service as users
+from maintenance.users import sessions
 
 ALL = frozenset({"admin", "manager", "engineer", "technician", "requester"})
 STAFF = frozenset({"admin", "manager", "engineer", "technician"})
@@ -36,6 +37,7 @@ SESSION_COOKIE = "facility_session"
 CONSOLE_HEADER = "x-facility-console"
 
 SAFE_METHODS = ("GET", "HEAD")
+NOT_AUTHENTICATED = "not authenticated: log in at /auth/token or send an API key"
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -46,6 +48,9 @@ class Principal:
     role: str
     technician_id: int | None = None
     via: str = "token"  # token | api_key | session
+    session_id: int | None = None  # the login session a token or cookie names
+    key_id: int | None = None
+    session_expires_at: datetime | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -53,156 +58,215 @@ class Principal:
 
 
 class Tokens:
-    def __init__(self, secret: str, minutes: int) -> None:
+    """Signed tokens that name a login session; valid `minutes`, never past the session's end."""
+
+    def __init__(self, secret: str, minutes: int, session_hours: float) -> None:
         self.secret, self.minutes = secret, minutes
+        self.session_lifetime = timedelta(hours=session_hours)
 
-    def issue(self, username: str, role: str, technician_id: int | None) -> str:
+    def issue(self, username: str, sid: str, session_expires_at: datetime) -> tuple[str, int]:
+        """The token and how many seconds it is valid."""
         now = datetime.now(UTC)
-        claims = {
-            "sub": username,
-            "role": role,
-            "tid": technician_id,
-            "iat": now,
-            "exp": now + timedelta(minutes=self.minutes),
-        }
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+        expires = min(now + timedelta(minutes=self.minutes), session_expires_at)
+        claims = {"sub": username, "sid": sid, "iat": now, "exp": expires}
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM), max(
+            int((expires - now).total_seconds()), 0
+        )
 
-    def read(self, token: str) -> Principal | None:
+    def session_id(self, token: str) -> str | None:
+        """The session a genuine, unexpired token names."""
         try:
-            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM])
+            claims: dict[str, Any] = jwt.decode(token, self.secret, algorithms=[ALGORITHM])
         except jwt.PyJWTError:
             return None
-        return Principal(str(claims["sub"]), str(claims["role"]), claims.get("tid"))
-
-    def read_session(self, token: str) -> Principal | None:
-        principal = self.read(token)
-        return None if principal is None else replace(principal, via="session")
+        sid = claims.get("sid")
+        return sid if isinstance(sid, str) else None
 
 
-class ApiKeyCache:
-    """Keys checked in the database at most once a minute each (a revoked key stops working
-    within that minute), so integrations pay no database round trip per request."""
+class Credentials:
+    """Tokens and API keys checked against the database on every request."""
 
-    def __init__(self, database: Database, ttl_s: float = 60.0) -> None:
-        self.database, self.ttl_s = database, ttl_s
-        self._seen: dict[str, tuple[float, Principal | None]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, database: Database, tokens: Tokens) -> None:
+        self.database, self.tokens = database, tokens
 
-    async def lookup(self, key: str) -> Principal | None:
-        """On the event loop: a cached key costs nothing; a miss goes to the thread pool."""
-        with self._lock:
-            hit = self._seen.get(users.key_hash(key))
-        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
-            return hit[1]
-        return await run_in_threadpool(self.principal, key)
+    def by_token(self, token: str, via: str, client: str) -> Principal | None:
+        sid = self.tokens.session_id(token)
+        if sid is None:
+            return None
+        with self.database.read() as s:
+            found = sessions.check_session(s, sid, now=utcnow())
+        return self._principal(found, via, client)
 
-    def principal(self, key: str) -> Principal | None:
-        digest = users.key_hash(key)
-        with self._lock:
-            hit = self._seen.get(digest)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
-            return hit[1]
-        with self.database.read() as session:
-            row = users.find_api_key(session, key)
-            found = Principal(f"key:{row.name}", row.role, via="api_key") if row else None
-        with self._lock:
-            self._seen[digest] = (time.monotonic(), found)
-        return found
+    def by_key(self, key: str, client: str) -> Principal | None:
+        with self.database.read() as s:
+            found = sessions.check_key(s, users.key_hash(key))
+        return self._principal(found, "api_key", client)
 
+    def still_live(self, principal: Principal) -> bool:
+        with self.database.read() as s:
+            return sessions.still_live(
+                s, now=utcnow(), session_id=principal.session_id, key_id=principal.key_id
+            )
 
-class LoginLimiter:
-    """At most `failures` failed logins per username and per client in `window_s`."""
-
-    def __init__(self, failures: int, window_s: float) -> None:
-        self.failures, self.window_s = failures, window_s
-        self._failed: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def blocked_for(self, *keys: str) -> float:
-        now = time.monotonic()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                attempts = self._failed[key]
-                while attempts and now - attempts[0] > self.window_s:
-                    attempts.popleft()
-                if len(attempts) >= self.failures:
-                    wait = max(wait, self.window_s - (now - attempts[0]))
-        return wait
-
-    def failed(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failed[key].append(time.monotonic())
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failed.pop(username, None)
+    def _principal(
+        self, found: sessions.Live | sessions.Refused | None, via: str, client: str
+    ) -> Principal | None:
+        if isinstance(found, sessions.Refused):
+            # A credential that worked once: its use after the end is worth an admin's look.
+            with self.database.transaction() as s:
+                users.record(
+                    s,
+                    actor=found.name,
+                    action="credential_refused",
+                    now=utcnow(),
+                    detail=found.why,
+                    client=client,
+                )
+            return None
+        if found is None:
+            return None
+        return Principal(
+            found.name,
+            found.role,
+            found.technician_id,
+            via=via,
+            session_id=found.session_id,
+            key_id=found.key_id,
+            session_expires_at=found.expires_at,
+        )
 
 
-def client_of(request: Request) -> str:
+def client_of(request: HTTPConnection) -> str:
     return request.client.host if request.client else ""
 
 
-def log_in(request: Request, db: Database, now: datetime, username: str, password: str) -> str:
-    """A signed token for a right password; 401 for a wrong one, 429 after too many failures
-    (per username and per client). Every attempt goes to the security log."""
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    token: str
+    expires_in: int
+
+
+def log_in(request: Request, db: Database, now: datetime, username: str, password: str) -> LoggedIn:
+    """A new session and its signed token for a right password; 401 for a wrong one, 429 while
+    the account (or, far later, the address) is throttled (api/login_limits.py). Every attempt
+    goes to the security log."""
     limiter: LoginLimiter = request.app.state.login_limiter
+    tokens: Tokens = request.app.state.tokens
     client = client_of(request)
-    wait = limiter.blocked_for(username, f"client:{client}")
-    if wait > 0:
+    block = limiter.blocked(username, client)
+    if block is not None:
         with db.transaction() as s:
-            users.record(s, actor=username, action="login_blocked", now=now, client=client)
+            users.record(
+                s,
+                actor=username,
+                action="login_blocked",
+                now=now,
+                detail=f"{block.scope} throttled for {int(block.wait_s) + 1} s",
+                client=client,
+            )
         raise HTTPException(
-            429, "too many failed logins; try later", headers={"Retry-After": str(int(wait) + 1)}
+            429,
+            "too many failed logins; try later",
+            headers={"Retry-After": str(int(block.wait_s) + 1)},
         )
     with db.transaction() as s:
         user = users.authenticate(s, username, password)
-        users.record(
-            s, actor=username, action="login" if user else "login_failed", now=now, client=client
-        )
-        found = (user.username, user.role, user.technician_id) if user else None
+        if user is None:
+            block = limiter.failed(username, client)
+            detail = (
+                ""
+                if block is None
+                else f"{block.scope} now throttled for {int(block.wait_s) + 1} s"
+            )
+            users.record(
+                s, actor=username, action="login_failed", now=now, detail=detail, client=client
+            )
+            found = None
+        else:
+            sid, row = sessions.start(
+                s, user, now=now, lifetime=tokens.session_lifetime, client=client
+            )
+            users.record(
+                s,
+                actor=username,
+                action="login",
+                now=now,
+                detail=f"session {row.id}",
+                client=client,
+            )
+            found = (user.username, sid, row.expires_at)
     if found is None:
-        limiter.failed(username, f"client:{client}")
         raise HTTPException(
             401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
         )
-    limiter.succeeded(username)
-    tokens: Tokens = request.app.state.tokens
-    return tokens.issue(*found)
+    limiter.succeeded(username, client)
+    token, expires_in = tokens.issue(*found)
+    return LoggedIn(token, expires_in)
 
 
-async def current_principal(
-    request: Request, token: Annotated[str | None, Depends(bearer)]
-) -> Principal:
-    """Async on purpose: a sync dependency would cost every request a thread-pool hop."""
+def log_out(request: Request, principal: Principal, *, now: datetime) -> bool:
+    """End the caller's session; True when it was open."""
+    database: Database = request.app.state.database
+    if principal.session_id is None:
+        return False
+    with database.transaction() as s:
+        ended = sessions.end(s, principal.session_id, reason="logout", now=now)
+        if ended:
+            users.record(
+                s,
+                actor=principal.name,
+                action="logout",
+                now=now,
+                detail=f"session {principal.session_id}",
+                client=client_of(request),
+            )
+    return ended
+
+
+def unauthenticated(detail: str = NOT_AUTHENTICATED) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def resolve(request: HTTPConnection) -> Principal | None:
+    """Who sends this request (None: nobody we know), read from headers and cookies only, so it
+    can run before the body is read (api/limits.py). Raises 403 for a cookie change without the
+    console header."""
+    credentials: Credentials = request.app.state.credentials
+    client = client_of(request)
     key = request.headers.get("x-api-key")
-    keys: ApiKeyCache = request.app.state.api_keys
-    tokens: Tokens = request.app.state.tokens
-    principal: Principal | None = None
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
     if key:
-        principal = await keys.lookup(key)
-    elif token:
+        return await run_in_threadpool(credentials.by_key, key, client)
+    if token:
         if token.startswith("fk_"):  # an API key sent as a bearer token (Prometheus does)
-            principal = await keys.lookup(token)
-        else:
-            principal = tokens.read(token)
-    elif session := request.cookies.get(SESSION_COOKIE):
-        principal = tokens.read_session(session)
+            return await run_in_threadpool(credentials.by_key, token, client)
+        return await run_in_threadpool(credentials.by_token, token, "token", client)
+    if cookie := request.cookies.get(SESSION_COOKIE):
         if (
-            principal
-            and request.method not in SAFE_METHODS
+            request.scope.get("method") not in SAFE_METHODS
             and CONSOLE_HEADER not in request.headers
         ):
             raise HTTPException(
                 403, f"a change with the session cookie needs the {CONSOLE_HEADER} header"
             )
+        return await run_in_threadpool(credentials.by_token, cookie, "session", client)
+    return None
+
+
+async def current_principal(
+    request: Request,
+    token: Annotated[str | None, Depends(bearer)],  # declares the scheme in OpenAPI (Authorize)
+) -> Principal:
+    """Async on purpose: the check itself goes to the thread pool once, not the dependency.
+    A principal already resolved before the body was read (api/limits.py) is reused."""
+    principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
-        raise HTTPException(
-            401,
-            "not authenticated: log in at /auth/token or send an API key",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        principal = await resolve(request)
+    if principal is None:
+        raise unauthenticated()
+    request.state.principal = principal
     return principal
 
 

@@ -6,11 +6,13 @@ import argparse
 import getpass
 import sys
 
+from sqlalchemy import select
+
 from api.runtime import open_database
 from api.settings import Settings
 from maintenance.db import utcnow
 from maintenance.users import service as users
-from maintenance.users.models import ROLES
+from maintenance.users.models import ROLES, ApiKey, User
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -42,6 +44,63 @@ def cmd_api_keys_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
+    with open_database(settings).read() as s:
+        for user in s.scalars(select(User).order_by(User.id)):
+            state = "active" if user.active else "disabled"
+            print(f"{user.id}\t{user.username}\t{user.role}\t{state}")
+    return 0
+
+
+def _set_active(settings: Settings, username: str, active: bool) -> int:
+    now = utcnow()
+    with open_database(settings).transaction() as s:
+        user = users.find_user(s, username)
+        was = user.active
+        ended = users.set_active(s, user, active, now=now)
+        if was != active:
+            users.record(
+                s,
+                actor="cli",
+                action="user_enabled" if active else "user_disabled",
+                now=now,
+                detail=username if active else f"{username}: {ended} sessions ended",
+            )
+    if active:
+        print(f"user {username}: active")
+    else:
+        print(f"user {username}: disabled; {ended} sessions ended")
+    return 0
+
+
+def cmd_users_disable(settings: Settings, args: argparse.Namespace) -> int:
+    return _set_active(settings, args.username, False)
+
+
+def cmd_users_enable(settings: Settings, args: argparse.Namespace) -> int:
+    return _set_active(settings, args.username, True)
+
+
+def cmd_api_keys_list(settings: Settings, args: argparse.Namespace) -> int:
+    with open_database(settings).read() as s:
+        for key in s.scalars(select(ApiKey).order_by(ApiKey.id)):
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M} UTC" if key.revoked_at else "active"
+            print(f"{key.id}\t{key.name}\t{key.role}\t{state}")
+    return 0
+
+
+def cmd_api_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    now = utcnow()
+    with open_database(settings).transaction() as s:
+        row, revoked = users.revoke_api_key(s, args.id, now=now)
+        if revoked:
+            users.record(
+                s, actor="cli", action="api_key_revoked", now=now, detail=f"{row.name} ({row.role})"
+            )
+    print(f"api key {row.id} ({row.name}): revoked" + ("" if revoked else " before"))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     accounts = sub.add_parser("users", help="accounts").add_subparsers(dest="verb", required=True)
     create = accounts.add_parser("create", help="a new account (password asked twice)")
@@ -50,8 +109,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--technician", type=int, help="the roster entry of a technician")
     create.add_argument("--password-stdin", action="store_true", help="read it from stdin")
     create.set_defaults(func=cmd_users_create)
+    accounts.add_parser("list", help="accounts and whether active").set_defaults(
+        func=cmd_users_list
+    )
+    disable = accounts.add_parser("disable", help="no more logins; its sessions end now")
+    disable.add_argument("username")
+    disable.set_defaults(func=cmd_users_disable)
+    enable = accounts.add_parser("enable", help="a disabled account may log in again")
+    enable.add_argument("username")
+    enable.set_defaults(func=cmd_users_enable)
     keys = sub.add_parser("api-keys", help="API keys").add_subparsers(dest="verb", required=True)
     make = keys.add_parser("create", help="a new key, printed once")
     make.add_argument("name")
     make.add_argument("--role", required=True, choices=ROLES)
     make.set_defaults(func=cmd_api_keys_create)
+    keys.add_parser("list", help="keys (never the key itself)").set_defaults(func=cmd_api_keys_list)
+    revoke = keys.add_parser("revoke", help="refused from the next request on")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=cmd_api_keys_revoke)

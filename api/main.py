@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from api import console, errors
-from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, ApiKeyCache, LoginLimiter, Tokens, access
+from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, Credentials, Tokens, access
+from api.login_limits import LoginLimiter
 from api.metrics import IngestMetrics, make_registry
 from api.routes import (
     alarms,
@@ -49,12 +50,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.alarm_stream = runtime.alarm_stream
     app.state.intake = TicketIntake(runtime.database, runtime.notifier)
+    settings = runtime.settings
     app.state.tokens = Tokens(
-        runtime.settings.resolved_secret_key(), runtime.settings.token_minutes
+        settings.resolved_secret_key(), settings.token_minutes, settings.session_max_hours
     )
-    app.state.api_keys = ApiKeyCache(runtime.database)
+    app.state.credentials = Credentials(runtime.database, app.state.tokens)
     app.state.login_limiter = LoginLimiter(
-        runtime.settings.login_max_failures, runtime.settings.login_window_s
+        settings.login_max_failures, settings.login_window_s, settings.login_client_max_failures
     )
     errors.install(app)
     app.include_router(health.router)  # the one route open to all

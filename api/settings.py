@@ -120,7 +120,13 @@ class Settings(BaseSettings):
         None, description="signs login tokens; unset: generated once into <state dir>/secret.key"
     )
     token_minutes: int = Field(15, ge=1, le=24 * 60)
-    login_max_failures: int = Field(5, ge=1)
+    session_max_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="a login session's absolute lifetime (renewals stop)"
+    )
+    login_max_failures: int = Field(5, ge=1, description="wrong passwords per account in window")
+    login_client_max_failures: int = Field(
+        100, ge=1, description="wrong passwords per address in window (accounts new to it)"
+    )
     login_window_s: float = Field(300.0, gt=0)
     data_key: str | None = Field(
         None,

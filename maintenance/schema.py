@@ -7,11 +7,12 @@ from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.notifications.models import NotificationDelivery
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.sla.models import SlaPolicyOverride
-from maintenance.users.models import ApiKey, SecurityEvent, User
+from maintenance.users.models import ApiKey, LoginSession, SecurityEvent, User
 from maintenance.work_orders.models import Attachment, Comment, SlaBreach, Ticket, TicketEvent
 
 __all__ = [
     "ApiKey",
+    "LoginSession",
     "SecurityEvent",
     "User",
     "Alarm",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
@@ -144,3 +146,26 @@ def api_key(database: Database, role: str = "admin", name: str | None = None) ->
 def authorized(client: TestClient, database: Database, role: str = "admin") -> TestClient:
     client.headers["X-API-Key"] = api_key(database, role)
     return client
+
+
+def console_login(
+    client: TestClient, username: str, password: str, next: str = "/console"
+) -> Response:
+    """Log in through the console's form as a browser does: the form first (its login token)."""
+    form = client.get("/console/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token is not None, form.text
+    return client.post(
+        "/console/login",
+        data={"username": username, "password": password, "next": next, "csrf": token[1]},
+        follow_redirects=False,
+    )
+
+
+def logout_token(page_html: str) -> str:
+    """The logout form's token on a console page."""
+    found = re.search(
+        r'action="/console/logout"[^>]*><input type="hidden" name="csrf" value="([^"]*)"', page_html
+    )
+    assert found is not None, page_html
+    return found[1]

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal
+from api.console.csrf import logout_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -41,5 +42,8 @@ def page(
     request: Request, name: str, principal: Principal, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     return templates.TemplateResponse(
-        request, name, {"me": principal, **context}, status_code=status_code
+        request,
+        name,
+        {"me": principal, "csrf": logout_token(request, principal), **context},
+        status_code=status_code,
     )

@@ -17,13 +17,19 @@ from api.auth import (
     ALL,
     CONTROL_ROOM,
     SESSION_COOKIE,
+    Credentials,
+    LoggedIn,
     Principal,
     Tokens,
     bearer,
+    client_of,
     current_principal,
     log_in,
+    log_out,
     refuse,
+    unauthenticated,
 )
+from api.console import csrf
 from api.console.render import templates
 from api.deps import DatabaseDep, NowDep
 
@@ -36,8 +42,8 @@ class LoginRequired(Exception):
 
 
 class PageForbidden(Exception):
-    def __init__(self, why: str) -> None:
-        self.why = why
+    def __init__(self, why: str, principal: Principal) -> None:
+        self.why, self.principal = why, principal
 
 
 def install(app: FastAPI) -> None:
@@ -48,7 +54,10 @@ def install(app: FastAPI) -> None:
     async def forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageForbidden)
         return templates.TemplateResponse(
-            request, "forbidden.html", {"why": exc.why}, status_code=403
+            request,
+            "forbidden.html",
+            {"why": exc.why, "csrf": csrf.logout_token(request, exc.principal)},
+            status_code=403,
         )
 
     app.add_exception_handler(LoginRequired, to_login)
@@ -65,7 +74,7 @@ def viewer(roles: frozenset[str]) -> Callable[..., Awaitable[Principal]]:
             raise LoginRequired(request.url.path) from error
         if principal.role not in roles:
             refused = await run_in_threadpool(refuse, request, principal, f"role {principal.role}")
-            raise PageForbidden(str(refused.detail))
+            raise PageForbidden(str(refused.detail), principal)
         return principal
 
     return check
@@ -80,10 +89,21 @@ def _safe_next(target: str) -> str:
 
 
 @router.get("/console/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/console") -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, "login.html", {"next": _safe_next(next), "error": None}
+def login_form(request: Request, next: str = "/console") -> Response:
+    return _login_page(request, next, None, 200)
+
+
+def _login_page(request: Request, next: str, error: object, status_code: int) -> Response:
+    """The form, with a fresh login token in it and in its cookie (csrf.py)."""
+    token = csrf.new_login_token()
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {"next": _safe_next(next), "error": error, "csrf": token},
+        status_code=status_code,
     )
+    csrf.set_login_cookie(request, response, token)
+    return response
 
 
 @router.post("/console/login", response_class=HTMLResponse)
@@ -91,50 +111,80 @@ def login(
     request: Request,
     db: DatabaseDep,
     now: NowDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/console",
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=2000)] = "/console",
+    csrf_token: Annotated[str, Form(alias="csrf", max_length=100)] = "",
 ) -> Response:
+    if not csrf.login_token_ok(request, csrf_token):
+        # A form posted from another site, or one that outlived its token: a fresh form.
+        return _login_page(request, next, "the login form expired; please log in again", 403)
     try:
-        token = log_in(request, db, now, username, password)
+        done = log_in(request, db, now, username, password)
     except HTTPException as error:
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {"next": _safe_next(next), "error": error.detail},
-            status_code=error.status_code,
-        )
+        return _login_page(request, next, error.detail, error.status_code)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    _set_cookie(request, response, token)
+    _set_cookie(request, response, done)
+    response.delete_cookie(csrf.LOGIN_COOKIE, path="/console")
     return response
 
 
-@router.post("/console/session")
+@router.post("/console/session", status_code=204, responses={401: {"description": "ended"}})
 async def refresh(request: Request) -> Response:
-    """A fresh token for a valid session: the console calls it while open, so a control-room
-    screen stays logged in while short-lived tokens still bound a stolen cookie's use."""
+    """A fresh token for a live session cookie: the console calls it while open, so a
+    control-room screen stays logged in while short-lived tokens bound a stolen cookie's use.
+    Only the cookie renews (not an API key or a bearer token), only while the account is active
+    and the session open, and never past the session's maximum lifetime."""
     principal = await current_principal(request, None)
+    if principal.via != "session" or principal.session_id is None:
+        raise unauthenticated("only a console session cookie renews; log in again")
+    cookie = request.cookies[SESSION_COOKIE]
     tokens: Tokens = request.app.state.tokens
+    sid = tokens.session_id(cookie)
+    assert sid is not None and principal.session_expires_at is not None  # resolved just now
+    token, expires_in = tokens.issue(principal.name, sid, principal.session_expires_at)
     response = Response(status_code=204)
-    _set_cookie(
-        request, response, tokens.issue(principal.name, principal.role, principal.technician_id)
-    )
+    _set_cookie(request, response, LoggedIn(token, expires_in))
     return response
 
 
 @router.post("/console/logout")
-def logout() -> Response:
+async def logout(
+    request: Request,
+    now: NowDep,
+    csrf_token: Annotated[str, Form(alias="csrf", max_length=100)] = "",
+) -> Response:
+    """Ends the session in the database (its cookie is refused from the next request on, even
+    if kept), then forgets the cookie."""
+    credentials: Credentials = request.app.state.credentials
+    cookie = request.cookies.get(SESSION_COOKIE)
+    principal = None
+    if cookie:  # the form carries no console header; the logout token stands in for it
+        principal = await run_in_threadpool(
+            credentials.by_token, cookie, "session", client_of(request)
+        )
+    if principal is not None:
+        if not csrf.logout_token_ok(request, principal, csrf_token):
+            return templates.TemplateResponse(
+                request,
+                "forbidden.html",
+                {
+                    "why": "log out from a console page of this site",
+                    "csrf": csrf.logout_token(request, principal),
+                },
+                status_code=403,
+            )
+        await run_in_threadpool(log_out, request, principal, now=now)
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
-def _set_cookie(request: Request, response: Response, token: str) -> None:
-    tokens: Tokens = request.app.state.tokens
+def _set_cookie(request: Request, response: Response, done: LoggedIn) -> None:
     response.set_cookie(
         SESSION_COOKIE,
-        token,
-        max_age=tokens.minutes * 60,
+        done.token,
+        max_age=done.expires_in,
         path="/",
         httponly=True,
         samesite="strict",

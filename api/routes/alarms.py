@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.auth import PrincipalDep, audit_name
+from api.auth import Credentials, PrincipalDep, audit_name
 from api.deps import AlarmsDep, DatabaseDep
 from maintenance.alarms import queries
 from maintenance.alarms.models import Alarm, MaintenanceWindow
@@ -81,16 +82,28 @@ def list_alarms(
     return AlarmPage(items=items, total=total, limit=limit, offset=offset)
 
 
+# How often an open live feed checks that its caller's session or key still holds.
+LIVE_RECHECK_S = 1.0
+
+
 @router.get("/alarms/live")
-async def live(request: Request) -> StreamingResponse:
-    """Alarm transitions as they are committed, as server-sent events (`event: alarm`)."""
+async def live(request: Request, principal: PrincipalDep) -> StreamingResponse:
+    """Alarm transitions as they are committed, as server-sent events (`event: alarm`). The
+    stream ends within a second of its caller's logout, disabled account or revoked key."""
     stream: AlarmStream = request.app.state.alarm_stream
+    credentials: Credentials = request.app.state.credentials
     subscriber = stream.subscribe()
 
     async def events() -> AsyncIterator[bytes]:
+        checked = time.monotonic()
         try:
             yield b": connected\n\n"
             while not await request.is_disconnected():
+                if time.monotonic() - checked >= LIVE_RECHECK_S:
+                    if not await asyncio.to_thread(credentials.still_live, principal):
+                        yield b"event: ended\ndata: {}\n\n"
+                        return
+                    checked = time.monotonic()
                 try:
                     item: AlarmTransition = await asyncio.to_thread(subscriber.get, True, 1.0)
                 except queue.Empty:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from api.auth import OFFICE, PrincipalDep, Tokens, access, log_in
+from api.auth import OFFICE, PrincipalDep, access, client_of, log_in, log_out
 from api.deps import DatabaseDep, NowDep
+from maintenance.db import get_required
 from maintenance.users import service as users
-from maintenance.users.models import SecurityEvent, User
+from maintenance.users.models import ApiKey, SecurityEvent, User
 from maintenance.vocabulary import Id
 
 router = APIRouter(tags=["access"])
@@ -40,10 +41,23 @@ def login(
     db: DatabaseDep,
     now: NowDep,
 ) -> TokenRead:
-    """OAuth2 password flow: a bearer token valid for FACILITY_TOKEN_MINUTES."""
-    token = log_in(request, db, now, form.username, form.password)
-    tokens: Tokens = request.app.state.tokens
-    return TokenRead(access_token=token, expires_in=tokens.minutes * 60)
+    """OAuth2 password flow: a bearer token valid for FACILITY_TOKEN_MINUTES. It names a new
+    login session, which `POST /auth/logout` ends (and disabling the account)."""
+    done = log_in(request, db, now, form.username, form.password)
+    return TokenRead(access_token=done.token, expires_in=done.expires_in)
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    responses={400: {"description": "an API key is not a session (an admin revokes keys)"}},
+)
+def logout(request: Request, principal: PrincipalDep, now: NowDep) -> Response:
+    """End the caller's login session: its token is refused from the next request on."""
+    if principal.session_id is None:
+        raise HTTPException(400, "an API key is not a session: an admin revokes keys")
+    log_out(request, principal, now=now)
+    return Response(status_code=204)
 
 
 class Me(BaseModel):
@@ -116,6 +130,46 @@ def list_users(db: DatabaseDep) -> list[UserRead]:
         return [UserRead.model_validate(u) for u in s.scalars(select(User).order_by(User.id))]
 
 
+@router.post("/users/{user_id}/disable", dependencies=admin_only)
+def disable_user(
+    user_id: Id, request: Request, db: DatabaseDep, now: NowDep, principal: PrincipalDep
+) -> UserRead:
+    """The account can no longer log in, and its open sessions end now."""
+    return _set_active(request, db, now, principal, user_id, active=False)
+
+
+@router.post("/users/{user_id}/enable", dependencies=admin_only)
+def enable_user(
+    user_id: Id, request: Request, db: DatabaseDep, now: NowDep, principal: PrincipalDep
+) -> UserRead:
+    return _set_active(request, db, now, principal, user_id, active=True)
+
+
+def _set_active(
+    request: Request,
+    db: DatabaseDep,
+    now: datetime,
+    principal: PrincipalDep,
+    user_id: int,
+    *,
+    active: bool,
+) -> UserRead:
+    with db.transaction() as s:
+        user = get_required(s, User, user_id, "user")
+        was = user.active
+        ended = users.set_active(s, user, active, now=now)
+        if was != active:
+            users.record(
+                s,
+                actor=principal.name,
+                action="user_enabled" if active else "user_disabled",
+                now=now,
+                detail=user.username if active else f"{user.username}: {ended} sessions ended",
+                client=client_of(request),
+            )
+        return UserRead.model_validate(user)
+
+
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"name": "prometheus", "role": "engineer"}]}
@@ -141,6 +195,41 @@ def create_api_key(
         return {"id": row.id, "name": row.name, "role": row.role, "key": key}
 
 
+class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@router.get("/api-keys", dependencies=admin_only)
+def list_api_keys(db: DatabaseDep) -> list[ApiKeyRead]:
+    """Every key ever made (never the key itself), revoked ones with their time."""
+    with db.read() as s:
+        return [ApiKeyRead.model_validate(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.id))]
+
+
+@router.post("/api-keys/{key_id}/revoke", dependencies=admin_only)
+def revoke_api_key(
+    key_id: Id, request: Request, db: DatabaseDep, now: NowDep, principal: PrincipalDep
+) -> ApiKeyRead:
+    """Refused from the next request on, in every API process. Revoking twice changes nothing."""
+    with db.transaction() as s:
+        row, revoked = users.revoke_api_key(s, key_id, now=now)
+        if revoked:
+            users.record(
+                s,
+                actor=principal.name,
+                action="api_key_revoked",
+                now=now,
+                detail=f"{row.name} ({row.role})",
+                client=client_of(request),
+            )
+        return ApiKeyRead.model_validate(row)
+
+
 class SecurityEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -155,7 +244,8 @@ class SecurityEventRead(BaseModel):
 def security_events(
     db: DatabaseDep, action: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[SecurityEventRead]:
-    """Logins, failed logins, refusals, accounts and keys made; newest first."""
+    """Logins and logouts, failed and throttled logins, refusals, revoked credentials used,
+    accounts and keys made, disabled, revoked; newest first."""
     query = select(SecurityEvent)
     if action:
         query = query.where(SecurityEvent.action == action)

@@ -36,6 +36,24 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class LoginSession(Base):
+    """One login of a person: the signed token (API bearer or console cookie) names it, and every
+    request checks it here, so logging out or disabling the account ends it at once. Only the
+    SHA-256 of its random id is stored."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The absolute bound: renewals never carry a session past it.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_reason: Mapped[str] = mapped_column(String(20), default="")
+    client: Mapped[str] = mapped_column(String(100), default="")
+
+
 class SecurityEvent(Base):
     """Logins (good and bad), refused requests, accounts and keys made: append-only."""
 

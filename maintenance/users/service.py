@@ -12,7 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from maintenance.errors import InvalidInput
+from maintenance.db import get_required
+from maintenance.errors import InvalidInput, NotFound
+from maintenance.users import sessions
 from maintenance.users.models import ROLES, ApiKey, SecurityEvent, User
 
 _hasher = PasswordHasher()
@@ -78,6 +80,38 @@ def create_api_key(session: Session, name: str, role: str, *, now: datetime) -> 
     session.add(row)
     session.flush()
     return key, row
+
+
+def revoke_api_key(session: Session, key_id: int, *, now: datetime) -> tuple[ApiKey, bool]:
+    """The key and whether this call revoked it (False: it was revoked before)."""
+    row = get_required(session, ApiKey, key_id, "api key")
+    if row.revoked_at is not None:
+        return row, False
+    row.revoked_at = now
+    session.flush()
+    return row, True
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("user", username)
+    return user
+
+
+def set_active(session: Session, user: User, active: bool, *, now: datetime) -> int:
+    """Enable or disable an account; disabling ends its sessions (how many is answered). The
+    last active admin cannot be disabled: nobody could undo it from the API."""
+    if not active and user.active and user.role == "admin":
+        admins = session.scalar(
+            select(func.count()).select_from(User).where(User.role == "admin", User.active)
+        )
+        if (admins or 0) <= 1:
+            raise InvalidInput("id", "the last active admin account cannot be disabled")
+    user.active = active
+    ended = 0 if active else sessions.end_all(session, user.id, reason="disabled", now=now)
+    session.flush()
+    return ended
 
 
 def find_api_key(session: Session, key: str) -> ApiKey | None:

@@ -22,7 +22,7 @@ from api.settings import Settings
 from maintenance.db import migrate, utcnow
 from maintenance.users import service as users
 from tests.e2e.test_fault_to_ticket import seed_ledger
-from tests.helpers import publish, recent_fleet, wait_until
+from tests.helpers import console_login, publish, recent_fleet, wait_until
 from tests.servers import Mosquitto, free_port
 
 pytestmark = pytest.mark.integration
@@ -141,7 +141,7 @@ def test_a_fault_appears_live_is_acknowledged_in_the_page_and_worked_on_a_phone(
     expect(acked).not_to_have_class("unack")
     expect(page.locator("[data-field=unacknowledged]")).to_have_text("0")
     client = TestClient(create_app(runtime))
-    client.post("/console/login", data={"username": "admin", "password": PASSWORD})
+    assert console_login(client, "admin", PASSWORD).status_code == 303
     alarm = client.get(f"/alarms/{alarm_id}").json()
     assert (alarm["state"], alarm["acknowledged_by"]) == ("active_acknowledged", "admin")
     ticket_id = alarm["ticket_id"]

@@ -19,7 +19,7 @@ from maintenance.db import Database, utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 from rules.alarms import AlarmState
-from tests.helpers import api_key
+from tests.helpers import api_key, console_login, logout_token
 from tests.ledger import seed
 from tests.servers import free_port
 
@@ -75,19 +75,11 @@ def test_login_sets_a_strict_http_only_session_and_changes_need_the_console_head
     service: tuple[Runtime, TestClient],
 ) -> None:
     _, client = service
-    wrong = client.post("/console/login", data={"username": "admin", "password": "nope"})
+    wrong = console_login(client, "admin", "nope")
     assert wrong.status_code == 401 and "wrong username or password" in wrong.text
-    evil = client.post(
-        "/console/login",
-        data={"username": "admin", "password": PASSWORD, "next": "//evil.example/x"},
-        follow_redirects=False,
-    )
+    evil = console_login(client, "admin", PASSWORD, next="//evil.example/x")
     assert evil.headers["location"] == "/console"  # no bouncing to other sites
-    done = client.post(
-        "/console/login",
-        data={"username": "admin", "password": PASSWORD, "next": "/console/tickets"},
-        follow_redirects=False,
-    )
+    done = console_login(client, "admin", PASSWORD, next="/console/tickets")
     assert (done.status_code, done.headers["location"]) == (303, "/console/tickets")
     cookie = done.headers["set-cookie"]
     assert cookie.startswith("facility_session=")
@@ -102,7 +94,8 @@ def test_login_sets_a_strict_http_only_session_and_changes_need_the_console_head
     )
     assert made.status_code == 201
     assert client.post("/console/session", headers={"X-Facility-Console": "1"}).status_code == 204
-    out = client.post("/console/logout", follow_redirects=False)
+    token = logout_token(client.get("/console/alarms").text)
+    out = client.post("/console/logout", data={"csrf": token}, follow_redirects=False)
     assert out.status_code == 303 and 'facility_session=""' in out.headers["set-cookie"]
     client.cookies.clear()
     assert client.get("/console/alarms", follow_redirects=False).status_code == 303

@@ -94,6 +94,11 @@ const Console = (() => {
       connectedBefore = true;
     });
     feed.addEventListener("error", () => badge.classList.replace("on", "off"));
+    // The server ends the feed when the session ends: to the login form.
+    feed.addEventListener("ended", () => {
+      feed.close();
+      location.assign(`/console/login?next=${encodeURIComponent(location.pathname)}`);
+    });
     feed.addEventListener("alarm", (event) => {
       const alarm = JSON.parse(event.data);
       document.body.dataset.lastAlarm = `${alarm.alarm_id}:${alarm.action}`;
@@ -279,7 +284,14 @@ const Console = (() => {
     countdowns();
     setInterval(countdowns, 1000);
     // Keep the session while the page is open: short-lived tokens, renewed.
-    setInterval(() => fetch("/console/session", { method: "POST", headers: HEADERS }), 5 * 60000);
+    // A session that ended (logged out elsewhere, account disabled, maximum lifetime) goes to
+    // the login form instead of failing quietly.
+    setInterval(async () => {
+      const renewed = await fetch("/console/session", { method: "POST", headers: HEADERS });
+      if (renewed.status === 401) {
+        location.assign(`/console/login?next=${encodeURIComponent(location.pathname)}`);
+      }
+    }, 5 * 60000);
   });
 
   return { api, liveAlarms, ticket, charts, notice };
