@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
@@ -122,8 +125,6 @@ def publish_paced(
     url: str, messages: list[Message], fleet: Fleet, seconds: float, client_id: str = "pub-paced"
 ) -> FleetPublisher:
     """Publish evenly over `seconds` in a background thread; join with .thread.join()."""
-    import threading
-
     publisher = FleetPublisher(url, fleet, client_id=client_id)
     step = seconds / max(len(messages), 1)
     paced = [Message(i * step, m.topic, m.payload, m.retain) for i, m in enumerate(messages)]
@@ -149,8 +150,8 @@ def authorized(client: TestClient, database: Database, role: str = "admin") -> T
 
 
 def console_login(
-    client: TestClient, username: str, password: str, next: str = "/console"
-) -> Response:
+    client: httpx.Client, username: str, password: str, next: str = "/console"
+) -> httpx.Response:
     """Log in through the console's form as a browser does: the form first (its login token)."""
     form = client.get("/console/login")
     token = re.search(r'name="csrf" value="([^"]+)"', form.text)
@@ -169,3 +170,25 @@ def logout_token(page_html: str) -> str:
     )
     assert found is not None, page_html
     return found[1]
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app behind a real uvicorn on a free port, for what TestClient cannot show (streams
+    that stay open, bodies the server stops reading); yields its base URL."""
+    import uvicorn
+
+    from tests.servers import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", workers=1)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, 10, "uvicorn to start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

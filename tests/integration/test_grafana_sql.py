@@ -40,7 +40,7 @@ def test_the_readonly_role_and_the_dashboard_queries(
     as_grafana = url.replace("postgres@", f"{role}@")
     with psycopg.connect(as_grafana, autocommit=True) as grafana:
         assert grafana.execute("SELECT count(*) FROM tickets").fetchone() == (0,)
-        for private in ("users", "api_keys", "security_events"):
+        for private in ("users", "api_keys", "login_sessions", "security_events"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 grafana.execute(f"SELECT * FROM {private}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
