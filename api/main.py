@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 
 from api import console, errors
 from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, Credentials, Tokens, access
+from api.limits import LOGIN_FORM, MULTIPART_ENVELOPE, BodyLimits, RequestGate
 from api.login_limits import LoginLimiter
 from api.metrics import IngestMetrics, make_registry
 from api.routes import (
@@ -58,6 +59,18 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.login_limiter = LoginLimiter(
         settings.login_max_failures, settings.login_window_s, settings.login_client_max_failures
     )
+    app.state.body_limits = BodyLimits(
+        settings.request_max_bytes,
+        {
+            "/tickets/{ticket_id}/attachments": settings.attachment_max_bytes + MULTIPART_ENVELOPE,
+            "/tickets/batch": settings.bulk_request_max_bytes,
+            "/assets/import": settings.bulk_request_max_bytes,
+            "/auth/token": LOGIN_FORM,
+            "/console/login": LOGIN_FORM,
+            "/console/logout": LOGIN_FORM,
+        },
+    )
+    app.add_middleware(RequestGate)  # authentication and body limits before any body is read
     errors.install(app)
     app.include_router(health.router)  # the one route open to all
     app.include_router(auth.router)  # logging in is open; the rest is checked route by route

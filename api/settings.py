@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     # Work orders
     attachments_dir: Path | None = Field(None, description="unset: <state dir>/attachments")
     attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    request_max_bytes: int = Field(
+        1024 * 1024, ge=1024, description="a request body's limit (routes below excepted)"
+    )
+    bulk_request_max_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="batch intake and asset CSV imports"
+    )
     sla_check_interval_s: float = Field(60.0, gt=0)
     plan_generation: bool = Field(True, description="run inspection-plan generation here")
     plan_generation_interval_s: float = Field(3600.0, gt=0)
