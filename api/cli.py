@@ -62,7 +62,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print("  " + line)
     print(
         f"  HTTP API        http://{settings.http_host}:{settings.http_port} "
-        "(/health, /metrics, /docs)"
+        "(/health, /metrics, /openapi.json)"
     )
     print("Ctrl-C stops it.", flush=True)
     app = create_app(runtime)

@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 
 from api import console, errors
 from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, Credentials, Tokens, access
+from api.headers import SecurityHeaders
 from api.limits import LOGIN_FORM, MULTIPART_ENVELOPE, BodyLimits, RequestGate
 from api.login_limits import LoginLimiter
 from api.metrics import IngestMetrics, make_registry
@@ -28,7 +29,15 @@ from rules.engine import RuleEngine
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(title="Facility monitoring", version="0.1.0")
+    # No Swagger UI or ReDoc: FastAPI's pages load their scripts from a CDN into this origin,
+    # next to the console's session cookie (docs/security.md). /openapi.json stays.
+    app = FastAPI(
+        title="Facility monitoring",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     app.state.runtime = runtime
     app.state.database = runtime.database
     app.state.notifier = runtime.notifier
@@ -71,6 +80,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         },
     )
     app.add_middleware(RequestGate)  # authentication and body limits before any body is read
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, the gate's refusals too
     errors.install(app)
     app.include_router(health.router)  # the one route open to all
     app.include_router(auth.router)  # logging in is open; the rest is checked route by route

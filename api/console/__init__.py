@@ -13,10 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from api.console import alarm_pages, device_pages, report_pages, session, ticket_pages
 
 STATIC = Path(__file__).parent / "static"
+MODULES = (session, alarm_pages, device_pages, ticket_pages, report_pages)
 
 
 def install(app: FastAPI) -> None:
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     session.install(app)
-    for module in (session, alarm_pages, device_pages, ticket_pages, report_pages):
+    for module in MODULES:
         app.include_router(module.router, include_in_schema=False)

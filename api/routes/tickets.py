@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, refuse
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
+from api.headers import download
 from maintenance.db import Database
 from maintenance.errors import NotFound
 from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
@@ -280,5 +281,5 @@ def attachment(
     return Response(
         data,
         media_type=a.content_type,
-        headers={"Content-Disposition": f'inline; filename="{a.filename}"'},
+        headers={"Content-Disposition": download(a.filename)},
     )

@@ -281,6 +281,10 @@ const Console = (() => {
 
   // -- every page -------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", () => {
+    // Which page script runs comes from <body data-page>: no inline scripts (the CSP allows
+    // none).
+    const boot = { alarms: liveAlarms, charts, ticket }[document.body.dataset.page];
+    if (boot) boot();
     countdowns();
     setInterval(countdowns, 1000);
     // Keep the session while the page is open: short-lived tokens, renewed.
