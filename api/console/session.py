@@ -138,10 +138,10 @@ async def refresh(request: Request) -> Response:
     principal = await current_principal(request, None)
     if principal.via != "session" or principal.session_id is None:
         raise unauthenticated("only a console session cookie renews; log in again")
-    cookie = request.cookies[SESSION_COOKIE]
     tokens: Tokens = request.app.state.tokens
-    sid = tokens.session_id(cookie)
-    assert sid is not None and principal.session_expires_at is not None  # resolved just now
+    sid = tokens.session_id(request.cookies.get(SESSION_COOKIE, ""))
+    if sid is None or principal.session_expires_at is None:  # expired since it was checked
+        raise unauthenticated()
     token, expires_in = tokens.issue(principal.name, sid, principal.session_expires_at)
     response = Response(status_code=204)
     _set_cookie(request, response, LoggedIn(token, expires_in))

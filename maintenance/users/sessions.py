@@ -9,10 +9,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from maintenance.users.models import ApiKey, LoginSession, User
+
+FORGET_AFTER = timedelta(days=30)
 
 
 def sid_hash(sid: str) -> str:
@@ -42,7 +44,9 @@ class Refused:
 def start(
     session: Session, user: User, *, now: datetime, lifetime: timedelta, client: str
 ) -> tuple[str, LoginSession]:
-    """A new session for a right password; its random id goes into the signed token only."""
+    """A new session for a right password; its random id goes into the signed token only.
+    Sessions past their end for a month are forgotten here (the security log keeps the story)."""
+    session.execute(delete(LoginSession).where(LoginSession.expires_at < now - FORGET_AFTER))
     sid = secrets.token_urlsafe(24)
     row = LoginSession(
         sid_hash=sid_hash(sid),

@@ -11,21 +11,28 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from api.auth import NOT_AUTHENTICATED
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
+from maintenance.db import Database, utcnow
+from maintenance.users import service as users
+from maintenance.users import sessions
+from maintenance.users.models import LoginSession
 from tests.helpers import console_login, logout_token, serving
 from tests.servers import Postgres, free_port
 
 PASSWORD = "the admin's long password"
 REFUSED = {"detail": NOT_AUTHENTICATED}
+HOURS = timedelta(hours=12)
 
 
 def make_service(url: str, tmp_path: Path, **settings: Any) -> Runtime:
@@ -345,3 +352,16 @@ def test_the_cli_disables_accounts_and_revokes_keys_for_the_running_api(
         ("cli", "api_key_revoked", "k (engineer)"),
         ("cli", "user_disabled", "zhao: 1 sessions ended"),
     ]
+
+
+def test_sessions_past_their_end_for_a_month_are_forgotten(pg_database: Database) -> None:
+    now = utcnow()
+    with pg_database.transaction() as s:
+        user = users.create_user(s, "qian", "qian long secret", "engineer", now=now)
+        _, old = sessions.start(s, user, now=now - timedelta(days=31), lifetime=HOURS, client="")
+        _, recent = sessions.start(s, user, now=now - timedelta(days=29), lifetime=HOURS, client="")
+        old_id, recent_id = old.id, recent.id
+    with pg_database.transaction() as s:
+        _, fresh = sessions.start(s, user, now=now, lifetime=HOURS, client="10.0.0.1")
+        kept = set(s.scalars(select(LoginSession.id)))
+    assert kept == {recent_id, fresh.id} and old_id not in kept
