@@ -14,11 +14,11 @@ from api.auth import ALL, STAFF, Principal
 from api.console.render import page
 from api.console.session import ControlRoom, viewer
 from api.deps import DatabaseDep, NowDep
-from api.routes.tickets import ALLOWED, visible, why_not_change
+from api.routes.tickets import ALLOWED, visible
 from maintenance.alarms.tickets import ticket_alarms
 from maintenance.dispatch.models import Technician
 from maintenance.vocabulary import Id, TicketState
-from maintenance.work_orders import queries
+from maintenance.work_orders import disclosure, permissions, queries
 from maintenance.work_orders.models import Attachment, Ticket
 
 router = APIRouter()
@@ -65,17 +65,19 @@ def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
     ticket = visible(s, ticket_id, me)
     return {
         "ticket": ticket,
-        "actions": ALLOWED[ticket.state],
-        "events": queries.audit_trail(s, ticket_id),
-        "comments": queries.comments(s, ticket_id),
+        "requester": ticket.requester if disclosure.sees_requester(me) else None,
+        "actions": permissions.actions_for(me, ticket, ALLOWED[ticket.state]),
+        "events": disclosure.trail(me, queries.audit_trail(s, ticket_id)),
+        "comments": disclosure.comments(me, queries.comments(s, ticket_id)),
         "attachments": list(
             s.scalars(
                 select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
             )
         ),
-        "alarms": ticket_alarms(s, ticket_id),
+        "alarms": ticket_alarms(s, ticket_id) if me.role != "requester" else [],
         "names": _technicians(s),
-        "may_change": why_not_change(ticket, me, "change tickets") is None,
+        "may_touch": permissions.why_not_touch(me, ticket, "change tickets") is None,
+        "may_record": permissions.why_not_record_checklist(me, ticket) is None,
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from maintenance.crypto import cipher
+from maintenance.users.models import User
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Comment, SlaBreach, Ticket, TicketEvent
 
@@ -194,3 +195,20 @@ def breaches(session: Session, ticket_id: int) -> list[SlaBreach]:
             select(SlaBreach).where(SlaBreach.ticket_id == ticket_id).order_by(SlaBreach.id)
         )
     )
+
+
+def did_the_work(session: Session, ticket: Ticket) -> set[str]:
+    """Who did the work on the ticket (started or resolved it, or is assigned to it): the
+    people whose second check would not be a second one."""
+    names = set(
+        session.scalars(
+            select(TicketEvent.actor).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(("start", "resolve"))
+            )
+        )
+    )
+    if ticket.assignee_id is not None:
+        names.update(
+            session.scalars(select(User.username).where(User.technician_id == ticket.assignee_id))
+        )
+    return names

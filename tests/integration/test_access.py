@@ -195,16 +195,12 @@ def test_requesters_see_only_their_own_and_technicians_move_only_their_tickets(
         assert made.status_code == 201, made.text
     resident = login(client, "unit-1203", "unit-1203 long secret")
     neighbour = login(client, "unit-0501", "unit-0501 long secret")
-    request = {
-        "site_id": site["id"],
-        "type": "repair",
-        "channel": "app",
-        "title": "lift noisy",
-        "asset_id": lift["id"],
-        "requester": "someone else",
-    }
+    request = {"site_id": site["id"], "type": "repair", "title": "lift noisy", "asset_id": lift["id"]}
+    forged = client.post("/tickets", json={**request, "requester": "x"}, headers=resident)
+    assert forged.status_code == 422
+    assert forged.json()["detail"][0]["loc"] == ["body", "requester"]
     ticket = client.post("/tickets", json=request, headers=resident).json()
-    assert ticket["requester"] == "unit-1203"  # filed under the caller, whatever the body says
+    assert (ticket["requester"], ticket["channel"]) == ("unit-1203", "app")  # the caller's own
     assert ticket["assignee_id"] == wang["id"]
     assert client.get(f"/tickets/{ticket['id']}", headers=neighbour).status_code == 404
     assert client.get("/tickets", headers=neighbour).json()["total"] == 0
@@ -230,8 +226,14 @@ def test_requesters_see_only_their_own_and_technicians_move_only_their_tickets(
     assert accepted.status_code == 200 and accepted.json()["state"] == "accepted"
     not_inspection = client.post(checklist, json=results, headers=own)  # past the assignee rule
     assert not_inspection.status_code == 422
-    trail = client.get(f"/tickets/{ticket['id']}/audit", headers=resident).json()
+    trail = client.get(f"/tickets/{ticket['id']}/audit", headers=admin).json()
     assert trail[-1]["actor"] == "wang"  # the logged-in person, not the body's "x"
+    public = client.get(f"/tickets/{ticket['id']}/audit", headers=resident).json()
+    assert [(e["action"], e["actor"]) for e in public] == [
+        ("create", "unit-1203"),
+        ("assign", "property service"),
+        ("accept", "property service"),
+    ]
     assert (
         client.post(f"/tickets/{ticket['id']}/rating", json={"rating": 5}, headers=own).status_code
         == 403
