@@ -195,7 +195,12 @@ def test_requesters_see_only_their_own_and_technicians_move_only_their_tickets(
         assert made.status_code == 201, made.text
     resident = login(client, "unit-1203", "unit-1203 long secret")
     neighbour = login(client, "unit-0501", "unit-0501 long secret")
-    request = {"site_id": site["id"], "type": "repair", "title": "lift noisy", "asset_id": lift["id"]}
+    request = {
+        "site_id": site["id"],
+        "type": "repair",
+        "title": "lift noisy",
+        "asset_id": lift["id"],
+    }
     forged = client.post("/tickets", json={**request, "requester": "x"}, headers=resident)
     assert forged.status_code == 422
     assert forged.json()["detail"][0]["loc"] == ["body", "requester"]

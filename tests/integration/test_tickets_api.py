@@ -21,8 +21,8 @@ from maintenance.db import Database
 from maintenance.notify import CollectingNotifier
 from maintenance.vocabulary import Channel, TicketState, TicketType
 from maintenance.work_orders import queries, service
-from maintenance.work_orders.schemas import TicketCreate
 from maintenance.work_orders.lifecycle import allowed_actions
+from maintenance.work_orders.schemas import TicketCreate
 from tests.helpers import api_key, authorized
 from tests.ledger import NOW
 from tests.servers import free_port
