@@ -27,6 +27,7 @@ from maintenance.alarms.schemas import (
     FloodRead,
     MaintenanceWindowCreate,
     MaintenanceWindowRead,
+    Reset,
     Shelve,
     Unshelve,
 )
@@ -129,6 +130,17 @@ def acknowledge(
     alarm_id: Id, body: Acknowledge, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
 ) -> AlarmRead:
     alarms.acknowledge(alarm_id, by=audit_name(principal, body.actor), note=body.note)
+    return _current(db, alarm_id)
+
+
+@router.post("/alarms/{alarm_id}/reset", responses=REFUSED)
+def reset(
+    alarm_id: Id, body: Reset, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+) -> AlarmRead:
+    """Returns a latched event alarm to normal (its device never sends a clear: a tripped breaker
+    closed again), with a reason recorded in the alarm's trail; 422 for an alarm that clears by
+    itself, 409 for one that is not active."""
+    alarms.reset(alarm_id, by=audit_name(principal, body.actor), reason=body.reason)
     return _current(db, alarm_id)
 
 

@@ -21,6 +21,8 @@ class AlarmRead(BaseModel):
     site_id: Id | None
     asset_id: Id | None
     severity: str
+    life_safety: bool = False
+    resettable: bool = False
     message: str
     state: str
     raised_at: datetime | None
@@ -68,6 +70,15 @@ class Acknowledge(BaseModel):
     )
     actor: str = Field(min_length=1, max_length=200)
     note: str = Field("", max_length=2000)
+
+
+class Reset(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"actor": "eng:liu", "reason": "breaker closed on site"}]},
+    )
+    actor: str = Field("api", min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Shelve(BaseModel):

@@ -66,6 +66,7 @@ TABLE = [
     ("GET", "/alarms/1", STAFF),
     ("GET", "/alarms/1/events", STAFF),
     ("POST", "/alarms/1/acknowledge", CONTROL),
+    ("POST", "/alarms/1/reset", CONTROL),
     ("POST", "/alarms/1/shelve", CONTROL),
     ("POST", "/alarms/1/unshelve", CONTROL),
     ("POST", "/alarms/1/ticket", CONTROL),
