@@ -16,6 +16,8 @@ from api.console.session import ControlRoom, viewer
 from api.deps import DatabaseDep, NowDep
 from api.routes.tickets import ALLOWED, visible
 from maintenance.alarms.tickets import ticket_alarms
+from maintenance.assets.models import Location
+from maintenance.assets.service import labels, where
 from maintenance.dispatch.models import Technician
 from maintenance.vocabulary import Id, TicketState
 from maintenance.work_orders import disclosure, permissions, queries
@@ -63,8 +65,15 @@ def board(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
 
 def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
     ticket = visible(s, ticket_id, me)
+    asset = labels(s, {ticket.asset_id}).get(ticket.asset_id) if ticket.asset_id else None
+    place = s.get(Location, ticket.location_id) if ticket.location_id else None
     return {
         "ticket": ticket,
+        "asset": asset,
+        "place": where(place) if place else (asset.where if asset else ""),
+        "may_rate": permissions.why_not_rate(me, ticket) is None
+        and ticket.state in ("resolved", "verified", "closed")
+        and ticket.satisfaction is None,
         "requester": ticket.requester if disclosure.sees_requester(me) else None,
         "actions": permissions.actions_for(me, ticket, ALLOWED[ticket.state]),
         "events": disclosure.trail(me, queries.audit_trail(s, ticket_id)),
@@ -101,12 +110,3 @@ def my_tickets(request: Request, db: DatabaseDep, now: NowDep, me: Staff) -> HTM
             )
     steps = {t.id: next((a for a in NEXT_STEP if a in ALLOWED[t.state]), None) for t in tickets}
     return page(request, "my.html", me, tickets=tickets, steps=steps)
-
-
-@router.get("/console/requests", response_class=HTMLResponse)
-def my_requests(request: Request, db: DatabaseDep, now: NowDep, me: Anyone) -> HTMLResponse:
-    """What a resident or tenant filed, newest first."""
-    with db.read() as s:
-        f = queries.TicketFilter(requester=me.name)
-        rows, _ = queries.list_tickets(s, f, now=now, limit=100, with_total=False)
-    return page(request, "requests.html", me, tickets=rows)
