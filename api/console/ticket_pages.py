@@ -44,12 +44,12 @@ def _technicians(s: Session) -> dict[int, str]:
 
 
 def _column(s: Session, state: TicketState) -> tuple[list[Ticket], int]:
-    """Most urgent first: the nearest resolution due time."""
+    """Most urgent first: priority, then the nearest due time of the next step."""
     total = s.scalar(select(func.count()).where(Ticket.state == state)) or 0
     rows = s.scalars(
         select(Ticket)
         .where(Ticket.state == state)
-        .order_by(Ticket.resolution_due.asc().nulls_last(), Ticket.id)
+        .order_by(*queries.urgency_order())
         .limit(PER_COLUMN)
     ).all()
     return list(rows), total
@@ -104,9 +104,6 @@ def my_tickets(request: Request, db: DatabaseDep, now: NowDep, me: Staff) -> HTM
         with db.read() as s:
             f = queries.TicketFilter(assignee_id=me.technician_id)
             rows, _ = queries.list_tickets(s, f, now=now, limit=200, with_total=False)
-            tickets = sorted(
-                (t for t in rows if t.state in BOARD_STATES[:-1]),
-                key=lambda t: (t.resolution_due is None, t.resolution_due or now),
-            )
+            tickets = sorted((t for t in rows if t.state in BOARD_STATES[:-1]), key=queries.urgency)
     steps = {t.id: next((a for a in NEXT_STEP if a in ALLOWED[t.state]), None) for t in tickets}
     return page(request, "my.html", me, tickets=tickets, steps=steps)

@@ -16,6 +16,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from maintenance.alarms.models import Alarm
 from maintenance.db import Database, utcnow
+from maintenance.users import service as users
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 from rules.alarms import AlarmState
@@ -213,3 +214,60 @@ def test_pages_take_the_same_bearer_tokens_as_the_api(service: tuple[Runtime, Te
         303,
         "/console/login?next=/console/alarms",
     )
+
+
+def test_the_board_and_the_phone_list_put_the_most_urgent_first(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    """An emergency due in 12 minutes above five routine inspections due tomorrow; among equal
+    priorities, the nearest due time of the next step (the response until someone responded)."""
+    runtime, client = service
+    ledger = seed(runtime.database)
+    now = utcnow()
+    common = {
+        "site_id": ledger.site,
+        "channel": Channel.schedule,
+        "state": TicketState.assigned,
+        "assignee_id": ledger.wang,
+        "escalated": False,
+        "reopen_count": 0,
+        "assignment_reason": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    with runtime.database.transaction() as s:
+        for n in range(5):
+            s.add(
+                Ticket(
+                    title=f"inspection {n}",
+                    type=TicketType.inspection,
+                    priority=Priority.normal,
+                    response_due=now + timedelta(hours=20 + n),
+                    resolution_due=now + timedelta(hours=24 - n),
+                    **common,
+                )
+            )
+        s.add(
+            Ticket(
+                title="trapped passenger",
+                type=TicketType.alarm,
+                priority=Priority.emergency,
+                response_due=now + timedelta(minutes=12),
+                resolution_due=now + timedelta(hours=4),
+                **common,
+            )
+        )
+    expected = ["trapped passenger", *(f"inspection {n}" for n in range(5))]
+    board = client.get("/console/tickets", headers={"X-API-Key": api_key(runtime.database)})
+    column = board.text.split('data-state="assigned"')[1].split("</section>")[0]
+    assert [t for t in expected if t in column] == expected
+    assert sorted(expected, key=column.index) == expected
+    with runtime.database.transaction() as s:
+        users.create_user(
+            s, "wang", "wang's long password", "technician", now=now, technician_id=ledger.wang
+        )
+    token = client.post(
+        "/auth/token", data={"username": "wang", "password": "wang's long password"}
+    ).json()["access_token"]
+    phone = client.get("/console/my", headers={"Authorization": f"Bearer {token}"}).text
+    assert sorted(expected, key=phone.index) == expected
