@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from api.auth import PrincipalDep, audit_name
 from api.deps import AlarmsDep, DatabaseDep
@@ -181,8 +180,8 @@ def alarm_history(
     db: DatabaseDep,
     site: str | None = None,
     action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AlarmEventRead]:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
 from api.auth import OFFICE, PrincipalDep, access, audit_name, refuse
@@ -109,7 +109,11 @@ def checklist(
 
 @router.get("/reports/pm-compliance")
 def pm_compliance(
-    db: DatabaseDep, now: NowDep, start: datetime, end: datetime, site_id: Id | None = None
+    db: DatabaseDep,
+    now: NowDep,
+    start: AwareDatetime,
+    end: AwareDatetime,
+    site_id: Id | None = None,
 ) -> list[ComplianceRead]:
     """Share of inspections due in [start, end) completed by their due time, per site and
     system."""

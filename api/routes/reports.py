@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
+from pydantic import AwareDatetime
 
 from api.deps import DatabaseDep, NowDep
 from api.documents import excel
@@ -68,8 +69,8 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
 @router.get("/reports/failures", responses=DOCUMENTS)
 def failures(
     db: DatabaseDep,
-    start: datetime,
-    end: datetime,
+    start: AwareDatetime,
+    end: AwareDatetime,
     group_by: GroupBy = "system",
     site_id: Id | None = None,
     format: Format = "json",
@@ -110,8 +111,8 @@ def _failure_figures(report: FailureReport) -> dict[str, Any]:
 def service_quality(
     db: DatabaseDep,
     now: NowDep,
-    start: datetime,
-    end: datetime,
+    start: AwareDatetime,
+    end: AwareDatetime,
     site_id: Id | None = None,
     format: Format = "json",
 ) -> Any:

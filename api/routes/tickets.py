@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Depends, Form, Query, Request, Response, UploadFile
@@ -302,7 +303,14 @@ def attachment(
         a, data = store.read(s, attachment_id)
         visible(s, a.ticket_id, principal)
     return Response(
-        data,
-        media_type=a.content_type,
-        headers={"Content-Disposition": f'inline; filename="{a.filename}"'},
+        data, media_type=a.content_type, headers={"Content-Disposition": disposition(a.filename)}
     )
+
+
+def disposition(filename: str, kind: str = "inline") -> str:
+    """RFC 6266: an ASCII fallback name and the real one in RFC 5987 `filename*` (a phone photo
+    named 电梯_照片.png; a header is latin-1, so the raw name would be a server error)."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from maintenance.vocabulary import Id
 
@@ -124,8 +124,8 @@ class MaintenanceWindowCreate(BaseModel):
         },
     )
     asset_id: Id
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     reason: str = Field("", max_length=2000)
     created_by: str = Field("", max_length=200)
 

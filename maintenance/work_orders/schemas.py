@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from maintenance.vocabulary import Channel, Id, Priority, TicketState, TicketType
 from maintenance.work_orders.lifecycle import Action
@@ -82,7 +82,7 @@ class TicketRequest(BaseModel):
     in_scope: bool | None = Field(None, description="complaints: the intake scope check")
     complex: bool = Field(False, description="complaints: progress report every 72 h")
     source_ref: str | None = Field(None, max_length=200, description="an integration's own key")
-    opened_at: datetime | None = Field(None, description="integrations: registered at")
+    opened_at: AwareDatetime | None = Field(None, description="integrations: registered at")
     parent_ticket_id: Id | None = Field(None, description="the inspection a repair comes from")
 
 
@@ -106,7 +106,7 @@ class TransitionRequest(BaseModel):
     action: Action | str
     actor: str = Field(min_length=1, max_length=200)
     technician_id: Id | None = None
-    committed_at: datetime | None = None
+    committed_at: AwareDatetime | None = None
     note: str = Field("", max_length=10_000)
     inspector: str | None = None
     requester_confirmed: bool | None = None

@@ -127,13 +127,17 @@ def test_a_ticket_through_its_whole_life_over_http(client: TestClient) -> None:
     photo = ok(
         client.post(
             f"{path}/attachments",
-            files={"file": ("after.png", PNG, "image/png")},
+            files={"file": ("电梯_照片.png", PNG, "image/png")},  # as a phone names it
             data={"actor": "Wang"},
         ),
         201,
     )
+    assert photo["filename"] == "电梯_照片.png"
     fetched = client.get(f"/attachments/{photo['id']}")
     assert fetched.content == PNG and fetched.headers["content-type"] == "image/png"
+    assert fetched.headers["content-disposition"].endswith(
+        "filename*=UTF-8''%E7%94%B5%E6%A2%AF_%E7%85%A7%E7%89%87.png"
+    )
     rated = ok(client.post(f"{path}/rating", json={"rating": 1, "comment": "still slow"}))
     assert rated["state"] == "reopened"
     audit = ok(client.get(f"{path}/audit"))
