@@ -69,6 +69,7 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
 @router.get("/reports/failures", responses=DOCUMENTS)
 def failures(
     db: DatabaseDep,
+    now: NowDep,
     start: AwareDatetime,
     end: AwareDatetime,
     group_by: GroupBy = "system",
@@ -79,7 +80,9 @@ def failures(
     (same asset and fault within 30 days) and top causes. CSV: the monthly trend."""
     _period(start, end)
     with db.read() as s:
-        report = failure_report(s, start=start, end=end, group_by=group_by, site_id=site_id)
+        report = failure_report(
+            s, start=start, end=end, group_by=group_by, site_id=site_id, now=now
+        )
     if format == "xlsx":
         return _xlsx("failures", excel.workbook(failures=report))
     if format == "csv":
