@@ -14,11 +14,15 @@ from api.console.alarm_pages import site_status
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
+from ingest.store.base import Point
 from maintenance.alarms.models import Alarm
 from maintenance.db import Database, utcnow
+from maintenance.notify import CollectingNotifier
 from maintenance.users import service as users
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
+from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket
+from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmState
 from tests.helpers import api_key
 from tests.ledger import seed
@@ -271,3 +275,46 @@ def test_the_board_and_the_phone_list_put_the_most_urgent_first(
     ).json()["access_token"]
     phone = client.get("/console/my", headers={"Authorization": f"Bearer {token}"}).text
     assert sorted(expected, key=phone.index) == expected
+
+
+def test_a_device_page_reads_as_words_and_lists_its_assets_open_inspection(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = service
+    ledger = seed(runtime.database)
+    now = utcnow()
+    runtime.ingest.store.write(
+        [
+            Point(
+                "elevator",
+                (("device_id", "elevator-001"), ("site", "estate-1")),
+                {"motor_current": 42.0, "trips": 10257.0, "door_open": True, "seq": 7.0},
+                int(now.timestamp() * 1000),
+            )
+        ]
+    )
+    with runtime.database.transaction() as s:
+        work_orders.create(
+            s,
+            TicketCreate(
+                site_id=ledger.site,
+                type=TicketType.inspection,
+                channel=Channel.schedule,
+                title="Quarterly inspection of the lift",
+                asset_id=ledger.lift,
+            ),
+            actor="schedule",
+            now=now,
+            notifier=CollectingNotifier(),
+        )
+    page = client.get(
+        "/console/devices/estate-1/elevator/elevator-001",
+        headers={"X-API-Key": api_key(runtime.database)},
+    )
+    assert page.status_code == 200
+    values = page.text.split("Newest values")[1].split("</section>")[0]
+    assert "<dt>Traction motor current</dt><dd>42 A</dd>" in values
+    assert "<dd>10,257 " in values and "<dd>yes " in values
+    assert "seq" not in values and "True" not in values and "10257.0" not in values
+    tickets = page.text.split("Tickets of its asset")[1]
+    assert "Quarterly inspection of the lift" in tickets  # no alarm needed to find the asset

@@ -299,16 +299,27 @@ const Console = (() => {
   // -- telemetry charts -------------------------------------------------------------------------
   const SVG = "http://www.w3.org/2000/svg";
 
+  function timeLabel(ms, spanMs) {
+    const d = new Date(ms);
+    const hm = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return spanMs > 36 * 3600 * 1000 ? `${d.toLocaleDateString()} ${hm}` : hm;
+  }
+
   function draw(figure, series) {
     const svg = figure.querySelector("svg");
     svg.replaceChildren();
     const points = series.points;
     const range = figure.querySelector(".range");
-    if (!points.length) { range.textContent = "no data in this window"; return; }
+    const axis = figure.querySelector(".axis");
+    if (!points.length) { range.textContent = "no data in this window"; axis.hidden = true; return; }
     let low = Infinity, high = -Infinity;
     for (const [, , min, max] of points) { low = Math.min(low, min); high = Math.max(high, max); }
-    if (high === low) { high += 1; low -= 1; }
-    const x = (t) => ((t - series.start_ms) / (series.end_ms - series.start_ms)) * 600;
+    const seenLow = low, seenHigh = high;
+    if (high === low) { const pad = Math.abs(high) * 0.05 || 1; high += pad; low -= pad; } // a flat line in the middle
+    // A device newer than the window is drawn from its first point, not as a sliver at the end.
+    const span = series.end_ms - series.start_ms;
+    const start = Math.max(series.start_ms, points[0][0] - span * 0.02);
+    const x = (t) => ((t - start) / (series.end_ms - start)) * 600;
     const y = (v) => 155 - ((v - low) / (high - low)) * 150;
     const band = points.map(([t, , , max]) => `${x(t)},${y(max)}`)
       .concat(points.slice().reverse().map(([t, , min]) => `${x(t)},${y(min)}`));
@@ -325,7 +336,14 @@ const Console = (() => {
     newest.setAttribute("r", 3);
     newest.setAttribute("class", "newest");
     svg.append(area, line, newest);
-    range.textContent = `min ${low.toFixed(2)} · max ${high.toFixed(2)} · newest mean ${last[1].toFixed(2)} ${figure.dataset.unit}`;
+    const unit = figure.dataset.unit;
+    const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
+    axis.hidden = false;
+    axis.querySelector(".hi").textContent = `${fmt(high)} ${unit}`;
+    axis.querySelector(".lo").textContent = `${fmt(low)} ${unit}`;
+    axis.querySelector(".t0").textContent = timeLabel(start, span);
+    axis.querySelector(".t1").textContent = "now";
+    range.textContent = `min ${fmt(seenLow)} · max ${fmt(seenHigh)} · newest ${fmt(last[1])} ${unit}`;
   }
 
   async function loadCharts() {
