@@ -32,6 +32,8 @@ from maintenance.work_orders import queries
 from maintenance.work_orders.schemas import TicketRead
 
 router = APIRouter(tags=["equipment ledger"])
+# What a requester needs to file a request (where it is, which equipment): readable by everyone.
+directory = APIRouter(tags=["equipment ledger"])
 
 
 def asset_read(asset: Asset) -> AssetRead:
@@ -44,13 +46,13 @@ def post_site(data: SiteCreate, db: DatabaseDep) -> SiteRead:
         return SiteRead.model_validate(create_site(s, data))
 
 
-@router.get("/sites")
+@directory.get("/sites")
 def list_sites(db: DatabaseDep) -> list[SiteRead]:
     with db.transaction() as s:
         return [SiteRead.model_validate(x) for x in s.scalars(select(Site).order_by(Site.id))]
 
 
-@router.get("/sites/{site_id}")
+@directory.get("/sites/{site_id}")
 def read_site(site_id: Id, db: DatabaseDep) -> SiteRead:
     with db.transaction() as s:
         return SiteRead.model_validate(get_site(s, site_id))
@@ -62,7 +64,7 @@ def post_location(data: LocationCreate, db: DatabaseDep) -> LocationRead:
         return LocationRead.model_validate(create_location(s, data))
 
 
-@router.get("/sites/{site_id}/locations")
+@directory.get("/sites/{site_id}/locations")
 def list_locations(site_id: Id, db: DatabaseDep) -> list[LocationRead]:
     with db.transaction() as s:
         get_site(s, site_id)
@@ -82,7 +84,7 @@ def put_asset(asset_id: Id, data: AssetCreate, db: DatabaseDep) -> AssetRead:
         return asset_read(save_asset(s, data, get_asset(s, asset_id)))
 
 
-@router.get("/assets")
+@directory.get("/assets")
 def list_assets(
     db: DatabaseDep,
     site_id: Id | None = None,
@@ -99,7 +101,7 @@ def list_assets(
         return [asset_read(a) for a in s.scalars(q)]
 
 
-@router.get("/assets/{asset_id}")
+@directory.get("/assets/{asset_id}")
 def read_asset(asset_id: Id, db: DatabaseDep) -> AssetRead:
     with db.transaction() as s:
         return asset_read(get_asset(s, asset_id))

@@ -107,6 +107,7 @@ def test_every_console_page_carries_the_security_headers(
         "/console/tickets/{ticket_id}": 200,
         "/console/my": 200,
         "/console/requests": 200,
+        "/console/requests/new": 200,
         "/console/reports": 200,
     }
     for route in console_routes():  # the forms and the renewal, refused or not

@@ -121,7 +121,8 @@ def assert_refused_everywhere(base: str, **credentials: Any) -> None:
         feed = client.get("/alarms/live")
         assert (feed.status_code, feed.json()) == (401, REFUSED)
         renewal = client.post("/console/session", headers={"X-Facility-Console": "1"})
-        assert (renewal.status_code, renewal.json()) == (401, REFUSED)
+        assert renewal.status_code == 401  # a console address: a readable page, not JSON
+        assert f'<p class="error" role="alert">{NOT_AUTHENTICATED}</p>' in renewal.text
 
 
 def test_a_revoked_key_is_refused_on_its_next_request_and_its_open_feed_ends(base: str) -> None:
@@ -261,10 +262,8 @@ def test_only_a_live_console_cookie_renews(base: str) -> None:
         renewal = httpx.post(
             f"{base}/console/session", headers={**credentials, "X-Facility-Console": "1"}
         )
-        assert (renewal.status_code, renewal.json()) == (
-            401,
-            {"detail": "only a console session cookie renews; log in again"},
-        )
+        assert renewal.status_code == 401
+        assert "only a console session cookie renews; log in again" in renewal.text
         assert "set-cookie" not in renewal.headers
     console = httpx.Client(base_url=base)
     assert console_login(console, "admin", PASSWORD).status_code == 303

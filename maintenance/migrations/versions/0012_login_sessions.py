@@ -1,7 +1,7 @@
 """login sessions: logout and disabling an account end a person's tokens at once
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 13:40:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import maintenance.db
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
