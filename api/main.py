@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp
 
 from api import console, errors
 from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, Credentials, Tokens, access
@@ -28,10 +29,18 @@ from maintenance.work_orders.intake import TicketIntake
 from rules.engine import RuleEngine
 
 
+class FacilityApp(FastAPI):
+    """FastAPI with the security headers outside its own error middleware, so that even a
+    server error's answer carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     # No Swagger UI or ReDoc: FastAPI's pages load their scripts from a CDN into this origin,
     # next to the console's session cookie (docs/security.md). /openapi.json stays.
-    app = FastAPI(
+    app = FacilityApp(
         title="Facility monitoring",
         version="0.1.0",
         docs_url=None,
@@ -80,7 +89,6 @@ def create_app(runtime: Runtime) -> FastAPI:
         },
     )
     app.add_middleware(RequestGate)  # authentication and body limits before any body is read
-    app.add_middleware(SecurityHeaders)  # outermost: on every answer, the gate's refusals too
     errors.install(app)
     app.include_router(health.router)  # the one route open to all
     app.include_router(auth.router)  # logging in is open; the rest is checked route by route

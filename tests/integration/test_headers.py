@@ -145,6 +145,19 @@ def test_every_api_answer_carries_them_too(service: tuple[Runtime, TestClient]) 
     assert_hardened(gated)
 
 
+def test_a_server_error_carries_them_too(service: tuple[Runtime, TestClient]) -> None:
+    runtime, _ = service
+    app = create_app(runtime)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/console/broken", broken)
+    answer = TestClient(app, raise_server_exceptions=False).get("/console/broken")
+    assert answer.status_code == 500
+    assert_hardened(answer)
+
+
 def test_attachments_download_under_their_utf8_names_in_a_sandbox(
     service: tuple[Runtime, TestClient],
 ) -> None:
