@@ -183,8 +183,9 @@ def log_in(request: Request, db: Database, now: datetime, username: str, passwor
             )
             found = None
         else:
+            # Real time, not the app's clock: sessions are checked against real time.
             sid, row = sessions.start(
-                s, user, now=now, lifetime=tokens.session_lifetime, client=client
+                s, user, now=utcnow(), lifetime=tokens.session_lifetime, client=client
             )
             users.record(
                 s,

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.auth import NOT_AUTHENTICATED
@@ -364,3 +365,20 @@ def test_sessions_past_their_end_for_a_month_are_forgotten(pg_database: Database
         _, fresh = sessions.start(s, user, now=now, lifetime=HOURS, client="10.0.0.1")
         kept = set(s.scalars(select(LoginSession.id)))
     assert kept == {recent_id, fresh.id} and old_id not in kept
+
+
+def test_a_session_runs_on_real_time_whatever_the_apps_clock(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Routes may run on a fixed clock (the tests' NOW); a login still lasts its real minutes."""
+    runtime = make_service(database_url, tmp_path)
+    try:
+        app = create_app(runtime)
+        app.state.clock = lambda: utcnow() - timedelta(days=60)
+        client = TestClient(app)
+        login = client.post("/auth/token", data={"username": "admin", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        me = client.get("/users/me", headers=headers)
+        assert (me.status_code, me.json()["via"]) == (200, "token")
+    finally:
+        runtime.stop()
