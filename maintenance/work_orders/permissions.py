@@ -15,7 +15,7 @@ service derives times, SLA, source and, for a requester, the channel and their n
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from maintenance.errors import InvalidInput
@@ -146,6 +146,8 @@ def admit(caller: Caller, data: TicketRequest, *, now: datetime, where: str = ""
         if data.opened_at > now:
             raise InvalidInput(f"{where}opened_at", "a request cannot be registered in the future")
     values = data.model_dump()
+    if data.opened_at is not None:
+        values["opened_at"] = data.opened_at.astimezone(UTC)
     if kind == "requester":
         values.update(requester=caller.name, channel=Channel.app, priority=Priority.normal)
     elif data.channel is None:
