@@ -20,7 +20,6 @@ from tests.integration.test_access_table import TABLE
 from tests.servers import free_port
 
 
-
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
     settings = Settings(
