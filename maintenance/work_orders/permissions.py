@@ -102,6 +102,8 @@ class TicketFacts(Protocol):
     def requester(self) -> str: ...
     @property
     def assignee_id(self) -> int | None: ...
+    @property
+    def requester_confirmed_at(self) -> datetime | None: ...
 
 
 def kind_of(caller: Caller) -> str:
@@ -168,6 +170,8 @@ def why_not_act(
             return f"ticket {ticket.id} is not your request"
         if action == Action.cancel and ticket.state not in REQUESTER_CANCELS_IN:
             return "a request can be withdrawn only until work on it has begun"
+        if action in (Action.confirm, Action.reject) and ticket.requester_confirmed_at:
+            return "you have confirmed the result already"
     if kind == "technician" and not assigned(caller, ticket):
         return f"ticket {ticket.id} is not assigned to you"
     if action == Action.verify and caller.name in did_the_work:

@@ -185,6 +185,8 @@ ACT = [
     ("wang", "in_progress", {"action": "resolve", "note": "done"}, 200, "resolved"),
     ("unit-1203", "resolved", {"action": "confirm"}, 200, "resolved"),
     ("unit-0501", "resolved", {"action": "confirm"}, 404, None),
+    ("unit-1203", "confirmed", {"action": "confirm"}, 403, None),
+    ("unit-1203", "confirmed", {"action": "reject", "note": "x"}, 403, None),
     ("eng", "resolved", {"action": "confirm"}, 403, None),
     ("wang", "resolved", {"action": "confirm"}, 403, None),
     ("unit-1203", "resolved", {"action": "reject", "note": "still noisy"}, 200, "reopened"),
