@@ -338,3 +338,18 @@ def test_each_role_reads_only_the_personal_and_internal_data_it_may(estate: Esta
     assert [c["body"] for c in comments] == ["we come at 10"]
     staff = estate.get("eng", f"/tickets/{ticket}/comments").json()
     assert [c["body"] for c in staff] == ["parts ordered", "we come at 10"]
+
+
+def test_a_maintenance_window_names_its_author_not_the_bodys(estate: Estate) -> None:
+    made = estate.post(
+        "eng",
+        "/maintenance-windows",
+        {
+            "asset_id": estate.ledger.lift,
+            "starts_at": "2030-01-01T08:00:00Z",
+            "ends_at": "2030-01-01T10:00:00Z",
+            "created_by": "sup:chen",
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["created_by"] == "eng"
