@@ -215,11 +215,17 @@ def list_floods(
 
 
 @router.post("/maintenance-windows", status_code=201, responses=MISSING)
-def create_window(body: MaintenanceWindowCreate, db: DatabaseDep) -> MaintenanceWindowRead:
-    """Planned work: the asset's alarms in the window are recorded as suppressed."""
+def create_window(
+    body: MaintenanceWindowCreate, db: DatabaseDep, principal: PrincipalDep
+) -> MaintenanceWindowRead:
+    """Planned work: the asset's alarms in the window are recorded as suppressed (never the
+    life-safety ones). `created_by` is the caller (an integration's key may name a person)."""
     with db.transaction() as s:
         get_required(s, Asset, body.asset_id, "asset")
-        window = MaintenanceWindow(**body.model_dump())
+        window = MaintenanceWindow(
+            **body.model_dump(exclude={"created_by"}),
+            created_by=audit_name(principal, body.created_by or None),
+        )
         s.add(window)
         s.flush()
         return MaintenanceWindowRead.model_validate(window)

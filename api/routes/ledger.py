@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
+from api.auth import PrincipalDep
 from api.deps import DatabaseDep
 from maintenance.assets import csvio
 from maintenance.assets.models import Asset, Location, Site
@@ -28,7 +29,7 @@ from maintenance.assets.service import (
     save_asset,
 )
 from maintenance.vocabulary import MAX_ID, Id
-from maintenance.work_orders import queries
+from maintenance.work_orders import disclosure, queries
 from maintenance.work_orders.schemas import TicketRead
 
 router = APIRouter(tags=["equipment ledger"])
@@ -111,16 +112,20 @@ def read_asset(asset_id: Id, db: DatabaseDep) -> AssetRead:
 def asset_history(
     asset_id: Id,
     db: DatabaseDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[TicketRead]:
-    """Every work order that touched the asset (repairs, inspections, alarms), newest first."""
+    """Every work order that touched the asset (repairs, inspections, alarms), newest first;
+    who filed each only for those who may read it (docs/security.md, personal data)."""
     with db.transaction() as s:
         get_asset(s, asset_id)
-        return [
+        out = [
             TicketRead.model_validate(t)
             for t in queries.asset_history(s, asset_id, limit=limit, offset=offset)
         ]
+    hidden = disclosure.redactions(principal)
+    return [ticket.model_copy(update=hidden) for ticket in out] if hidden else out
 
 
 @router.post(

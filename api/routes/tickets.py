@@ -78,9 +78,7 @@ def may_touch(request: Request, ticket: Ticket, principal: Principal, what: str)
 def read(ticket: Ticket, principal: Principal) -> TicketRead:
     out = TicketRead.model_validate(ticket)
     out.allowed_actions = ALLOWED[ticket.state]
-    if not disclosure.sees_requester(principal):
-        out.requester = disclosure.HIDDEN
-    return out
+    return out.model_copy(update=disclosure.redactions(principal))
 
 
 @router.post("/tickets", status_code=201, responses=MISSING)

@@ -63,10 +63,27 @@ def sees_requester(caller: Caller) -> bool:
     return caller.role in CONTROL_ROOM or caller.role == "requester"
 
 
+# What the service's internal work says about a ticket (how it was dispatched, to whom it was
+# escalated and why): not for the requester.
+INTERNAL_FIELDS: dict[str, Any] = {
+    "assignment_reason": "",
+    "escalated_to": None,
+    "escalation_reason": None,
+}
+
+
+def redactions(caller: Caller) -> dict[str, Any]:
+    """The fields of a ticket this caller reads in another form, with what they read instead."""
+    if caller.role == "requester":
+        return dict(INTERNAL_FIELDS)
+    if not sees_requester(caller):
+        return {"requester": HIDDEN}
+    return {}
+
+
 def ticket_row(caller: Caller, row: dict[str, Any]) -> dict[str, Any]:
     """A ticket as this caller may read it (a dict of its columns)."""
-    if not sees_requester(caller) and row.get("requester"):
-        row["requester"] = HIDDEN
+    row.update(redactions(caller))
     return row
 
 

@@ -15,7 +15,7 @@ service derives times, SLA, source and, for a requester, the channel and their n
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from maintenance.errors import InvalidInput
@@ -102,6 +102,8 @@ class TicketFacts(Protocol):
     def requester(self) -> str: ...
     @property
     def assignee_id(self) -> int | None: ...
+    @property
+    def requester_confirmed_at(self) -> datetime | None: ...
 
 
 def kind_of(caller: Caller) -> str:
@@ -146,6 +148,8 @@ def admit(caller: Caller, data: TicketRequest, *, now: datetime, where: str = ""
         if data.opened_at > now:
             raise InvalidInput(f"{where}opened_at", "a request cannot be registered in the future")
     values = data.model_dump()
+    if data.opened_at is not None:
+        values["opened_at"] = data.opened_at.astimezone(UTC)
     if kind == "requester":
         values.update(requester=caller.name, channel=Channel.app, priority=Priority.normal)
     elif data.channel is None:
@@ -166,6 +170,8 @@ def why_not_act(
             return f"ticket {ticket.id} is not your request"
         if action == Action.cancel and ticket.state not in REQUESTER_CANCELS_IN:
             return "a request can be withdrawn only until work on it has begun"
+        if action in (Action.confirm, Action.reject) and ticket.requester_confirmed_at:
+            return "you have confirmed the result already"
     if kind == "technician" and not assigned(caller, ticket):
         return f"ticket {ticket.id} is not assigned to you"
     if action == Action.verify and caller.name in did_the_work:

@@ -311,3 +311,41 @@ def test_a_device_page_reads_as_words_and_lists_its_assets_open_inspection(
     assert "seq" not in values and "True" not in values and "10257.0" not in values
     tickets = page.text.split("Tickets of its asset")[1]
     assert "Quarterly inspection of the lift" in tickets  # no alarm needed to find the asset
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/console/tickets/99999", 404, "There is no ticket 99999"),
+        ("/console/tickets/abc", 422, "ticket_id"),
+        ("/console/no-such-page", 404, "There is no such page."),
+        ("/console/devices/s1/heating/x", 422, "unknown system"),
+    ],
+)
+def test_errors_on_console_pages_are_pages(
+    service: tuple[Runtime, TestClient], path: str, status: int, says: str
+) -> None:
+    runtime, client = service
+    response = client.get(path, headers={"X-API-Key": api_key(runtime.database)})
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert says in response.text and "Your start page" in response.text
+
+
+def test_another_persons_ticket_is_a_not_found_page_and_the_api_still_answers_json(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = service
+    ledger = seed(runtime.database)
+    mine = api_key(runtime.database, "requester", "unit-1203")
+    made = client.post(
+        "/tickets",
+        json={"site_id": ledger.site, "type": "repair", "title": "tap", "location_id": 1},
+        headers={"X-API-Key": mine},
+    )
+    assert made.status_code == 201, made.text
+    other = {"X-API-Key": api_key(runtime.database, "requester", "unit-0501")}
+    page = client.get(f"/console/tickets/{made.json()['id']}", headers=other)
+    assert page.status_code == 404 and "not yours to see" in page.text
+    api = client.get(f"/tickets/{made.json()['id']}", headers=other)
+    assert (api.status_code, api.json()["kind"]) == (404, "ticket")
