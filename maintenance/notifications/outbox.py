@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from ingest.redact import mask_text
 from maintenance.db import Database, utcnow
 from maintenance.notifications.channels import Channel, DeliveryFailed
 from maintenance.notifications.models import NotificationDelivery
@@ -37,6 +38,11 @@ class Outbox:
     ) -> None:
         self.database = database
         self.channels = {channel.name: channel for channel in channels}
+        self._former = {
+            former: channel
+            for channel in channels
+            for former in getattr(channel, "former_names", ())
+        }
         self.kinds = kinds
         self.also = also
         self.max_attempts = max_attempts
@@ -128,7 +134,7 @@ class Outbox:
         for delivery in due:
             if self._stop.is_set():
                 break  # stopping: the rest stay pending for the next start
-            channel = self.channels.get(delivery.channel)
+            channel = self.channels.get(delivery.channel) or self._former.get(delivery.channel)
             error: DeliveryFailed | None = None
             if channel is None:
                 error = DeliveryFailed("channel no longer configured", retry=False)
@@ -138,7 +144,7 @@ class Outbox:
                 except DeliveryFailed as failed:
                     error = failed
                 except Exception as unexpected:  # a channel bug: keep trying, log it
-                    log.exception("channel %s failed", delivery.channel)
+                    log.exception("channel %s failed", mask_text(delivery.channel))
                     error = DeliveryFailed(repr(unexpected), retry=True)
             sent += error is None
             self._record(delivery.id, error)
@@ -157,7 +163,12 @@ class Outbox:
             row.last_error = error.reason
             if not error.retry or row.attempts >= self.max_attempts:
                 row.status = "failed"
-                log.warning("notification %d to %s failed: %s", row.id, row.channel, error.reason)
+                log.warning(
+                    "notification %d to %s failed: %s",
+                    row.id,
+                    mask_text(row.channel),
+                    mask_text(error.reason),
+                )
             else:
                 delay = self.backoff_s * 2 ** (row.attempts - 1)
                 row.next_attempt_at = now + timedelta(seconds=delay)
