@@ -26,6 +26,7 @@ from api.runtime import (
 from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
+from ingest.redact import MaskingFilter, mask_text, mask_url
 from maintenance import crypto
 from maintenance.errors import MaintenanceError
 from maintenance.notify import LogNotifier
@@ -73,11 +74,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
+            log_config=None,  # uvicorn's records go through our handlers (format, masking)
         )
     finally:
         print("stopping: flushing the collector ...", flush=True)
-        runtime.stop()
-        health = runtime.ingest.health()
+        health = runtime.stop()
         print(
             f"stopped: {health.written} points written, {health.spool_backlog_points} left "
             f"in the spool, {health.dead_lettered} dead letters",
@@ -108,8 +109,8 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
     log.info(
         "collector %s on %s -> %s (state in %s)",
         settings.mqtt_client_id,
-        url,
-        settings.influx_url or "embedded store",
+        mask_url(url),
+        mask_url(settings.influx_url) if settings.influx_url else "embedded store",
         settings.state_dir,
     )
     stop.wait()
@@ -286,16 +287,28 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def quiet_libraries() -> None:
+    """At INFO a line per event an operator cares about: not httpx's line per InfluxDB write
+    or webhook request, nor APScheduler's two lines per job run. Their warnings still show;
+    FACILITY_LOG_LEVEL=DEBUG shows everything."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter())  # no URL leaves the process with its credentials
+    quiet_libraries()
     try:
         code: int = args.func(settings, args)
     except (ValueError, MaintenanceError) as error:
-        print(f"facility: {error}", file=sys.stderr)
+        print(f"facility: {mask_text(str(error))}", file=sys.stderr)
         return 2
     return code
 

@@ -19,7 +19,8 @@ from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import ArrivalSink, CollectorConfig
 from ingest.devices import DeviceRegistry
 from ingest.payloads import PayloadLimits
-from ingest.service import IngestService
+from ingest.redact import mask_text, mask_url
+from ingest.service import IngestHealth, IngestService
 from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
@@ -276,7 +277,7 @@ class Runtime:
         self.ingest = make_ingest(
             settings, self.mqtt_url, mqtt5=self.embedded_broker is None, arrival_sinks=arrivals
         )
-        self.demo = settings.demo_fleet if demo is None else demo
+        self.demo = settings.demo_fleet_on if demo is None else demo
         self._demo_stop = threading.Event()
         self._demo_thread: threading.Thread | None = None
 
@@ -308,28 +309,38 @@ class Runtime:
             )
             self._demo_thread.start()
 
-    def stop(self) -> None:
+    def stop(self) -> IngestHealth:
+        """Stops every part; answers the collector's last figures, read before the telemetry
+        store's client is closed (nothing may use the store after `ingest.stop`)."""
         self._demo_stop.set()
         if self._demo_thread:
             self._demo_thread.join(timeout=10)
+        self.scheduler.stop()  # its jobs (usage-based plans, retraining) read the store
         self.ingest.stop()
+        final = self.ingest.final_health()
         if self.alarms:
             self.alarms.stop()
         if self._alarm_publisher:
             self._alarm_publisher.close()
         if self.embedded_broker:
             self.embedded_broker.stop()
-        self.scheduler.stop()
         self.outbox.stop()
         self.database.close()
+        return final
 
     def describe(self) -> list[str]:
+        """The start-up table; its URLs without their credentials (it lands in `docker logs`)."""
         s = self.settings
+        store = (
+            f"{mask_url(s.influx_url)} db={s.influx_db}"
+            if s.influx_url
+            else f"{s.state_dir / 'telemetry.sqlite'} (embedded)"
+        )
         return [
-            f"MQTT broker     {self.mqtt_url}" + (" (embedded)" if self.embedded_broker else ""),
-            f"telemetry store {s.influx_url + ' db=' + s.influx_db if s.influx_url else s.state_dir / 'telemetry.sqlite'}"  # noqa: E501
-            + ("" if s.influx_url else " (embedded)"),
-            f"database        {s.resolved_database_url}",
+            f"MQTT broker     {mask_url(self.mqtt_url)}"
+            + (" (embedded)" if self.embedded_broker else ""),
+            f"telemetry store {store}",
+            f"database        {mask_url(s.resolved_database_url)}",
             f"state dir       {s.state_dir} (spool, dead letters, device registry)",
             f"demo fleet      {s.demo_devices} devices on site '{s.demo_site}'"
             if self.demo
@@ -369,7 +380,11 @@ class Runtime:
         body = {
             "status": "ok" if all(v == "up" for v in components.values()) else "degraded",
             "components": components,
-            "collector": {k: v for k, v in asdict(ingest).items() if k != "broker_connected"},
+            "collector": {
+                k: mask_text(v) if isinstance(v, str) else v
+                for k, v in asdict(ingest).items()
+                if k != "broker_connected"
+            },
         }
         return body["status"] == "ok", body
 

@@ -139,7 +139,11 @@ class Settings(BaseSettings):
     )
 
     # Demo fleet (make run)
-    demo_fleet: bool = True
+    demo_fleet: bool | None = Field(
+        None,
+        description="unset: on only when every server is embedded (no FACILITY_MQTT_URL, "
+        "FACILITY_INFLUX_URL, FACILITY_DATABASE_URL), so a production database is never seeded",
+    )
     demo_site: str = "demo"
     demo_devices: int = Field(25, ge=0)
     demo_rate: float = Field(0.2, gt=0, description="messages per second per device")
@@ -162,6 +166,12 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def demo_fleet_on(self) -> bool:
+        if self.demo_fleet is not None:
+            return self.demo_fleet
+        return self.mqtt_url is None and self.influx_url is None and self.database_url is None
 
     @property
     def topic_filters(self) -> tuple[str, ...]:

@@ -51,6 +51,7 @@ class IngestService:
             clock=clock,
         )
         self.subscriber = MqttSubscriber(broker, subscription, self.collector.handle)
+        self._stopped = False
 
     def start(self) -> None:
         self.collector.start(ack=self.subscriber.ack)
@@ -62,13 +63,23 @@ class IngestService:
         self.collector.stop()
         self.subscriber.stop()
         self.store.close()
+        self._stopped = True
 
     def health(self) -> IngestHealth:
+        """The figures with a live check of the store (not after `stop`: see `final_health`)."""
+        return self._health(ping=True)
+
+    def final_health(self) -> IngestHealth:
+        """The figures as they stand, without asking the store (whose client may be closed)."""
+        return self._health(ping=False)
+
+    def _health(self, *, ping: bool) -> IngestHealth:
         stats = self.collector.stats
         spool = self.collector.spool
+        store_up = stats.store_up and (not ping or (not self._stopped and self.store.ping()))
         return IngestHealth(
             broker_connected=self.subscriber.connected.is_set(),
-            store_up=stats.store_up and self.store.ping(),
+            store_up=store_up,
             store_error=stats.store_error,
             received=stats.received,
             accepted=stats.accepted,
