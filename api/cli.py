@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from api import cli_alarms, cli_users, cli_workorders
+from api import cli_alarms, cli_broker, cli_users, cli_workorders
 from api.runtime import (
     Runtime,
     freeze_startup_objects,
@@ -284,15 +284,22 @@ def parser() -> argparse.ArgumentParser:
     cli_workorders.register(sub)
     cli_alarms.register(sub)
     cli_users.register(sub)
+    cli_broker.register(sub)
     return root
 
 
 def quiet_libraries() -> None:
     """At INFO a line per event an operator cares about: not httpx's line per InfluxDB write
-    or webhook request, nor APScheduler's two lines per job run. Their warnings still show;
+    or webhook request, nor APScheduler's two lines per job run, nor alembic's plugin list. Their warnings still show;
     FACILITY_LOG_LEVEL=DEBUG shows everything."""
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler"):
+        for noisy in (
+            "httpx",
+            "httpcore",
+            "apscheduler.executors",
+            "apscheduler.scheduler",
+            "alembic.runtime.plugins",  # a line per plugin at every start
+        ):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

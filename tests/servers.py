@@ -76,16 +76,34 @@ class ManagedProcess:
 
 
 class Mosquitto(ManagedProcess):
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    """The shipped deploy/mosquitto.conf. With `password_file` and `acl_file`, as shipped:
+    authentication and the access list; without, anonymous clients may do anything (the tests
+    of other things than the broker's access)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        *,
+        password_file: Path | None = None,
+        acl_file: Path | None = None,
+    ) -> None:
         super().__init__(directory, "mosquitto")
         self.port = port or free_port()
         (directory / "data").mkdir(parents=True, exist_ok=True)
+        secured = password_file is not None
         lines = []
         for line in (ROOT / "deploy" / "mosquitto.conf").read_text().splitlines():
             if line.startswith("listener "):
                 line = f"listener {self.port} 127.0.0.1"
             elif line.startswith("persistence_location "):
                 line = f"persistence_location {directory / 'data'}/"
+            elif line.startswith("allow_anonymous ") and not secured:
+                line = "allow_anonymous true"
+            elif line.startswith("password_file "):
+                line = f"password_file {password_file}" if secured else ""
+            elif line.startswith("acl_file "):
+                line = f"acl_file {acl_file}" if acl_file else ""
             lines.append(line)
         # Run as whoever runs the tests: as root, mosquitto would otherwise switch to the
         # `mosquitto` user, which cannot write its persistence file into our temp dir.
