@@ -132,7 +132,7 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+    url = settings.mqtt_url or settings.embedded_mqtt_url()
     fleet = Fleet(
         args.site,
         args.devices,

@@ -244,8 +244,12 @@ class Runtime:
         self.settings = settings
         self.embedded_broker: EmbeddedBroker | None = None
         if settings.mqtt_url is None:
-            self.embedded_broker = EmbeddedBroker(port=settings.embedded_mqtt_port)
-        self.mqtt_url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+            self.embedded_broker = EmbeddedBroker(
+                port=settings.embedded_mqtt_port,
+                account=settings.embedded_mqtt_account(),
+                allow_anonymous=settings.mqtt_allow_anonymous,
+            )
+        self.mqtt_url = settings.mqtt_url or settings.embedded_mqtt_url()
         crypto.configure(settings.resolved_data_key())
         self.engine = make_engine(settings.resolved_database_url)
         self.database = Database(self.engine)

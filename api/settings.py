@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
     mqtt_session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     mqtt_receive_maximum: int = Field(10_000, ge=1, le=65535)
     embedded_mqtt_port: int = Field(1884, ge=1, le=65535)
+    mqtt_allow_anonymous: bool = Field(
+        False,
+        description="development only: the embedded broker takes clients without the "
+        "generated account (<state dir>/mqtt.password)",
+    )
 
     # InfluxDB (v1 HTTP API)
     influx_db: str = "facility"
@@ -185,6 +191,22 @@ class Settings(BaseSettings):
         return self.secret_key or _state_secret(
             self.state_dir, "secret.key", lambda: secrets.token_urlsafe(48)
         )
+
+    def embedded_mqtt_account(self) -> tuple[str, str] | None:
+        """The embedded broker's one account, its password generated once into the state dir;
+        None when anonymous clients are allowed."""
+        if self.mqtt_allow_anonymous:
+            return None
+        password = _state_secret(self.state_dir, "mqtt.password", lambda: secrets.token_urlsafe(24))
+        return ("facility", password)
+
+    def embedded_mqtt_url(self) -> str:
+        """Where this machine's processes reach the embedded broker (`facility simulate`)."""
+        account = self.embedded_mqtt_account()
+        address = f"127.0.0.1:{self.embedded_mqtt_port}"
+        if account is None:
+            return f"mqtt://{address}"
+        return f"mqtt://{account[0]}:{quote(account[1], safe='')}@{address}"
 
     def resolved_data_key(self) -> str:
         return self.data_key or _state_secret(self.state_dir, "data.key", crypto.new_key)
