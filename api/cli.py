@@ -28,6 +28,7 @@ from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
 from ingest.redact import MaskingFilter, mask_text, mask_url
 from maintenance import crypto
+from maintenance.alarms.ledger import LedgerDevices
 from maintenance.errors import MaintenanceError
 from maintenance.notify import LogNotifier
 from simulators.fleet import Fleet
@@ -203,7 +204,10 @@ def cmd_deadletters(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_devices(settings: Settings, args: argparse.Namespace) -> int:
     registry = DeviceRegistry(settings.state_dir / "devices.sqlite")
+    ledger = LedgerDevices(open_database(settings)) if args.unmapped else None
     for r in registry.all():
+        if ledger is not None and ledger.knows(r.device):
+            continue
         state = "online " if r.online else "offline"
         print(
             f"{state} {r.device.site}/{r.device.system}/{r.device.device_id} "
@@ -272,7 +276,13 @@ def parser() -> argparse.ArgumentParser:
     dead.add_argument("--after", type=int, default=0, help="only ids after this one")
     dead.add_argument("--json", action="store_true")
     dead.set_defaults(func=cmd_deadletters)
-    sub.add_parser("devices", help="list the device registry").set_defaults(func=cmd_devices)
+    devices = sub.add_parser("devices", help="list the device registry")
+    devices.add_argument(
+        "--unmapped",
+        action="store_true",
+        help="only the devices no asset of the ledger names (they raise no alarms)",
+    )
+    devices.set_defaults(func=cmd_devices)
     sub.add_parser("scenarios", help="list fault scenarios").set_defaults(func=cmd_scenarios)
     sub.add_parser(
         "data-key", help="a new key for FACILITY_DATA_KEY (personal data at rest)"
@@ -290,8 +300,8 @@ def parser() -> argparse.ArgumentParser:
 
 def quiet_libraries() -> None:
     """At INFO a line per event an operator cares about: not httpx's line per InfluxDB write
-    or webhook request, nor APScheduler's two lines per job run, nor alembic's plugin list. Their warnings still show;
-    FACILITY_LOG_LEVEL=DEBUG shows everything."""
+    or webhook request, nor APScheduler's two lines per job run, nor alembic's plugin list.
+    Their warnings still show; FACILITY_LOG_LEVEL=DEBUG shows everything."""
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         for noisy in (
             "httpx",

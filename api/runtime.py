@@ -25,6 +25,7 @@ from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
 from maintenance import crypto
+from maintenance.alarms.ledger import LedgerDevices
 from maintenance.alarms.monitor import AlarmListener, AlarmMonitor
 from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
@@ -45,6 +46,7 @@ from maintenance.notifications.channels import (
     SmtpServer,
     WebhookChannel,
 )
+from maintenance.notifications.grouping import FloodGrouping
 from maintenance.notifications.outbox import Outbox
 from maintenance.notify import LogNotifier, Notifier
 from maintenance.scheduler import MaintenanceScheduler
@@ -162,6 +164,7 @@ def make_alarm_monitor(
         listeners=listeners,
         scorers=scorers,
         rule_files=rule_files,
+        ledger=LedgerDevices(database),  # devices the ledger lacks raise nothing
     )
     return monitor, stream, publisher
 
@@ -184,6 +187,7 @@ def make_outbox(settings: Settings, database: Database) -> Outbox:
         also=LogNotifier(),
         max_attempts=settings.notify_max_attempts,
         backoff_s=settings.notify_backoff_s,
+        grouping=FloodGrouping(settings.notify_site_burst, settings.notify_site_window_s),
     )
 
 
@@ -381,7 +385,7 @@ class Runtime:
             "telemetry_store": "up" if ingest.store_up else "down",
             "database": "up" if database else "down",
         }
-        body = {
+        body: dict[str, Any] = {
             "status": "ok" if all(v == "up" for v in components.values()) else "degraded",
             "components": components,
             "collector": {
@@ -390,6 +394,13 @@ class Runtime:
                 if k != "broker_connected"
             },
         }
+        if self.alarms is not None and self.alarms.ledger is not None:
+            unmapped = self.alarms.ledger.unmapped()
+            # counts only: /health is open to all, the devices are listed by `facility devices`
+            body["alarms"] = {
+                "unmapped_devices": unmapped.devices,
+                "unmapped_messages": unmapped.messages,
+            }
         return body["status"] == "ok", body
 
     def _seed_demo_ledger(self) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     )
     notify_max_attempts: int = Field(6, ge=1)
     notify_backoff_s: float = Field(5.0, gt=0, description="first retry; doubles each time")
+    notify_site_burst: int = Field(
+        5, ge=1, description="notifications of a kind per site in a window before grouping"
+    )
+    notify_site_window_s: float = Field(60.0, gt=0, description="the grouping window")
 
     # Access control
     secret_key: str | None = Field(

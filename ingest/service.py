@@ -25,6 +25,8 @@ class IngestHealth:
     spooled: int
     written: int
     dead_lettered: int
+    alarm_topic_messages: int
+    alarm_topic_refused: int
     spool_backlog_points: int
     spool_backlog_bytes: int
 
@@ -86,6 +88,8 @@ class IngestService:
             spooled=stats.spooled,
             written=stats.written,
             dead_lettered=stats.dead_lettered,
+            alarm_topic_messages=stats.alarm_topic_messages,
+            alarm_topic_refused=stats.alarm_topic_refused,
             spool_backlog_points=spool.backlog_points,
             spool_backlog_bytes=spool.backlog_bytes,
         )

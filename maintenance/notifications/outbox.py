@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ingest.redact import mask_text
 from maintenance.db import Database, utcnow
 from maintenance.notifications.channels import Channel, DeliveryFailed
+from maintenance.notifications.grouping import FloodGrouping
 from maintenance.notifications.models import NotificationDelivery
 from maintenance.notify import Notification, Notifier
 
@@ -35,8 +36,10 @@ class Outbox:
         max_attempts: int = 6,
         backoff_s: float = 5.0,
         clock: Callable[[], datetime] = utcnow,
+        grouping: FloodGrouping | None = None,
     ) -> None:
         self.database = database
+        self.grouping = grouping
         self.channels = {channel.name: channel for channel in channels}
         self._former = {
             former: channel
@@ -54,6 +57,13 @@ class Outbox:
         self._thread: threading.Thread | None = None
 
     def notify(self, notification: Notification) -> None:
+        if self.grouping is None:
+            self._accept(notification)
+            return
+        for admitted in self.grouping.admit(notification):
+            self._accept(admitted)
+
+    def _accept(self, notification: Notification) -> None:
         if self.also is not None:
             self.also.notify(notification)
         if notification.kind in self.kinds and self.channels:
@@ -78,12 +88,16 @@ class Outbox:
         while not self._stop.is_set():
             self._wake.wait(interval_s)
             self._wake.clear()
+            for grouped in self.grouping.due() if self.grouping else []:
+                self._accept(grouped)
             try:
                 self.record_queued()
                 self.deliver_due()
             except Exception:  # the database may be away; the queue and the table keep it all
                 log.exception("notification delivery round failed")
-        self.record_queued()  # nothing queued is lost at a clean stop
+        for grouped in self.grouping.flush() if self.grouping else []:
+            self._accept(grouped)
+        self.record_queued()  # nothing queued or held is lost at a clean stop
 
     def record_queued(self) -> int:
         """One pending delivery per channel for everything queued."""
