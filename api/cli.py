@@ -52,6 +52,10 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
+def _noted(signum: int, frame: FrameType | None) -> None:
+    """A stop signal that uvicorn has already acted on."""
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -69,6 +73,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     print("Ctrl-C stops it.", flush=True)
     app = create_app(runtime)
     freeze_startup_objects()
+    # uvicorn shuts down on SIGTERM/SIGINT and then raises the signal again for the handler it
+    # found: Python's default would kill the process (status -15) or raise KeyboardInterrupt
+    # before the collector is flushed. Found these, it carries on to the stop below; a second
+    # signal during the flush then has its default effect again.
+    stopping = {sig: signal.signal(sig, _noted) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         uvicorn.run(
             app,
@@ -78,6 +87,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             log_config=None,  # uvicorn's records go through our handlers (format, masking)
         )
     finally:
+        for sig, handler in stopping.items():
+            signal.signal(sig, handler)
         print("stopping: flushing the collector ...", flush=True)
         health = runtime.stop()
         print(
