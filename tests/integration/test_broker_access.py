@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class Session:
     pubacks: dict[int, int] = field(default_factory=dict)
     acked: threading.Condition = field(default_factory=threading.Condition)
     received: list[tuple[str, bytes, bool]] = field(default_factory=list)
+    disconnects: list[str] = field(default_factory=list)
 
     def publish(self, topic: str, payload: bytes = b"online", *, retain: bool = False) -> int:
         info = self.client.publish(topic, payload, qos=1, retain=retain)
@@ -64,9 +66,13 @@ class Session:
             return self.pubacks[info.mid]
 
 
-def connect(port: int, username: str | None, password: str | None) -> Session:
+def connect(
+    port: int, username: str | None, password: str | None, client_id: str | None = None
+) -> Session:
     client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id or f"t-{uuid.uuid4().hex[:8]}",
+        protocol=mqtt.MQTTv5,
     )
     session = Session(client)
     if username is not None:
@@ -86,7 +92,11 @@ def connect(port: int, username: str | None, password: str | None) -> Session:
             session.received.append((message.topic, message.payload, bool(message.retain)))
             session.acked.notify_all()
 
+    def on_disconnect(c: mqtt.Client, u: object, f: object, reason: ReasonCode, p: object) -> None:
+        session.disconnects.append(str(reason))
+
     client.on_connect, client.on_publish, client.on_message = on_connect, on_publish, on_message
+    client.on_disconnect = on_disconnect
     client.connect("127.0.0.1", port)
     client.loop_start()
     assert session.connected.wait(10)
@@ -125,15 +135,16 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         "FACILITY_DATABASE_URL": url,
         "FACILITY_MQTT_URL": "mqtt://facility@127.0.0.1:1883",
     }
-    acl, passwd = tmp_path / "acl", tmp_path / "passwd"
+    acl, passwd, service_passwd = tmp_path / "acl", tmp_path / "passwd", tmp_path / "service"
     made = facility("broker", "acl", "--gateway", "sim=estate-1", "--out", str(acl), env=env)
     assert made.returncode == 0, made.stderr
     assert made.stderr.endswith(f"{acl}: 4 device(s)\n")
     service = facility(
-        "broker", "passwd", str(passwd), "facility", "--password-stdin", env=env,
+        "broker", "passwd", str(service_passwd), "facility", "--password-stdin", env=env,
         stdin=SERVICE_PASSWORD + "\n",
     )  # fmt: skip
-    assert service.returncode == 0 and service.stderr.endswith(f"{passwd}: added facility\n")
+    assert service.returncode == 0
+    assert service.stderr.endswith(f"{service_passwd}: added facility\n")
     gateway = facility("broker", "passwd", str(passwd), "sim", "--password-stdin",
                        env=env, stdin="sim-password\n")  # fmt: skip
     assert gateway.returncode == 0, gateway.stderr
@@ -151,7 +162,12 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     assert again.stderr.endswith(f"{passwd}: 0 new device account(s); passwords shown once\n")
     assert oct(passwd.stat().st_mode & 0o777) == "0o600"
     passwords |= {"facility": SERVICE_PASSWORD, "sim": "sim-password"}
-    server = Mosquitto(tmp_path / "mosquitto", password_file=passwd, acl_file=acl)
+    server = Mosquitto(
+        tmp_path / "mosquitto",
+        password_file=passwd,
+        service_password_file=service_passwd,
+        acl_file=acl,
+    )
     server.start()
     yield Broker(server, passwords, acl.read_text())
     server.kill()
@@ -169,26 +185,49 @@ def test_the_generated_access_list_reads_as_documented(broker: Broker) -> None:
     assert broker.acl.count("alarms") == 1  # the service's line alone
 
 
-def test_anonymous_and_wrong_passwords_are_refused(broker: Broker) -> None:
-    port = broker.server.port
-    for username, password in [(None, None), ("facility", "wrong"), ("nobody", "x")]:
+def test_anonymous_and_wrong_passwords_are_refused_on_both_listeners(broker: Broker) -> None:
+    device = "elevator-001@estate-1"
+    for port, username, password in [
+        (broker.server.port, None, None),
+        (broker.server.port, "nobody", "x"),
+        (broker.server.port, device, "wrong"),
+        (broker.server.port, "facility", broker.passwords["facility"]),  # not a device account
+        (broker.server.service_port, None, None),
+        (broker.server.service_port, "facility", "wrong"),
+        (broker.server.service_port, device, broker.passwords[device]),  # devices: not here
+    ]:
         session = connect(port, username, password)
         assert [str(r) for r in session.connack] in (
             ["Not authorized"],
             ["Bad user name or password"],
-        )
+        ), (port, username)
         close(session)
+
+
+def test_a_device_cannot_take_over_the_collectors_session(broker: Broker) -> None:
+    collector = connect(
+        broker.server.service_port, "facility", broker.passwords["facility"], "collector-1"
+    )
+    assert [str(r) for r in collector.connack] == ["Success"]
+    device = "elevator-001@estate-1"
+    intruder = connect(broker.server.port, device, broker.passwords[device], "collector-1")
+    assert [str(r) for r in intruder.connack] == ["Success"]  # under its own account's id
+    time.sleep(1)
+    assert collector.disconnects == [] and collector.client.is_connected()
+    close(intruder)
+    close(collector)
 
 
 def test_a_device_publishes_its_own_topics_only_and_the_alarm_states_only_the_service(
     broker: Broker,
 ) -> None:
     port, pw = broker.server.port, broker.passwords
-    watcher = connect(port, "facility", pw["facility"])
+    watcher = connect(broker.server.service_port, "facility", pw["facility"])
     assert [str(r) for r in watcher.connack] == ["Success"]
     watcher.client.subscribe("facility/#", qos=1)
     lift = connect(port, "elevator-001@estate-1", pw["elevator-001@estate-1"])
     assert [str(r) for r in lift.connack] == ["Success"]
+    lift.client.subscribe("facility/#", qos=1)  # a device reads nothing
     own = "facility/estate-1/elevator/elevator-001"
     assert lift.publish(f"{own}/telemetry", b"{}") == GRANTED
     assert lift.publish(f"{own}/event", b"{}") == GRANTED
@@ -221,11 +260,12 @@ def test_a_device_publishes_its_own_topics_only_and_the_alarm_states_only_the_se
         "facility/estate-1/alarms/1",
         "facility/estate-1/alarms/2",
     ]
+    assert lift.received == []
     for session in (watcher, lift, gateway):
         close(session)
     # What a later subscriber sees retained: the device's status and the service's alarm
     # state, nothing the device or the gateway tried to plant.
-    later = connect(port, "facility", pw["facility"])
+    later = connect(broker.server.service_port, "facility", pw["facility"])
     later.client.subscribe("facility/#", qos=1)
     with later.acked:
         later.acked.wait_for(lambda: len(later.received) >= 2, 10)

@@ -49,16 +49,21 @@ def test_run_on_real_servers_keeps_its_secrets_and_stops_cleanly(
         connection.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{secrets['database']}'")
         connection.execute(f'CREATE DATABASE "{name}" OWNER {name} TEMPLATE template0')
     device = DeviceAccount("estate-1", "fire", "fire-001", "PANEL-1")
-    passwd, acl = tmp_path / "passwd", tmp_path / "acl"
-    set_password(passwd, "facility", secrets["mqtt"])
+    passwd, service_passwd, acl = tmp_path / "passwd", tmp_path / "service", tmp_path / "acl"
+    set_password(service_passwd, "facility", secrets["mqtt"])
     set_password(passwd, device.username, secrets["device"])
     acl.write_text(acl_text([device], service_user="facility"))
-    broker = Mosquitto(tmp_path / "mosquitto", password_file=passwd, acl_file=acl)
+    broker = Mosquitto(
+        tmp_path / "mosquitto",
+        password_file=passwd,
+        service_password_file=service_passwd,
+        acl_file=acl,
+    )
     broker.start()
     http_port, closed_port = free_port(), free_port()
     env = {
         **os.environ,
-        "FACILITY_MQTT_URL": f"mqtt://facility:{secrets['mqtt']}@127.0.0.1:{broker.port}",
+        "FACILITY_MQTT_URL": (f"mqtt://facility:{secrets['mqtt']}@127.0.0.1:{broker.service_port}"),
         "FACILITY_INFLUX_URL": influx_server.url,
         "FACILITY_INFLUX_DB": name,
         "FACILITY_INFLUX_USERNAME": "facility",
@@ -159,7 +164,7 @@ def test_run_on_real_servers_keeps_its_secrets_and_stops_cleanly(
         for answer in answers:
             assert value not in answer, f"the {what} secret is in an answer"
     assert f"postgresql://{name}:***@127.0.0.1:{postgres_server.port}/{name}" in log
-    assert f"mqtt://facility:***@127.0.0.1:{broker.port}" in log
+    assert f"mqtt://facility:***@127.0.0.1:{broker.service_port}" in log
     assert f"webhook http://127.0.0.1:{closed_port}/hook?token=*** #" in log  # the warning
     assert "demo fleet      off" in log
     assert "HTTP Request:" not in log  # httpx's line per InfluxDB write

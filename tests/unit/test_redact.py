@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
@@ -47,6 +48,16 @@ def test_mask_text_masks_every_url_and_leaves_the_rest() -> None:
         "connect to postgresql://a:***@h/db failed; webhook https://x/y?key=*** refused (a:b)"
     )
     assert mask_text("no address here") == "no address here"
+
+
+def test_the_log_filter_masks_a_traceback_too() -> None:
+    try:
+        raise ValueError("cannot reach postgresql://u:pw1@db/x")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    assert MaskingFilter().filter(record)
+    text = logging.Formatter().format(record)
+    assert "pw1" not in text and "postgresql://u:***@db/x" in text
 
 
 def test_the_log_filter_masks_a_record_before_it_is_formatted() -> None:
