@@ -309,6 +309,30 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def log_uncaught() -> None:
+    """An exception nobody caught, in the main thread or another, is logged (and so masked)
+    instead of printed raw to stderr by Python."""
+
+    def main_thread(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        log.critical("uncaught exception", exc_info=(kind, error, tb))
+
+    def other_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit or args.exc_value is None:
+            return
+        name = args.thread.name if args.thread else "?"
+        log.critical(
+            "uncaught exception in thread %s",
+            name,
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+
+    sys.excepthook = main_thread
+    threading.excepthook = other_thread
+
+
 def quiet_libraries() -> None:
     """At INFO a line per event an operator cares about: not httpx's line per InfluxDB write
     or webhook request, nor APScheduler's two lines per job run, nor alembic's plugin list.
@@ -332,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(MaskingFilter())  # no URL leaves the process with its credentials
+    log_uncaught()
     quiet_libraries()
     try:
         code: int = args.func(settings, args)
