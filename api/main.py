@@ -63,6 +63,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(auth.router)  # logging in is open; the rest is checked route by route
     for router, read, write in (
         (health.metrics_router, CONTROL_ROOM, CONTROL_ROOM),
+        (ledger.directory, ALL, OFFICE),  # sites, locations, assets: a request needs them
         (ledger.router, STAFF, OFFICE),
         (technicians.router, STAFF, OFFICE),
         (sla.router, STAFF, OFFICE),

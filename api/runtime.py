@@ -29,8 +29,8 @@ from maintenance.alarms.ledger import LedgerDevices
 from maintenance.alarms.monitor import AlarmListener, AlarmMonitor
 from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
-from maintenance.assets.schemas import AssetCreate, SiteCreate
-from maintenance.assets.service import create_site, save_asset
+from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
+from maintenance.assets.service import create_location, create_site, save_asset
 from maintenance.db import (
     Database,
     database_up,
@@ -61,6 +61,20 @@ from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 
 log = logging.getLogger(__name__)
+
+
+# The demo estate's places: plant rooms for its equipment, public places and two homes that
+# residents file requests for.
+DEMO_ROOMS = {
+    "elevator": ("Block A", "roof", "lift machine room"),
+    "water": ("Block A", "B1", "pump room"),
+    "power": ("Block A", "B1", "switch room"),
+    "fire": ("Block A", "1", "fire control room"),
+    "camera": ("Block A", "1", "lobby"),
+}
+DEMO_PLACES = sorted(
+    {*DEMO_ROOMS.values(), ("Block A", "12", "unit 1203"), ("Block A", "5", "unit 0501")}
+)
 
 
 def freeze_startup_objects() -> None:
@@ -416,6 +430,13 @@ class Runtime:
                 session,
                 SiteCreate(code=site_code, name="Demo estate", supervisor="demo-supervisor"),
             )
+            rooms = {
+                (building, floor, room): create_location(
+                    session,
+                    LocationCreate(site_id=site.id, building=building, floor=floor, room=room),
+                ).id
+                for building, floor, room in DEMO_PLACES
+            }
             for model in fleet.models:
                 save_asset(
                     session,
@@ -426,6 +447,7 @@ class Runtime:
                         system=model.system,
                         type=model.system,
                         device_ids=[model.device_id],
+                        location_id=rooms[DEMO_ROOMS[model.system]],
                     ),
                 )
             for system in sorted({m.system for m in fleet.models}):

@@ -10,8 +10,9 @@ a person has acknowledged it:
       +------------------------------------------------------------+
 
 `cleared_unacknowledged` is "returned to normal before anyone acknowledged"; raising again from
-there starts a new occurrence. Shelving, suppression, chattering and flood are flags beside the
-state: they change who is told and whether a ticket opens, never what is recorded.
+there starts a new occurrence. A latched event (one its device never clears) returns to normal
+by a person's `reset`, with a reason. Shelving, suppression, chattering and flood are flags
+beside the state: they change who is told and whether a ticket opens, never what is recorded.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class AlarmAction(StrEnum):
     raise_ = "raise"
     clear = "clear"
     acknowledge = "acknowledge"
+    reset = "reset"  # a person clears a latched event (a tripped breaker closed again)
 
 
 _NEXT: dict[tuple[AlarmState, AlarmAction], AlarmState] = {
@@ -52,6 +54,8 @@ _NEXT: dict[tuple[AlarmState, AlarmAction], AlarmState] = {
     (AlarmState.active_acknowledged, AlarmAction.clear): AlarmState.normal,
     (AlarmState.active_unacknowledged, AlarmAction.acknowledge): AlarmState.active_acknowledged,
     (AlarmState.cleared_unacknowledged, AlarmAction.acknowledge): AlarmState.normal,
+    (AlarmState.active_unacknowledged, AlarmAction.reset): AlarmState.normal,
+    (AlarmState.active_acknowledged, AlarmAction.reset): AlarmState.normal,
 }
 
 
@@ -70,7 +74,7 @@ def next_state(state: AlarmState, action: AlarmAction) -> AlarmState | None:
     """The state after `action`; None when the stream repeats itself (a raise of an active
     alarm, a clear of one that is not): deduplicated, not an error."""
     target = _NEXT.get((state, action))
-    if target is None and action is AlarmAction.acknowledge:
+    if target is None and action in (AlarmAction.acknowledge, AlarmAction.reset):
         raise AlarmActionNotAllowed(state, action)
     return target
 

@@ -38,6 +38,8 @@ class AlarmChange:
     severity: str
     message: str
     values: Values = field(default_factory=dict)
+    life_safety: bool = False
+    resettable: bool = False  # an event: a person may reset it
 
 
 @dataclass(slots=True)
@@ -150,8 +152,11 @@ class RuleEngine:
                 continue
             state = self._for(rule, d)
             values: Values = {"code": event.code}
-            if event.code in rule.codes and not state.active:
+            if event.code in rule.codes:
+                # Every occurrence goes on, active or not: a person may have reset the alarm
+                # (in another process) since, and the records deduplicate repeats.
                 out.append(self._change(rule, d, state, "raise", event.ts_ms, values))
+                state.since_ms = event.ts_ms  # a self-clearing event's hold starts again
             elif event.code in rule.clear_codes and state.active:
                 out.append(self._change(rule, d, state, "clear", event.ts_ms, values))
         return out
@@ -197,6 +202,14 @@ class RuleEngine:
                             {"silent_ms": now_ms - state.last_seen_ms},
                         )
                     )
+            elif isinstance(rule, EventRule):
+                hold = rule.clear_after_ms
+                if hold is not None and state.active and state.since_ms is not None:
+                    if now_ms - state.since_ms >= hold:
+                        at = state.since_ms + hold
+                        out.append(
+                            self._change(rule, device, state, "clear", at, {"held_ms": hold})
+                        )
             elif (
                 isinstance(rule, ThresholdRule | RateRule | CompositeRule)
                 and state.since_ms is not None
@@ -250,7 +263,17 @@ class RuleEngine:
     ) -> AlarmChange:
         state.active = change == "raise"
         state.since_ms = None
-        return AlarmChange(rule.id, device, change, at_ms, rule.severity, rule.message, values)
+        return AlarmChange(
+            rule.id,
+            device,
+            change,
+            at_ms,
+            rule.severity,
+            rule.message,
+            values,
+            life_safety=rule.life_safety,
+            resettable=isinstance(rule, EventRule),
+        )
 
 
 def _where(device: DeviceKey) -> tuple[str, str, str]:

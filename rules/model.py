@@ -41,6 +41,15 @@ class _Rule(Scope):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     severity: Severity
     message: str = ""
+    # Fire, a trapped passenger, flooding, power loss: announced and ticketed even while work on
+    # the asset would hold other alarms back. Every fire-system rule is.
+    life_safety: bool = False
+
+    @model_validator(mode="after")
+    def _fire_is_life_safety(self) -> _Rule:
+        if self.system == "fire":
+            self.life_safety = True
+        return self
 
 
 def _durations_in_ms(data: object, *names: str) -> object:
@@ -152,9 +161,29 @@ class CompositeRule(_Delayed):
 
 
 class EventRule(_Rule):
+    """Raised by a device's event code. It returns to normal by one of three ways: a clear code
+    from the device (`clear_codes`), by itself once the code has not come again for
+    `clear_after` (self-clearing events), or only by a person's reset (`latch: true`, and any
+    event rule with neither of the others)."""
+
     kind: Literal["event"]
     codes: list[str] = Field(min_length=1)
     clear_codes: list[str] = Field(default_factory=list)
+    clear_after_ms: int | None = Field(None, ge=1000)
+    latch: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _duration(cls, data: object) -> object:
+        return _durations_in_ms(data, "clear_after")
+
+    @model_validator(mode="after")
+    def _one_way_back(self) -> EventRule:
+        if self.latch and (self.clear_codes or self.clear_after_ms is not None):
+            raise ValueError("a latched event clears only on reset: no clear_codes/clear_after")
+        if self.clear_codes and self.clear_after_ms is not None:
+            raise ValueError("give clear_codes or clear_after, not both")
+        return self
 
 
 class OfflineRule(_Rule):

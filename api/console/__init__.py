@@ -10,7 +10,15 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import alarm_pages, device_pages, report_pages, session, ticket_pages
+from api.console import (
+    alarm_pages,
+    device_pages,
+    errors,
+    report_pages,
+    request_pages,
+    session,
+    ticket_pages,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -18,5 +26,6 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     session.install(app)
-    for module in (session, alarm_pages, device_pages, ticket_pages, report_pages):
+    errors.install(app)
+    for module in (session, alarm_pages, device_pages, ticket_pages, request_pages, report_pages):
         app.include_router(module.router, include_in_schema=False)

@@ -15,11 +15,13 @@ from api.deps import DatabaseDep, NowDep
 from ingest.catalogue import CATALOGUE
 from ingest.store.base import TelemetryStore
 from maintenance.alarms import queries as alarm_queries
+from maintenance.assets.service import asset_for_device
 from maintenance.errors import InvalidInput
 from maintenance.work_orders import queries as ticket_queries
 
 router = APIRouter()
 BUCKETS = 240  # points per chart: enough for a screen's width, few enough to draw at once
+HIDDEN_FIELDS = frozenset({"seq"})  # the contract's bookkeeping, nothing a person reads
 
 
 def _store(request: Request) -> TelemetryStore:
@@ -47,14 +49,16 @@ def device_page(
     latest = _store(request).latest(_system(system), tags).get(device_id)
     with db.read() as s:
         alarms, _ = alarm_queries.list_alarms(s, site=site, device_id=device_id, limit=50)
-        asset_ids = {a.asset_id for a in alarms if a.asset_id is not None}
-        tickets = [
-            t
-            for asset_id in sorted(asset_ids)
-            for t in ticket_queries.list_tickets(
-                s, ticket_queries.TicketFilter(asset_id=asset_id), now=now, with_total=False
+        # The ledger says whose device it is (not only its alarms: an open inspection counts).
+        asset = asset_for_device(s, site, device_id)
+        tickets = (
+            ticket_queries.list_tickets(
+                s, ticket_queries.TicketFilter(asset_id=asset.id), now=now, with_total=False
             )[0]
-        ]
+            if asset is not None
+            else []
+        )
+        asset_name = f"{asset.code} {asset.name}".strip() if asset is not None else None
     gauges = [m for m in CATALOGUE[system] if m.kind == "gauge"]
     return page(
         request,
@@ -64,10 +68,36 @@ def device_page(
         system=system,
         device_id=device_id,
         latest=latest,
+        values=newest_values(system, latest.fields) if latest else [],
+        asset_name=asset_name,
         gauges=gauges,
         alarms=alarms,
         tickets=tickets,
     )
+
+
+def newest_values(system: str, fields: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(what, value, unit) for a person: the catalogue's words and units, numbers to a sensible
+    precision, flags as yes/no; the message sequence number and the like left out."""
+    known = {m.name: m for m in CATALOGUE[system]}
+    out = []
+    for name, value in sorted(fields.items(), key=lambda f: (f[0] not in known, f[0])):
+        if name in HIDDEN_FIELDS:
+            continue
+        metric = known.get(name)
+        label = metric.description if metric else name.replace("_", " ")
+        out.append((label[:1].upper() + label[1:], _shown(value), metric.unit if metric else ""))
+    return out
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.3g}"
+    return str(value)
 
 
 @router.get("/console/devices/{site}/{system}/{device_id}/series")

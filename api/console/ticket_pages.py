@@ -14,11 +14,13 @@ from api.auth import ALL, STAFF, Principal
 from api.console.render import page
 from api.console.session import ControlRoom, viewer
 from api.deps import DatabaseDep, NowDep
-from api.routes.tickets import ALLOWED, visible, why_not_change
+from api.routes.tickets import ALLOWED, visible
 from maintenance.alarms.tickets import ticket_alarms
+from maintenance.assets.models import Location
+from maintenance.assets.service import labels, where
 from maintenance.dispatch.models import Technician
 from maintenance.vocabulary import Id, TicketState
-from maintenance.work_orders import queries
+from maintenance.work_orders import disclosure, permissions, queries
 from maintenance.work_orders.models import Attachment, Ticket
 
 router = APIRouter()
@@ -42,12 +44,12 @@ def _technicians(s: Session) -> dict[int, str]:
 
 
 def _column(s: Session, state: TicketState) -> tuple[list[Ticket], int]:
-    """Most urgent first: the nearest resolution due time."""
+    """Most urgent first: priority, then the nearest due time of the next step."""
     total = s.scalar(select(func.count()).where(Ticket.state == state)) or 0
     rows = s.scalars(
         select(Ticket)
         .where(Ticket.state == state)
-        .order_by(Ticket.resolution_due.asc().nulls_last(), Ticket.id)
+        .order_by(*queries.urgency_order())
         .limit(PER_COLUMN)
     ).all()
     return list(rows), total
@@ -63,19 +65,28 @@ def board(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
 
 def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
     ticket = visible(s, ticket_id, me)
+    asset = labels(s, {ticket.asset_id}).get(ticket.asset_id) if ticket.asset_id else None
+    place = s.get(Location, ticket.location_id) if ticket.location_id else None
     return {
         "ticket": ticket,
-        "actions": ALLOWED[ticket.state],
-        "events": queries.audit_trail(s, ticket_id),
-        "comments": queries.comments(s, ticket_id),
+        "asset": asset,
+        "place": where(place) if place else (asset.where if asset else ""),
+        "may_rate": permissions.why_not_rate(me, ticket) is None
+        and ticket.state in ("resolved", "verified", "closed")
+        and ticket.satisfaction is None,
+        "requester": ticket.requester if disclosure.sees_requester(me) else None,
+        "actions": permissions.actions_for(me, ticket, ALLOWED[ticket.state]),
+        "events": disclosure.trail(me, queries.audit_trail(s, ticket_id)),
+        "comments": disclosure.comments(me, queries.comments(s, ticket_id)),
         "attachments": list(
             s.scalars(
                 select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
             )
         ),
-        "alarms": ticket_alarms(s, ticket_id),
+        "alarms": ticket_alarms(s, ticket_id) if me.role != "requester" else [],
         "names": _technicians(s),
-        "may_change": why_not_change(ticket, me, "change tickets") is None,
+        "may_touch": permissions.why_not_touch(me, ticket, "change tickets") is None,
+        "may_record": permissions.why_not_record_checklist(me, ticket) is None,
     }
 
 
@@ -93,18 +104,6 @@ def my_tickets(request: Request, db: DatabaseDep, now: NowDep, me: Staff) -> HTM
         with db.read() as s:
             f = queries.TicketFilter(assignee_id=me.technician_id)
             rows, _ = queries.list_tickets(s, f, now=now, limit=200, with_total=False)
-            tickets = sorted(
-                (t for t in rows if t.state in BOARD_STATES[:-1]),
-                key=lambda t: (t.resolution_due is None, t.resolution_due or now),
-            )
+            tickets = sorted((t for t in rows if t.state in BOARD_STATES[:-1]), key=queries.urgency)
     steps = {t.id: next((a for a in NEXT_STEP if a in ALLOWED[t.state]), None) for t in tickets}
     return page(request, "my.html", me, tickets=tickets, steps=steps)
-
-
-@router.get("/console/requests", response_class=HTMLResponse)
-def my_requests(request: Request, db: DatabaseDep, now: NowDep, me: Anyone) -> HTMLResponse:
-    """What a resident or tenant filed, newest first."""
-    with db.read() as s:
-        f = queries.TicketFilter(requester=me.name)
-        rows, _ = queries.list_tickets(s, f, now=now, limit=100, with_total=False)
-    return page(request, "requests.html", me, tickets=rows)

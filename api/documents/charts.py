@@ -63,17 +63,19 @@ def line_chart(
 
 
 def bar_chart(
-    bars: Sequence[tuple[str, float, float | None]],
+    bars: Sequence[tuple[str, float | None, float | None]],
     *,
     title: str,
     width: int = 640,
     percent: bool = True,
 ) -> Markup:
-    """Horizontal bars (label, value, target): the target as a tick on each bar."""
+    """Horizontal bars (label, value, target): the target as a tick on each bar; a value of
+    None is drawn as "no data", never as a zero bar."""
     row, left, top = 22, 190, 24
     height = top + row * len(bars) + 8
     plot_w = width - left - 60
-    peak = 1.0 if percent else max((max(v, t or 0) for _, v, t in bars), default=1.0) or 1.0
+    values = [max(v or 0, t or 0) for _, v, t in bars]
+    peak = 1.0 if percent else max(values, default=1.0) or 1.0
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="chart" role="img" aria-label="{escape(title)}">',
@@ -81,8 +83,11 @@ def bar_chart(
     ]
     for i, (label, value, target) in enumerate(bars):
         y = top + i * row
-        w = max(0.0, min(1.0, value / peak)) * plot_w
-        shown = f"{value * 100:.1f} %" if percent else f"{value:.3g}"
+        w = 0.0 if value is None else max(0.0, min(1.0, value / peak)) * plot_w
+        if value is None:
+            shown = "no data"
+        else:
+            shown = f"{value * 100:.1f} %" if percent else f"{value:.3g}"
         parts.append(
             f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">'
             f"{escape(label)}</text>"

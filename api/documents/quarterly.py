@@ -27,7 +27,7 @@ KPI_NAMES = {
 
 def kpi_chart(kpis: list[Kpi]) -> str:
     return bar_chart(
-        [(KPI_NAMES.get(k.name, k.name), k.value or 0.0, k.target) for k in kpis],
+        [(KPI_NAMES.get(k.name, k.name), k.value, k.target) for k in kpis],
         title="KPIs against targets (red tick)",
     )
 

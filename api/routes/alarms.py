@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from api.auth import PrincipalDep, audit_name
 from api.deps import AlarmsDep, DatabaseDep
@@ -27,6 +26,7 @@ from maintenance.alarms.schemas import (
     FloodRead,
     MaintenanceWindowCreate,
     MaintenanceWindowRead,
+    Reset,
     Shelve,
     Unshelve,
 )
@@ -132,6 +132,17 @@ def acknowledge(
     return _current(db, alarm_id)
 
 
+@router.post("/alarms/{alarm_id}/reset", responses=REFUSED)
+def reset(
+    alarm_id: Id, body: Reset, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
+) -> AlarmRead:
+    """Returns a latched event alarm to normal (its device never sends a clear: a tripped breaker
+    closed again), with a reason recorded in the alarm's trail; 422 for an alarm that clears by
+    itself, 409 for one that is not active."""
+    alarms.reset(alarm_id, by=audit_name(principal, body.actor), reason=body.reason)
+    return _current(db, alarm_id)
+
+
 @router.post("/alarms/{alarm_id}/shelve", responses=MISSING)
 def shelve(
     alarm_id: Id, body: Shelve, db: DatabaseDep, alarms: AlarmsDep, principal: PrincipalDep
@@ -169,8 +180,8 @@ def alarm_history(
     db: DatabaseDep,
     site: str | None = None,
     action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AlarmEventRead]:
@@ -191,11 +202,17 @@ def list_floods(
 
 
 @router.post("/maintenance-windows", status_code=201, responses=MISSING)
-def create_window(body: MaintenanceWindowCreate, db: DatabaseDep) -> MaintenanceWindowRead:
-    """Planned work: the asset's alarms in the window are recorded as suppressed."""
+def create_window(
+    body: MaintenanceWindowCreate, db: DatabaseDep, principal: PrincipalDep
+) -> MaintenanceWindowRead:
+    """Planned work: the asset's alarms in the window are recorded as suppressed (never the
+    life-safety ones). `created_by` is the caller (an integration's key may name a person)."""
     with db.transaction() as s:
         get_required(s, Asset, body.asset_id, "asset")
-        window = MaintenanceWindow(**body.model_dump())
+        window = MaintenanceWindow(
+            **body.model_dump(exclude={"created_by"}),
+            created_by=audit_name(principal, body.created_by or None),
+        )
         s.add(window)
         s.flush()
         return MaintenanceWindowRead.model_validate(window)

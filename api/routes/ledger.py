@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
+from api.auth import PrincipalDep
 from api.deps import DatabaseDep
 from maintenance.assets import csvio
 from maintenance.assets.models import Asset, Location, Site
@@ -28,10 +29,12 @@ from maintenance.assets.service import (
     save_asset,
 )
 from maintenance.vocabulary import MAX_ID, Id
-from maintenance.work_orders import queries
+from maintenance.work_orders import disclosure, queries
 from maintenance.work_orders.schemas import TicketRead
 
 router = APIRouter(tags=["equipment ledger"])
+# What a requester needs to file a request (where it is, which equipment): readable by everyone.
+directory = APIRouter(tags=["equipment ledger"])
 
 
 def asset_read(asset: Asset) -> AssetRead:
@@ -44,13 +47,13 @@ def post_site(data: SiteCreate, db: DatabaseDep) -> SiteRead:
         return SiteRead.model_validate(create_site(s, data))
 
 
-@router.get("/sites")
+@directory.get("/sites")
 def list_sites(db: DatabaseDep) -> list[SiteRead]:
     with db.transaction() as s:
         return [SiteRead.model_validate(x) for x in s.scalars(select(Site).order_by(Site.id))]
 
 
-@router.get("/sites/{site_id}")
+@directory.get("/sites/{site_id}")
 def read_site(site_id: Id, db: DatabaseDep) -> SiteRead:
     with db.transaction() as s:
         return SiteRead.model_validate(get_site(s, site_id))
@@ -62,7 +65,7 @@ def post_location(data: LocationCreate, db: DatabaseDep) -> LocationRead:
         return LocationRead.model_validate(create_location(s, data))
 
 
-@router.get("/sites/{site_id}/locations")
+@directory.get("/sites/{site_id}/locations")
 def list_locations(site_id: Id, db: DatabaseDep) -> list[LocationRead]:
     with db.transaction() as s:
         get_site(s, site_id)
@@ -82,7 +85,7 @@ def put_asset(asset_id: Id, data: AssetCreate, db: DatabaseDep) -> AssetRead:
         return asset_read(save_asset(s, data, get_asset(s, asset_id)))
 
 
-@router.get("/assets")
+@directory.get("/assets")
 def list_assets(
     db: DatabaseDep,
     site_id: Id | None = None,
@@ -99,7 +102,7 @@ def list_assets(
         return [asset_read(a) for a in s.scalars(q)]
 
 
-@router.get("/assets/{asset_id}")
+@directory.get("/assets/{asset_id}")
 def read_asset(asset_id: Id, db: DatabaseDep) -> AssetRead:
     with db.transaction() as s:
         return asset_read(get_asset(s, asset_id))
@@ -109,16 +112,20 @@ def read_asset(asset_id: Id, db: DatabaseDep) -> AssetRead:
 def asset_history(
     asset_id: Id,
     db: DatabaseDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[TicketRead]:
-    """Every work order that touched the asset (repairs, inspections, alarms), newest first."""
+    """Every work order that touched the asset (repairs, inspections, alarms), newest first;
+    who filed each only for those who may read it (docs/security.md, personal data)."""
     with db.transaction() as s:
         get_asset(s, asset_id)
-        return [
+        out = [
             TicketRead.model_validate(t)
             for t in queries.asset_history(s, asset_id, limit=limit, offset=offset)
         ]
+    hidden = disclosure.redactions(principal)
+    return [ticket.model_copy(update=hidden) for ticket in out] if hidden else out
 
 
 @router.post(

@@ -6,12 +6,11 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
-from api.auth import OFFICE, PrincipalDep, access, audit_name
+from api.auth import OFFICE, PrincipalDep, access, audit_name, refuse
 from api.deps import DatabaseDep, NotifierDep, NowDep
-from api.routes.tickets import may_change
 from maintenance.db import get_required
 from maintenance.errors import InvalidInput
 from maintenance.plans import service
@@ -19,6 +18,7 @@ from maintenance.plans.models import InspectionPlan
 from maintenance.plans.results import ChecklistResults, record_results
 from maintenance.plans.service import PlanCreate, PlanRead
 from maintenance.vocabulary import Id
+from maintenance.work_orders import permissions
 from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.schemas import TicketRead
 
@@ -98,7 +98,9 @@ def checklist(
     A technician records results only on an inspection assigned to them."""
     data = data.model_copy(update={"actor": audit_name(principal, data.actor)})
     with db.transaction() as s:
-        may_change(request, work_orders.get(s, ticket_id), principal, "record checklists")
+        why = permissions.why_not_record_checklist(principal, work_orders.get(s, ticket_id))
+        if why is not None:
+            raise refuse(request, principal, why)
         return [
             TicketRead.model_validate(t)
             for t in record_results(s, ticket_id, data, now=now, notifier=notifier)
@@ -107,7 +109,11 @@ def checklist(
 
 @router.get("/reports/pm-compliance")
 def pm_compliance(
-    db: DatabaseDep, now: NowDep, start: datetime, end: datetime, site_id: Id | None = None
+    db: DatabaseDep,
+    now: NowDep,
+    start: AwareDatetime,
+    end: AwareDatetime,
+    site_id: Id | None = None,
 ) -> list[ComplianceRead]:
     """Share of inspections due in [start, end) completed by their due time, per site and
     system."""

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
+from pydantic import AwareDatetime
 
 from api.deps import DatabaseDep, NowDep
 from api.documents import excel
@@ -69,8 +70,9 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
 @router.get("/reports/failures", responses=DOCUMENTS)
 def failures(
     db: DatabaseDep,
-    start: datetime,
-    end: datetime,
+    now: NowDep,
+    start: AwareDatetime,
+    end: AwareDatetime,
     group_by: GroupBy = "system",
     site_id: Id | None = None,
     format: Format = "json",
@@ -79,7 +81,9 @@ def failures(
     (same asset and fault within 30 days) and top causes. CSV: the monthly trend."""
     _period(start, end)
     with db.read() as s:
-        report = failure_report(s, start=start, end=end, group_by=group_by, site_id=site_id)
+        report = failure_report(
+            s, start=start, end=end, group_by=group_by, site_id=site_id, now=now
+        )
     if format == "xlsx":
         return _xlsx("failures", excel.workbook(failures=report))
     if format == "csv":
@@ -111,8 +115,8 @@ def _failure_figures(report: FailureReport) -> dict[str, Any]:
 def service_quality(
     db: DatabaseDep,
     now: NowDep,
-    start: datetime,
-    end: datetime,
+    start: AwareDatetime,
+    end: AwareDatetime,
     site_id: Id | None = None,
     format: Format = "json",
 ) -> Any:

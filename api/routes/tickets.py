@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Depends, Form, Query, Request, Response, UploadFile
@@ -16,16 +17,16 @@ from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from maintenance.db import Database
 from maintenance.errors import NotFound
 from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
-from maintenance.work_orders import queries, service
-from maintenance.work_orders.lifecycle import allowed_actions
+from maintenance.work_orders import disclosure, permissions, queries, service
+from maintenance.work_orders.lifecycle import Action, allowed_actions
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import (
     CommentCreate,
     CommentRead,
     EventRead,
     RatingCreate,
-    TicketCreate,
     TicketRead,
+    TicketRequest,
     TransitionRequest,
 )
 
@@ -62,47 +63,42 @@ def visible(s: Session, ticket_id: int, principal: Principal) -> Ticket:
     """The ticket, if this caller may see it: a requester only their own (others are 404, so
     that ids of other people's requests reveal nothing)."""
     ticket = service.get(s, ticket_id)
-    if principal.role == "requester" and ticket.requester != principal.name:
+    if principal.role == "requester" and not permissions.owns(principal, ticket):
         raise NotFound("ticket", ticket_id)
     return ticket
 
 
-def why_not_change(ticket: Ticket, principal: Principal, what: str) -> str | None:
-    """Why this caller may not change the ticket, or None: requesters never, technicians only
-    the tickets assigned to them (the console asks too, to show only buttons that work)."""
-    if principal.role == "requester":
-        return f"requesters cannot {what}"
-    if principal.role == "technician" and ticket.assignee_id != principal.technician_id:
-        return f"ticket {ticket.id} is not assigned to you"
-    return None
-
-
-def may_change(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
-    why = why_not_change(ticket, principal, what)
+def may_touch(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
+    """Comments, attachments, checklists: see `permissions.why_not_touch`."""
+    why = permissions.why_not_touch(principal, ticket, what)
     if why is not None:
         raise refuse(request, principal, why)
 
 
-def read(ticket: Ticket) -> TicketRead:
+def read(ticket: Ticket, principal: Principal) -> TicketRead:
     out = TicketRead.model_validate(ticket)
     out.allowed_actions = ALLOWED[ticket.state]
-    return out
+    return out.model_copy(update=disclosure.redactions(principal))
 
 
 @router.post("/tickets", status_code=201, responses=MISSING)
 def create_ticket(
-    data: TicketCreate, intake: IntakeDep, now: NowDep, principal: PrincipalDep, actor: str = "api"
+    data: TicketRequest,
+    intake: IntakeDep,
+    now: NowDep,
+    principal: PrincipalDep,
+    actor: str = "api",
 ) -> TicketRead:
     """Registers a request from any channel; SLA due times and automatic dispatch follow.
     Requests that arrive together are committed together (group commit), each answered alone.
-    A requester's request is filed under their own name."""
-    if principal.role == "requester":
-        data = data.model_copy(update={"requester": principal.name})
-    return read(intake.create(data, actor=audit_name(principal, actor), now=now))
+    A requester's request is filed in their own name through the app; fields a caller may not
+    set are a 422 on the field (docs/work-orders.md, who may do what)."""
+    ticket = permissions.admit(principal, data, now=now)
+    return read(intake.create(ticket, actor=audit_name(principal, actor), now=now), principal)
 
 
 class TicketBatch(BaseModel):
-    items: list[TicketCreate] = Field(min_length=1, max_length=1000)
+    items: list[TicketRequest] = Field(min_length=1, max_length=1000)
 
 
 @router.post(
@@ -122,10 +118,14 @@ def create_tickets(
     """Registers up to 1,000 tickets in one transaction (integrations, bulk intake); any invalid
     item refuses the batch, its 422 naming the item (`body.items.3.asset_id`)."""
     who = audit_name(principal, actor)
+    items = [
+        permissions.admit(principal, item, now=now, where=f"{i}.")
+        for i, item in enumerate(batch.items)
+    ]
     with db.transaction() as s:
         return [
-            read(t)
-            for t in service.create_many(s, batch.items, actor=who, now=now, notifier=notifier)
+            read(t, principal)
+            for t in service.create_many(s, items, actor=who, now=now, notifier=notifier)
         ]
 
 
@@ -163,6 +163,7 @@ async def list_tickets(
     rows, total = page
     for row in rows:
         row["allowed_actions"] = ALLOWED[row["state"]]
+        disclosure.ticket_row(principal, row)
     body = {"items": rows, "total": total, "limit": limit, "offset": offset}
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
@@ -177,7 +178,7 @@ def _list_rows(
 @router.get("/tickets/{ticket_id}", responses=MISSING)
 def read_ticket(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> TicketRead:
     with db.transaction() as s:
-        return read(visible(s, ticket_id, principal))
+        return read(visible(s, ticket_id, principal), principal)
 
 
 @router.post("/tickets/{ticket_id}/transitions", responses={**MISSING, **CONFLICT})
@@ -190,22 +191,42 @@ def transition(
     notifier: NotifierDep,
     principal: PrincipalDep,
 ) -> TicketRead:
-    """assign, accept, start, resolve, verify, reject, close, reopen, cancel, escalate.
-    A technician acts only on tickets assigned to them; requesters rate and comment instead."""
-    body = body.model_copy(update={"actor": audit_name(principal, body.actor)})
+    """assign, accept, start, resolve, confirm, verify, reject, close, reopen, cancel,
+    escalate; who may take which is in `maintenance.work_orders.permissions` (a technician acts
+    only on tickets assigned to them, a requester confirms, rejects or withdraws their own; the
+    quality check is by someone who did not do the work, who is the inspector)."""
+    permissions.check_transition_fields(body)
+    update: dict[str, Any] = {"actor": audit_name(principal, body.actor)}
+    if body.action == Action.verify and principal.via != "api_key":
+        update["inspector"] = principal.name  # a person checks as themselves
+    body = body.model_copy(update=update)
     with db.transaction() as s:
-        may_change(request, service.get(s, ticket_id), principal, "move tickets")
-        return read(service.transition(s, ticket_id, body, now=now, notifier=notifier))
+        ticket = visible(s, ticket_id, principal)
+        did = queries.did_the_work(s, ticket) if body.action == Action.verify else set()
+        why = permissions.why_not_act(principal, ticket, str(body.action), did_the_work=did)
+        if why is not None:
+            raise refuse(request, principal, why)
+        return read(service.transition(s, ticket_id, body, now=now, notifier=notifier), principal)
 
 
 @router.post("/tickets/{ticket_id}/comments", status_code=201, responses=MISSING)
 def comment(
-    ticket_id: Id, data: CommentCreate, db: DatabaseDep, now: NowDep, principal: PrincipalDep
+    ticket_id: Id,
+    data: CommentCreate,
+    request: Request,
+    db: DatabaseDep,
+    now: NowDep,
+    principal: PrincipalDep,
 ) -> CommentRead:
-    """kind: comment, progress (complex complaints), feedback (to the requester), return_visit."""
+    """kind: comment, progress (complex complaints), feedback (to the requester), return_visit;
+    requesters write comments on their own requests, technicians on the tickets assigned to
+    them."""
     data = data.model_copy(update={"author": audit_name(principal, data.author)})
     with db.transaction() as s:
-        visible(s, ticket_id, principal)
+        ticket = visible(s, ticket_id, principal)
+        why = permissions.why_not_comment(principal, ticket, data.kind)
+        if why is not None:
+            raise refuse(request, principal, why)
         return CommentRead.model_validate(service.comment(s, ticket_id, data, now=now))
 
 
@@ -213,7 +234,8 @@ def comment(
 def comments(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> list[CommentRead]:
     with db.transaction() as s:
         visible(s, ticket_id, principal)
-        return [CommentRead.model_validate(c) for c in queries.comments(s, ticket_id)]
+        found = disclosure.comments(principal, queries.comments(s, ticket_id))
+        return [CommentRead.model_validate(c) for c in found]
 
 
 @router.post("/tickets/{ticket_id}/rating", responses={**MISSING, **CONFLICT})
@@ -230,29 +252,30 @@ def rate(
     technician who did the work); at or below the threshold (default 2, setting
     FACILITY_SATISFACTION_REOPEN_AT_OR_BELOW) the work reopens for rectification."""
     threshold: int = request.app.state.satisfaction_reopen_at_or_below
-    if principal.role == "technician":
-        raise refuse(request, principal, "technicians do not rate work")
     data = data.model_copy(update={"actor": audit_name(principal, data.actor)})
     with db.transaction() as s:
-        visible(s, ticket_id, principal)
-        return read(
-            service.rate(
-                s, ticket_id, data, now=now, notifier=notifier, reopen_at_or_below=threshold
-            )
+        why = permissions.why_not_rate(principal, visible(s, ticket_id, principal))
+        if why is not None:
+            raise refuse(request, principal, why)
+        rated = service.rate(
+            s, ticket_id, data, now=now, notifier=notifier, reopen_at_or_below=threshold
         )
+        return read(rated, principal)
 
 
 @router.get("/tickets/{ticket_id}/audit", responses=MISSING)
 def audit(ticket_id: Id, db: DatabaseDep, principal: PrincipalDep) -> list[EventRead]:
     with db.transaction() as s:
         visible(s, ticket_id, principal)
-        return [EventRead.model_validate(e) for e in queries.audit_trail(s, ticket_id)]
+        events = disclosure.trail(principal, queries.audit_trail(s, ticket_id))
+        return [EventRead.model_validate(e) for e in events]
 
 
 @router.post("/tickets/{ticket_id}/attachments", status_code=201, responses=MISSING)
 async def attach(
     ticket_id: Id,
     file: UploadFile,
+    request: Request,
     db: DatabaseDep,
     now: NowDep,
     store: AttachmentsDep,
@@ -263,7 +286,7 @@ async def attach(
     data = await file.read(store.max_bytes + 1)
     who = audit_name(principal, actor)
     with db.transaction() as s:
-        visible(s, ticket_id, principal)
+        may_touch(request, visible(s, ticket_id, principal), principal, "attach files")
         a = store.add(s, ticket_id, file.filename or "upload", data, actor=who, now=now)
         return AttachmentRead(
             id=a.id, sha256=a.sha256, filename=a.filename, content_type=a.content_type, size=a.size
@@ -278,7 +301,14 @@ def attachment(
         a, data = store.read(s, attachment_id)
         visible(s, a.ticket_id, principal)
     return Response(
-        data,
-        media_type=a.content_type,
-        headers={"Content-Disposition": f'inline; filename="{a.filename}"'},
+        data, media_type=a.content_type, headers={"Content-Disposition": disposition(a.filename)}
     )
+
+
+def disposition(filename: str, kind: str = "inline") -> str:
+    """RFC 6266: an ASCII fallback name and the real one in RFC 5987 `filename*` (a phone photo
+    named 电梯_照片.png; a header is latin-1, so the raw name would be a server error)."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -29,6 +29,10 @@ class Alarm(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))  # ledger, when known
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"))
     severity: Mapped[str] = mapped_column(String(16))
+    # Fire, trapped passengers, flooding, power loss: announced and ticketed whatever the
+    # asset's state (never suppressed by work on it).
+    life_safety: Mapped[bool] = mapped_column(default=False)
+    resettable: Mapped[bool] = mapped_column(default=False)  # an event: a person may reset it
     message: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[AlarmState] = mapped_column(
         Enum(AlarmState, native_enum=False, length=32), default=AlarmState.normal

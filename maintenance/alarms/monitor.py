@@ -276,6 +276,12 @@ class AlarmMonitor:
         self._publish([done])
         return done
 
+    def reset(self, alarm_id: int, *, by: str, reason: str) -> AlarmTransition:
+        now = self.clock()
+        done = self._write(lambda s: service.reset(s, alarm_id, by=by, reason=reason, now=now))
+        self._publish([done])
+        return done
+
     def shelve(self, alarm_id: int, *, by: str, reason: str, minutes: float) -> AlarmTransition:
         now = self.clock()
         done = self._write(

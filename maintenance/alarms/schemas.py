@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from maintenance.vocabulary import Id
 
@@ -21,6 +21,8 @@ class AlarmRead(BaseModel):
     site_id: Id | None
     asset_id: Id | None
     severity: str
+    life_safety: bool = False
+    resettable: bool = False
     message: str
     state: str
     raised_at: datetime | None
@@ -70,6 +72,15 @@ class Acknowledge(BaseModel):
     note: str = Field("", max_length=2000)
 
 
+class Reset(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"actor": "eng:liu", "reason": "breaker closed on site"}]},
+    )
+    actor: str = Field("api", min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class Shelve(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -113,8 +124,8 @@ class MaintenanceWindowCreate(BaseModel):
         },
     )
     asset_id: Id
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     reason: str = Field("", max_length=2000)
     created_by: str = Field("", max_length=200)
 

@@ -15,7 +15,7 @@ from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, Maintenance
 from maintenance.assets.models import AssetDevice, Site
 from maintenance.db import get_required
 from maintenance.errors import InvalidInput
-from maintenance.vocabulary import OPEN_STATES, TicketType
+from maintenance.vocabulary import TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 from rules.alarms import (
     AlarmAction,
@@ -202,6 +202,7 @@ def _raise(
     before = alarm.state
     alarm.values = dict(change.values)
     alarm.severity, alarm.message = change.severity, change.message
+    alarm.life_safety, alarm.resettable = change.life_safety, change.resettable
     out: list[AlarmTransition] = []
     target = next_state(before, AlarmAction.raise_)
     if target is None:
@@ -267,15 +268,17 @@ def _clear(
 
 
 def suppression(session: Session, alarm: Alarm, at: datetime) -> str | None:
-    """Why the asset's alarms are not to be announced now: work under way on it, or a window."""
-    if alarm.asset_id is None:
+    """Why the asset's alarms are not to be announced now: a technician working on it on site
+    (an inspection or repair in progress: a ticket only scheduled or assigned silences
+    nothing), or a maintenance window. Never a life-safety alarm."""
+    if alarm.asset_id is None or alarm.life_safety:
         return None
     ticket_q = (
         select(Ticket.id)
         .where(
             Ticket.asset_id == alarm.asset_id,
             Ticket.type.in_(SUPPRESSING_TICKETS),
-            Ticket.state.in_(OPEN_STATES),
+            Ticket.state == TicketState.in_progress,
         )
         .limit(1)
         .scalar_subquery()
@@ -292,7 +295,7 @@ def suppression(session: Session, alarm: Alarm, at: datetime) -> str | None:
     )
     ticket, window = session.execute(select(ticket_q, window_q)).one()  # one round trip
     if ticket is not None:
-        return f"asset under maintenance: open ticket {ticket}"
+        return f"work in progress on the asset: ticket {ticket}"
     if window is not None:
         return f"asset under maintenance: window {window}"
     return None
@@ -338,6 +341,27 @@ def acknowledge(
     alarm.state = next_state(before, AlarmAction.acknowledge) or before
     alarm.acknowledged_at, alarm.acknowledged_by = now, by
     return record(session, alarm, action="acknowledge", before=before, at=now, actor=by, note=note)
+
+
+def reset(
+    session: Session, alarm_id: int, *, by: str, reason: str, now: datetime
+) -> AlarmTransition:
+    """A person returns a latched event alarm to normal (the breaker is closed again, the leak
+    dried up): only event alarms, whose device may never send a clear; a measured condition
+    clears by itself when it ends."""
+    alarm = get_required(session, Alarm, alarm_id, "alarm")
+    if not alarm.resettable:
+        raise InvalidInput("alarm_id", "only event alarms are reset; this one clears by itself")
+    if not reason.strip():
+        raise InvalidInput("reason", "say why the alarm is reset")
+    before = alarm.state
+    target = next_state(before, AlarmAction.reset)
+    assert target is not None  # next_state refuses a reset it does not allow
+    alarm.state, alarm.cleared_at = target, now
+    if alarm.acknowledged_at is None:
+        alarm.acknowledged_at, alarm.acknowledged_by = now, by
+    alarm.clear_held = False
+    return record(session, alarm, action="reset", before=before, at=now, actor=by, note=reason)
 
 
 def shelve(

@@ -57,15 +57,29 @@ class ImportReport:
 
 def import_assets(session: Session, text: str) -> ImportReport:
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    # newline="": the csv module handles line ends itself (a bare CR inside a field included).
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        columns = reader.fieldnames or []
+    except csv.Error as error:
+        raise InvalidInput("file", f"not a CSV file: {error}") from None
+    missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise InvalidInput("file", f"missing column(s): {', '.join(missing)}")
-    unknown = [c for c in reader.fieldnames or [] if c not in COLUMNS]
+    unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
         raise InvalidInput("file", f"unknown column(s): {', '.join(unknown)}")
     sites = {s.code: s for s in session.scalars(select(Site))}
-    for number, row in enumerate(reader, start=2):  # line 1 is the header
+    number = 1  # line 1 is the header
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # a broken line: reported, the good ones around it kept
+            report.rejected.append(RowError(number, "file", f"not valid CSV: {error}"))
+            continue
         if number > MAX_ROWS + 1:
             report.rejected.append(RowError(number, "file", f"more than {MAX_ROWS} rows"))
             break

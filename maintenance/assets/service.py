@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -103,3 +105,38 @@ def asset_for_device(session: Session, site_code: str, device_id: str) -> Asset 
         .join(Site, Site.id == Asset.site_id)
         .where(Site.code == site_code, AssetDevice.device_id == device_id)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AssetLabel:
+    """How a person recognises a piece of equipment: its code and name, and where it is."""
+
+    code: str
+    name: str
+    location_id: int | None
+    where: str  # "A / 1 / lobby", or "" when the ledger has no location
+
+    def __str__(self) -> str:
+        what = f"{self.code} {self.name}".strip() if self.name != self.code else self.code
+        return f"{what} @ {self.where}" if self.where else what
+
+
+def where(location: Location | None) -> str:
+    if location is None:
+        return ""
+    return " / ".join(p for p in (location.building, location.floor, location.room) if p)
+
+
+def labels(session: Session, asset_ids: set[int]) -> dict[int, AssetLabel]:
+    """Labels of many assets in one query (a batch of inspections names each one)."""
+    if not asset_ids:
+        return {}
+    rows = session.execute(
+        select(Asset.id, Asset.code, Asset.name, Location)
+        .outerjoin(Location, Location.id == Asset.location_id)
+        .where(Asset.id.in_(asset_ids))
+    )
+    return {
+        asset_id: AssetLabel(code, name or "", loc.id if loc else None, where(loc))
+        for asset_id, code, name, loc in rows
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,8 +46,8 @@ class TechnicianCreate(BaseModel):
 
 class ShiftCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
 
     @field_validator("ends_at")
     @classmethod

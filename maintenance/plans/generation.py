@@ -9,6 +9,7 @@ service was down) are generated once, marked late. Claims and tickets commit tog
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,15 +20,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
+from maintenance.assets.service import labels
 from maintenance.notify import Notifier
 from maintenance.plans.cadence import Cadence, due_at, local_date
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.plans.usage import UsageSource, usage_periods
 from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders import service
+from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate
 
 BATCH = 1000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,33 +166,51 @@ def _generate_batch(
     mine = [o for o in batch if o.key in claimed and not o.baseline]
     if not mine:
         return 0, 0
-    tickets = service.create_many(
-        session,
-        [
-            TicketCreate(
-                site_id=o.site_id,
-                asset_id=o.asset_id,
-                type=TicketType.inspection,
-                channel=Channel.schedule,
-                priority=o.plan.priority,
-                title=f"{o.plan.name} ({o.period})",
-                description=(
-                    f"Plan #{o.plan.id}, due {o.due_at.isoformat()}"
-                    + (
-                        "; generated late: the service was down when it fell due"
-                        if o.due_at <= now
-                        else ""
-                    )
-                ),
-                source_ref=f"plan:{o.plan.id}:asset:{o.asset_id}:{o.period}",
-                due_at=o.due_at,
-                checklist=o.plan.checklist,
-            )
-            for o in mine
-        ],
-        actor="schedule",
-        now=now,
-        notifier=notifier,
+    # A ticket that already carries an occurrence's key (left by an interrupted run, or written
+    # by hand into the database) is that occurrence's ticket: linked, never a second insert that
+    # would fail the whole batch on the unique key.
+    refs = {_ref(o): o for o in mine}
+    found = session.execute(select(Ticket.source_ref, Ticket.id).where(Ticket.source_ref.in_(refs)))
+    taken = {row.source_ref: row.id for row in found}
+    if taken:
+        log.warning("plan occurrences already ticketed, linked: %s", sorted(map(str, taken)))
+    linked = [(refs[ref], ticket_id) for ref, ticket_id in taken.items() if ref is not None]
+    mine = [o for o in mine if _ref(o) not in taken]
+    assets = labels(session, {o.asset_id for o in mine})
+    tickets = (
+        service.create_many(
+            session,
+            [
+                TicketCreate(
+                    site_id=o.site_id,
+                    asset_id=o.asset_id,
+                    location_id=assets[o.asset_id].location_id,
+                    type=TicketType.inspection,
+                    channel=Channel.schedule,
+                    priority=o.plan.priority,
+                    # The card must say which equipment and where (five inspections of one day
+                    # otherwise read alike).
+                    title=f"{o.plan.name} · {assets[o.asset_id]} ({o.period})"[:200],
+                    description=(
+                        f"Plan #{o.plan.id}, due {o.due_at.isoformat()}"
+                        + (
+                            "; generated late: the service was down when it fell due"
+                            if o.due_at <= now
+                            else ""
+                        )
+                    ),
+                    source_ref=_ref(o),
+                    due_at=o.due_at,
+                    checklist=o.plan.checklist,
+                )
+                for o in mine
+            ],
+            actor="schedule",
+            now=now,
+            notifier=notifier,
+        )
+        if mine
+        else []
     )
     table: Table = PlanOccurrence.__table__  # type: ignore[assignment]
     session.connection().execute(  # one pipelined executemany
@@ -200,8 +222,12 @@ def _generate_batch(
         )
         .values(ticket_id=bindparam("t")),
         [
-            {"p": o.plan.id, "a": o.asset_id, "d": o.period, "t": t.id}
-            for o, t in zip(mine, tickets, strict=True)
+            {"p": o.plan.id, "a": o.asset_id, "d": o.period, "t": ticket_id}
+            for o, ticket_id in [*zip(mine, (t.id for t in tickets), strict=True), *linked]
         ],
     )
     return len(mine), sum(o.due_at <= now for o in mine)
+
+
+def _ref(o: Occurrence) -> str:
+    return f"plan:{o.plan.id}:asset:{o.asset_id}:{o.period}"

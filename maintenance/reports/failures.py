@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from maintenance.assets.models import Asset, Site
 from maintenance.reports.sql import hours_between, month_of
 from maintenance.vocabulary import TicketState
-from maintenance.work_orders.failures import FAILURE_TYPES
+from maintenance.work_orders.failures import FAILURE_TYPES, REPAIR_FAULT
 from maintenance.work_orders.models import Ticket
 
 GroupBy = Literal["system", "site", "asset_type"]
@@ -39,7 +39,7 @@ class GroupFigures:
     group: str
     failures: int
     assets: int
-    mtbf_hours: float | None  # asset operating hours in the period per failure
+    mtbf_hours: float | None  # asset operating hours in the period so far per failure
     mttr_hours: float | None  # mean time from report to resolution of resolved failures
     repeat_failures: int
 
@@ -62,7 +62,10 @@ def failure_report(
     group_by: GroupBy = "system",
     site_id: int | None = None,
     top: int = 10,
+    now: datetime | None = None,
 ) -> FailureReport:
+    """`now`: a period still under way counts its hours up to now (the days to come have had
+    no chance to fail) for MTBF."""
     key = {
         "system": Asset.system,
         "site": Site.code,
@@ -77,7 +80,7 @@ def failure_report(
         select(
             key.label("grp"),
             month_of(Ticket.created_at, dialect).label("month"),
-            func.coalesce(Ticket.fault, Ticket.type).label("cause"),
+            func.nullif(Ticket.fault, REPAIR_FAULT).label("cause"),
             func.count(),
             func.sum(hours_between(Ticket.created_at, Ticket.resolved_at, dialect)).filter(
                 Ticket.resolved_at.is_not(None)
@@ -114,20 +117,22 @@ def failure_report(
         repair_hours[group] += float(hours_sum or 0)
         repaired[group] += n_resolved
         repeats[group] += n_repeats
-        causes[_text(fault)] += n
+        if fault is not None:  # a person's repair request records no cause
+            causes[_text(fault)] += n
     trend = [
         TrendRow(
             month, group, n, assets.get(group, 0), n / assets[group] if assets.get(group) else 0.0
         )
         for (month, group), n in sorted(per_month.items())
     ]
-    hours = (end - start).total_seconds() / 3600
+    until = end if now is None else max(start, min(end, now))
+    hours = (until - start).total_seconds() / 3600
     groups = [
         GroupFigures(
             group,
             failures[group],
             count,
-            hours * count / failures[group] if failures[group] else None,
+            hours * count / failures[group] if failures[group] and hours > 0 else None,
             repair_hours[group] / repaired[group] if repaired[group] else None,
             repeats[group],
         )

@@ -66,6 +66,8 @@ def quarterly_report(
         end=end,
         quality=quality_report(session, start=start, end=end, now=now, site_id=site_id),
         previous=quality_report(session, start=before[0], end=before[1], now=now, site_id=site_id),
-        failures=failure_report(session, start=start, end=end, group_by="system", site_id=site_id),
+        failures=failure_report(
+            session, start=start, end=end, group_by="system", site_id=site_id, now=now
+        ),
         generated_at=now,
     )

@@ -1,6 +1,7 @@
 """The work-order lifecycle of the service standards as an explicit state machine.
 
     new -> assigned -> accepted -> in_progress -> resolved -> verified -> closed
+                                                  (confirm: the requester accepts)
                   (reassign)        (rectify)  <- reopened <-  (acceptance failed / low rating)
     cancelled (with a reason) from any open state
 
@@ -20,6 +21,7 @@ class Action(StrEnum):
     accept = "accept"  # the technician confirms the content and the committed time
     start = "start"
     resolve = "resolve"
+    confirm = "confirm"  # the requester accepts the result on site (the state stays resolved)
     verify = "verify"  # requester acceptance plus the quality inspector's second check
     reject = "reject"  # acceptance failed: rectification
     close = "close"
@@ -35,6 +37,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[S], S]] = {
     Action.accept: (frozenset({S.assigned, S.reopened}), S.accepted),
     Action.start: (frozenset({S.accepted}), S.in_progress),
     Action.resolve: (frozenset({S.in_progress}), S.resolved),
+    Action.confirm: (frozenset({S.resolved}), S.resolved),
     Action.verify: (frozenset({S.resolved}), S.verified),
     Action.reject: (frozenset({S.resolved}), S.reopened),
     Action.close: (frozenset({S.verified}), S.closed),

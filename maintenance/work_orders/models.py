@@ -68,6 +68,7 @@ class Ticket(Base):
     reopen_count: Mapped[int] = mapped_column(default=0)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     verified_by: Mapped[str | None] = mapped_column(String(200))  # the quality inspector
+    requester_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # inspections
     parent_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # repair of
     # Failure statistics (see maintenance/work_orders/failures.py), set when the ticket opens:

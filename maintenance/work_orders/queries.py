@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, func, or_, select, true
+from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from maintenance.crypto import cipher
+from maintenance.users.models import User
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Comment, SlaBreach, Ticket, TicketEvent
 
@@ -194,3 +195,51 @@ def breaches(session: Session, ticket_id: int) -> list[SlaBreach]:
             select(SlaBreach).where(SlaBreach.ticket_id == ticket_id).order_by(SlaBreach.id)
         )
     )
+
+
+def did_the_work(session: Session, ticket: Ticket) -> set[str]:
+    """Who did the work on the ticket (started or resolved it, or is assigned to it): the
+    people whose second check would not be a second one."""
+    names = set(
+        session.scalars(
+            select(TicketEvent.actor).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(("start", "resolve"))
+            )
+        )
+    )
+    if ticket.assignee_id is not None:
+        names.update(
+            session.scalars(select(User.username).where(User.technician_id == ticket.assignee_id))
+        )
+    return names
+
+
+# -- urgency: what to do first ---------------------------------------------------------------
+
+
+def next_due(ticket: Ticket) -> datetime | None:
+    """The due time of the ticket's next step: the response until someone responded, then the
+    resolution."""
+    if ticket.responded_at is None and ticket.response_due is not None:
+        return ticket.response_due
+    return ticket.resolution_due
+
+
+def urgency(ticket: Ticket) -> tuple[int, bool, datetime]:
+    """Most urgent first: emergencies before the rest, then the nearest due next step (an
+    emergency due in 12 minutes above routine inspections due tomorrow)."""
+    due = next_due(ticket)
+    return (Priority(ticket.priority).rank, due is None, due or datetime.max.replace(tzinfo=UTC))
+
+
+def urgency_order() -> tuple[Any, ...]:
+    """`urgency` as ORDER BY terms, for the board's columns."""
+    rank = case(*((Ticket.priority == p.value, p.rank) for p in Priority), else_=len(Priority))
+    due = case(
+        (
+            and_(Ticket.responded_at.is_(None), Ticket.response_due.is_not(None)),
+            Ticket.response_due,
+        ),
+        else_=Ticket.resolution_due,
+    )
+    return (rank, due.is_(None), due, Ticket.id)

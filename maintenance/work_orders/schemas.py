@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from maintenance.vocabulary import Channel, Id, Priority, TicketState, TicketType
 from maintenance.work_orders.lifecycle import Action
@@ -47,6 +47,45 @@ class TicketCreate(BaseModel):
     parent_ticket_id: Id | None = Field(None, description="the inspection a repair comes from")
 
 
+class TicketRequest(BaseModel):
+    """A ticket as a caller files it over the API: what a person or an integration may say.
+    Which of these fields each caller may set is in `permissions.CREATE_FIELDS`; the rest
+    (SLA, due times, checklists, system keys) the service derives."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "site_id": 1,
+                    "type": "repair",
+                    "channel": "hotline",
+                    "priority": "normal",
+                    "title": "Lift 2 door closes slowly",
+                    "asset_id": 12,
+                    "requester": "Unit 1203",
+                },
+                {"site_id": 1, "type": "repair", "title": "Tap leaking", "location_id": 3},
+            ]
+        },
+    )
+
+    site_id: Id
+    type: TicketType
+    channel: Channel | None = Field(None, description="how it came in; a requester's: app")
+    priority: Priority = Priority.normal
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=10_000)
+    requester: str = Field("", max_length=200)
+    asset_id: Id | None = None
+    location_id: Id | None = None
+    in_scope: bool | None = Field(None, description="complaints: the intake scope check")
+    complex: bool = Field(False, description="complaints: progress report every 72 h")
+    source_ref: str | None = Field(None, max_length=200, description="an integration's own key")
+    opened_at: AwareDatetime | None = Field(None, description="integrations: registered at")
+    parent_ticket_id: Id | None = Field(None, description="the inspection a repair comes from")
+
+
 class TransitionRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -67,7 +106,7 @@ class TransitionRequest(BaseModel):
     action: Action | str
     actor: str = Field(min_length=1, max_length=200)
     technician_id: Id | None = None
-    committed_at: datetime | None = None
+    committed_at: AwareDatetime | None = None
     note: str = Field("", max_length=10_000)
     inspector: str | None = None
     requester_confirmed: bool | None = None
@@ -131,6 +170,7 @@ class TicketRead(BaseModel):
     reopen_count: int
     cancel_reason: str | None
     verified_by: str | None
+    requester_confirmed_at: datetime | None = None
     fault: str | None = Field(None, description="failures: the alarm rule, or `repair`")
     repeat_of: int | None = Field(
         None, description="the earlier failure of the same asset and fault within 30 days"

@@ -21,7 +21,7 @@ from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
 from maintenance.notify import Notification, Notifier
 from maintenance.sla.calendar import BusinessCalendar
 from maintenance.sla.policy import SlaPolicies, SlaTarget, due_times
-from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
+from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.lifecycle import Action, TransitionNotAllowed, next_state
 from maintenance.work_orders.models import Comment, Ticket, TicketEvent
@@ -61,6 +61,7 @@ AUDITED = (
     "reopen_count",
     "cancel_reason",
     "verified_by",
+    "requester_confirmed_at",
 )
 
 
@@ -415,11 +416,14 @@ def _apply(
         ticket.responded_at = ticket.responded_at or now
     elif action is Action.resolve:
         ticket.resolved_at = now
+    elif action is Action.confirm:
+        ticket.requester_confirmed_at = now
     elif action is Action.verify:
         if not request.inspector:
             raise InvalidInput("inspector", "the quality inspector's second check is required")
-        if request.requester_confirmed is not True:
-            raise InvalidInput("requester_confirmed", "the requester must accept the result")
+        why = _unconfirmed(ticket, request)
+        if why is not None:
+            raise InvalidInput("requester_confirmed", why)
         ticket.verified_by = request.inspector
     elif action in (Action.reject, Action.reopen):
         if not note:
@@ -438,6 +442,21 @@ def _apply(
     record(session, ticket, before, actor=request.actor, action=action.value, now=now, note=note)
 
 
+def _unconfirmed(ticket: Ticket, request: TransitionRequest) -> str | None:
+    """Why the requester's acceptance is missing, or None. The service's own work (alarms,
+    schedules) has no requester; a request filed in the app is confirmed there by its requester;
+    one taken by phone or at the desk may be confirmed to the inspector, who records it."""
+    if ticket.channel in (Channel.alarm, Channel.schedule) or not ticket.requester:
+        return None
+    if ticket.requester_confirmed_at is not None:
+        return None
+    if ticket.channel is Channel.app:
+        return "the requester has not confirmed the result in the app yet"
+    if request.requester_confirmed is not True:
+        return "the requester must accept the result"
+    return None
+
+
 def comment(session: Session, ticket_id: int, data: CommentCreate, *, now: datetime) -> Comment:
     ticket = get(session, ticket_id)
     before = snapshot(ticket)
@@ -451,6 +470,7 @@ def comment(session: Session, ticket_id: int, data: CommentCreate, *, now: datet
         ticket.return_visit_at = now
     note = Comment(ticket_id=ticket.id, at=now, author=data.author, kind=data.kind, body=data.body)
     session.add(note)
+    session.flush()  # the answer carries the comment's id
     record(
         session,
         ticket,

@@ -112,7 +112,7 @@ def test_a_trapped_passenger_becomes_an_alarm_and_an_emergency_ticket(
     acked = client.post(f"/alarms/{alarm['id']}/acknowledge", json={"actor": "eng:liu"})
     assert acked.status_code == 200 and acked.json()["state"] == "active_acknowledged"
     again = client.post(f"/alarms/{alarm['id']}/acknowledge", json={"actor": "eng:liu"})
-    assert again.status_code == 409 and again.json()["allowed"] == ["clear"]
+    assert again.status_code == 409 and again.json()["allowed"] == ["clear", "reset"]
     trail = client.get(f"/alarms/{alarm['id']}/events").json()
     assert [(e["action"], e["actor"]) for e in trail] == [
         ("raise", "rules"),

@@ -4,6 +4,7 @@ real PostgreSQL (the repository contract)."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -205,9 +206,19 @@ def test_an_engineer_opens_a_ticket_for_a_minor_alarm_once(
     ]
 
 
-def test_alarms_of_an_asset_under_maintenance_are_suppressed_not_lost(
+def test_only_work_in_progress_on_site_suppresses_and_never_a_life_safety_alarm(
     database: Database, ledger: Ledger, monitor: AlarmMonitor, clock: Clock
 ) -> None:
+    def move(ticket_id: int, action: str, **fields: object) -> None:
+        with database.transaction() as s:
+            work_orders.transition(
+                s,
+                ticket_id,
+                TransitionRequest(action=action, actor="wang", **fields),  # type: ignore[arg-type]
+                now=NOW,
+                notifier=CollectingNotifier(),
+            )
+
     with database.transaction() as s:
         repair = work_orders.create(
             s,
@@ -221,24 +232,67 @@ def test_alarms_of_an_asset_under_maintenance_are_suppressed_not_lost(
             actor="desk",
             now=NOW,
             notifier=CollectingNotifier(),
-        ).id
-    monitor.apply([change("raise", clock.ms())])
-    alarm = alarm_row(database)
-    assert alarm.state == "active_unacknowledged"
-    assert alarm.suppressed_by == f"asset under maintenance: open ticket {repair}"
-    assert len(tickets(database)) == 1  # no alarm ticket while the repair is open
-    with database.transaction() as s:
-        work_orders.transition(
-            s,
-            repair,
-            TransitionRequest(action="cancel", actor="sup", note="done"),
-            now=NOW,
-            notifier=CollectingNotifier(),
         )
+        repair_id, assignee = repair.id, repair.assignee_id
+    assert assignee is not None
+    # Assigned, even accepted: nobody is working on the lift yet, so the alarm is announced.
+    move(repair_id, "accept", committed_at=NOW + timedelta(hours=1))
+    monitor.apply([change("raise", clock.ms(), rule="lift-door", sev="major")])
+    door = alarm_row(database, "lift-door")
+    assert (door.state, door.suppressed_by) == ("active_unacknowledged", None)
+    assert [t.type for t in tickets(database)] == [TicketType.repair, TicketType.alarm]
+    # The technician starts work on site: the lift's other alarms are held back ...
+    move(repair_id, "start")
+    monitor.apply([change("raise", clock.ms(10), rule="lift-vibration", sev="major")])
+    assert alarm_row(database, "lift-vibration").suppressed_by == (
+        f"work in progress on the asset: ticket {repair_id}"
+    )
+    # ... but never a life-safety one.
+    trapped = change("raise", clock.ms(20))
+    monitor.apply([replace(trapped, life_safety=True)])
+    alarm = alarm_row(database)
+    assert (alarm.suppressed_by, alarm.life_safety) == (None, True)
+    assert len(tickets(database)) == 3
+    # The work ends: the clock lifts the suppression and the held alarm opens its ticket.
+    move(repair_id, "resolve")
     clock.now += timedelta(seconds=1)
     monitor.tick()
-    assert alarm_row(database).suppressed_by is None
-    assert [t.type for t in tickets(database)] == [TicketType.repair, TicketType.alarm]
+    assert alarm_row(database, "lift-vibration").suppressed_by is None
+    assert [t.type for t in tickets(database)] == [TicketType.repair] + [TicketType.alarm] * 3
+
+
+def test_an_engineer_resets_a_latched_event_with_a_reason_and_it_can_raise_again(
+    database: Database, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    latched = replace(change("raise", clock.ms()), resettable=True)
+    monitor.apply([latched])
+    alarm = alarm_row(database)
+    with pytest.raises(InvalidInput) as no_reason:
+        monitor.reset(alarm.id, by="eng:liu", reason=" ")
+    assert no_reason.value.field == "reason"
+    done = monitor.reset(alarm.id, by="eng:liu", reason="breaker closed on site")
+    assert (done.action, done.from_state, done.to_state) == (
+        "reset",
+        "active_unacknowledged",
+        "normal",
+    )
+    with database.read() as s:
+        trail = s.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm.id)).all()
+        assert [(e.action, e.actor, e.note) for e in trail][-1] == (
+            "reset",
+            "eng:liu",
+            "breaker closed on site",
+        )
+    with pytest.raises(AlarmActionNotAllowed):
+        monitor.reset(alarm.id, by="eng:liu", reason="again")
+    monitor.apply([replace(latched, at_ms=clock.ms(60))])  # the device trips it again
+    again = alarm_row(database)
+    assert (again.state, again.occurrences) == ("active_unacknowledged", 2)
+    monitor.apply([change("raise", clock.ms(), rule="vibration", sev="minor")])
+    measured = alarm_row(database, "vibration")
+    with pytest.raises(InvalidInput) as clears_by_itself:
+        monitor.reset(measured.id, by="eng:liu", reason="x")
+    assert clears_by_itself.value.field == "alarm_id"
 
 
 def test_a_maintenance_window_suppresses(

@@ -14,10 +14,15 @@ from api.console.alarm_pages import site_status
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
+from ingest.store.base import Point
 from maintenance.alarms.models import Alarm
 from maintenance.db import Database, utcnow
+from maintenance.notify import CollectingNotifier
+from maintenance.users import service as users
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
+from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket
+from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmState
 from tests.helpers import api_key
 from tests.ledger import seed
@@ -213,3 +218,141 @@ def test_pages_take_the_same_bearer_tokens_as_the_api(service: tuple[Runtime, Te
         303,
         "/console/login?next=/console/alarms",
     )
+
+
+def test_the_board_and_the_phone_list_put_the_most_urgent_first(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    """An emergency due in 12 minutes above five routine inspections due tomorrow; among equal
+    priorities, the nearest due time of the next step (the response until someone responded)."""
+    runtime, client = service
+    ledger = seed(runtime.database)
+    now = utcnow()
+    common = {
+        "site_id": ledger.site,
+        "channel": Channel.schedule,
+        "state": TicketState.assigned,
+        "assignee_id": ledger.wang,
+        "escalated": False,
+        "reopen_count": 0,
+        "assignment_reason": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    with runtime.database.transaction() as s:
+        for n in range(5):
+            s.add(
+                Ticket(
+                    title=f"inspection {n}",
+                    type=TicketType.inspection,
+                    priority=Priority.normal,
+                    response_due=now + timedelta(hours=20 + n),
+                    resolution_due=now + timedelta(hours=24 - n),
+                    **common,
+                )
+            )
+        s.add(
+            Ticket(
+                title="trapped passenger",
+                type=TicketType.alarm,
+                priority=Priority.emergency,
+                response_due=now + timedelta(minutes=12),
+                resolution_due=now + timedelta(hours=4),
+                **common,
+            )
+        )
+    expected = ["trapped passenger", *(f"inspection {n}" for n in range(5))]
+    board = client.get("/console/tickets", headers={"X-API-Key": api_key(runtime.database)})
+    column = board.text.split('data-state="assigned"')[1].split("</section>")[0]
+    assert [t for t in expected if t in column] == expected
+    assert sorted(expected, key=column.index) == expected
+    with runtime.database.transaction() as s:
+        users.create_user(
+            s, "wang", "wang's long password", "technician", now=now, technician_id=ledger.wang
+        )
+    token = client.post(
+        "/auth/token", data={"username": "wang", "password": "wang's long password"}
+    ).json()["access_token"]
+    phone = client.get("/console/my", headers={"Authorization": f"Bearer {token}"}).text
+    assert sorted(expected, key=phone.index) == expected
+
+
+def test_a_device_page_reads_as_words_and_lists_its_assets_open_inspection(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = service
+    ledger = seed(runtime.database)
+    now = utcnow()
+    runtime.ingest.store.write(
+        [
+            Point(
+                "elevator",
+                (("device_id", "elevator-001"), ("site", "estate-1")),
+                {"motor_current": 42.0, "trips": 10257.0, "door_open": True, "seq": 7.0},
+                int(now.timestamp() * 1000),
+            )
+        ]
+    )
+    with runtime.database.transaction() as s:
+        work_orders.create(
+            s,
+            TicketCreate(
+                site_id=ledger.site,
+                type=TicketType.inspection,
+                channel=Channel.schedule,
+                title="Quarterly inspection of the lift",
+                asset_id=ledger.lift,
+            ),
+            actor="schedule",
+            now=now,
+            notifier=CollectingNotifier(),
+        )
+    page = client.get(
+        "/console/devices/estate-1/elevator/elevator-001",
+        headers={"X-API-Key": api_key(runtime.database)},
+    )
+    assert page.status_code == 200
+    values = page.text.split("Newest values")[1].split("</section>")[0]
+    assert "<dt>Traction motor current</dt><dd>42 A</dd>" in values
+    assert "<dd>10,257 " in values and "<dd>yes " in values
+    assert "seq" not in values and "True" not in values and "10257.0" not in values
+    tickets = page.text.split("Tickets of its asset")[1]
+    assert "Quarterly inspection of the lift" in tickets  # no alarm needed to find the asset
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/console/tickets/99999", 404, "There is no ticket 99999"),
+        ("/console/tickets/abc", 422, "ticket_id"),
+        ("/console/no-such-page", 404, "There is no such page."),
+        ("/console/devices/s1/heating/x", 422, "unknown system"),
+    ],
+)
+def test_errors_on_console_pages_are_pages(
+    service: tuple[Runtime, TestClient], path: str, status: int, says: str
+) -> None:
+    runtime, client = service
+    response = client.get(path, headers={"X-API-Key": api_key(runtime.database)})
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert says in response.text and "Your start page" in response.text
+
+
+def test_another_persons_ticket_is_a_not_found_page_and_the_api_still_answers_json(
+    service: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = service
+    ledger = seed(runtime.database)
+    mine = api_key(runtime.database, "requester", "unit-1203")
+    made = client.post(
+        "/tickets",
+        json={"site_id": ledger.site, "type": "repair", "title": "tap", "location_id": 1},
+        headers={"X-API-Key": mine},
+    )
+    assert made.status_code == 201, made.text
+    other = {"X-API-Key": api_key(runtime.database, "requester", "unit-0501")}
+    page = client.get(f"/console/tickets/{made.json()['id']}", headers=other)
+    assert page.status_code == 404 and "not yours to see" in page.text
+    api = client.get(f"/tickets/{made.json()['id']}", headers=other)
+    assert (api.status_code, api.json()["kind"]) == (404, "ticket")

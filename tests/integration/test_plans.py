@@ -10,13 +10,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from ingest.store.influx import InfluxStore
-from maintenance.assets.schemas import AssetCreate, SiteCreate
-from maintenance.assets.service import create_site, save_asset
+from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
+from maintenance.assets.service import create_location, create_site, save_asset
 from maintenance.db import Database
 from maintenance.notify import CollectingNotifier
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.generation import generate
-from maintenance.plans.models import PlanOccurrence
+from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.vocabulary import TicketType
 from maintenance.work_orders.models import Ticket
 
@@ -30,12 +30,23 @@ def estate(db: Database) -> dict[str, int]:
         site = create_site(
             s, SiteCreate(code="estate-1", name="Riverside", timezone="Asia/Shanghai")
         )
-        ids = {}
+        control_room = create_location(
+            s, LocationCreate(site_id=site.id, building="B", floor="B1", room="fire control")
+        )
+        ids = {"control room": control_room.id}
         for system in ("elevator", "water", "power", "fire", "camera"):
             for n in (1, 2):
+                located = (system, n) == ("fire", 1)
                 asset = save_asset(
                     s,
-                    AssetCreate(site_id=site.id, code=f"{system}-{n}", system=system, type=system),
+                    AssetCreate(
+                        site_id=site.id,
+                        code=f"{system}-{n}",
+                        name="Fire alarm panel" if located else "",
+                        system=system,
+                        type=system,
+                        location_id=control_room.id if located else None,
+                    ),
                 )
                 ids[f"{system}-{n}"] = asset.id
         ensure_default_plans(s, starts_on=START, now=datetime(2026, 12, 1, tzinfo=UTC))
@@ -68,6 +79,7 @@ def test_a_simulated_year_gives_4_inspections_per_asset_and_12_per_camera(
         assert late == 0
         day += timedelta(days=3)
     counts = per_asset_in(database, 2027)
+    control_room = ids.pop("control room")
     for name, asset_id in ids.items():
         assert counts[asset_id] == (12 if name.startswith("camera") else 4), name
     assert run(database, day) == (0, 0)  # idempotent: nothing new on a rerun
@@ -76,7 +88,12 @@ def test_a_simulated_year_gives_4_inspections_per_asset_and_12_per_camera(
             select(Ticket).where(Ticket.asset_id == ids["fire-1"]).order_by(Ticket.id)
         )
         assert ticket is not None
-        assert ticket.title == "Quarterly comprehensive inspection: fire (2027-01-01)"
+        # which equipment and where, on the card and on the ticket
+        assert ticket.title == (
+            "Quarterly comprehensive inspection: fire · "
+            "fire-1 Fire alarm panel @ B / B1 / fire control (2027-01-01)"
+        )
+        assert ticket.location_id == control_room
         # due at the end of 2027-01-01 in Shanghai
         assert ticket.resolution_due == datetime(2027, 1, 1, 16, tzinfo=UTC)
         assert ticket.checklist and ticket.checklist[0]["key"] == "panel"
@@ -157,6 +174,45 @@ def test_the_service_ships_its_plans_and_generates_on_start(
         runtime.stop()
 
 
+def test_a_ticket_already_holding_an_occurrences_key_is_linked_and_the_run_goes_on(
+    database: Database,
+) -> None:
+    """A conflicting row (left by an interrupted run, or written into the database by hand)
+    never stops generation for everyone else."""
+    ids = estate(database)
+    with database.transaction() as s:
+        plan = s.scalar(
+            select(InspectionPlan).where(InspectionPlan.name.endswith("inspection: elevator"))
+        )
+        assert plan is not None
+        key = f"plan:{plan.id}:asset:{ids['elevator-1']}:2027-01-01"
+        squatter = Ticket(
+            site_id=1,
+            asset_id=ids["elevator-1"],
+            type=TicketType.repair,
+            channel="hotline",
+            priority="normal",
+            title="holds the key",
+            source_ref=key,
+            created_at=NOW0,
+            updated_at=NOW0,
+        )
+        s.add(squatter)
+        s.flush()
+        squatter_id = squatter.id
+    created, _ = run(database, datetime(2027, 1, 1, tzinfo=UTC))
+    assert created == 9  # the ten assets' first occurrences, less the one already ticketed
+    with database.transaction() as s:
+        linked = s.scalar(
+            select(PlanOccurrence.ticket_id).where(
+                PlanOccurrence.plan_id == plan.id,
+                PlanOccurrence.asset_id == ids["elevator-1"],
+                PlanOccurrence.period == "2027-01-01",
+            )
+        )
+    assert linked == squatter_id
+
+
 def test_usage_based_plans_follow_counters_in_a_real_influxdb(
     database: Database, influx_store: InfluxStore
 ) -> None:
@@ -224,8 +280,8 @@ def test_usage_based_plans_follow_counters_in_a_real_influxdb(
             select(Ticket.title).where(Ticket.asset_id == lift.id).order_by(Ticket.id)
         ).all()
     assert titles == [
-        "Lift every 10,000 trips (usage:trips:2)",
-        "Lift every 10,000 trips (usage:trips:4)",
+        "Lift every 10,000 trips · LIFT-1 (usage:trips:2)",
+        "Lift every 10,000 trips · LIFT-1 (usage:trips:4)",
     ]
 
 

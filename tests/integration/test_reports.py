@@ -130,8 +130,15 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
         "elevator": (4, 366.0, 10.0, 2),  # 1464 h / 4; (4 + 24 + 2) / 3 resolved
         "water": (1, 1464.0, None, 0),
     }
-    # most failures first; a tie in the order of the fault names
-    assert report.top_causes == [("elevator-trapped", 2), ("repair", 2), ("water-leak", 1)]
+    # most failures first, a tie in the order of the fault names; a person's repair request
+    # records no cause, so it is not one
+    assert report.top_causes == [("elevator-trapped", 2), ("water-leak", 1)]
+    # a quarter under way: MTBF over the hours so far, not the days still to come
+    with database.read() as s:
+        so_far = failure_report(
+            s, start=START, end=END, group_by="system", now=START + (END - START) / 2
+        )
+    assert {g.group: g.mtbf_hours for g in so_far.groups}["water"] == 732.0
     with database.read() as s:
         by_type = failure_report(s, start=START, end=END, group_by="asset_type")
     assert {g.group: g.failures for g in by_type.groups} == {
@@ -257,7 +264,7 @@ def test_reports_over_http_as_json_and_csv(
             "/reports/service-quality",
             params={"start": "2026-10-01T00:00:00", "end": END.isoformat()},
         )
-        assert naive.status_code == 422 and naive.json()["detail"][0]["loc"] == ["body", "start"]
+        assert naive.status_code == 422 and naive.json()["detail"][0]["loc"] == ["query", "start"]
     finally:
         runtime.stop()
 

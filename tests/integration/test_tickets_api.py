@@ -18,9 +18,11 @@ from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
 from maintenance.db import Database
-from maintenance.vocabulary import TicketState, TicketType
-from maintenance.work_orders import queries
+from maintenance.notify import CollectingNotifier
+from maintenance.vocabulary import Channel, TicketState, TicketType
+from maintenance.work_orders import queries, service
 from maintenance.work_orders.lifecycle import allowed_actions
+from maintenance.work_orders.schemas import TicketCreate
 from tests.helpers import api_key, authorized
 from tests.ledger import NOW
 from tests.servers import free_port
@@ -125,13 +127,17 @@ def test_a_ticket_through_its_whole_life_over_http(client: TestClient) -> None:
     photo = ok(
         client.post(
             f"{path}/attachments",
-            files={"file": ("after.png", PNG, "image/png")},
+            files={"file": ("电梯_照片.png", PNG, "image/png")},  # as a phone names it
             data={"actor": "Wang"},
         ),
         201,
     )
+    assert photo["filename"] == "电梯_照片.png"
     fetched = client.get(f"/attachments/{photo['id']}")
     assert fetched.content == PNG and fetched.headers["content-type"] == "image/png"
+    assert fetched.headers["content-disposition"].endswith(
+        "filename*=UTF-8''%E7%94%B5%E6%A2%AF_%E7%85%A7%E7%89%87.png"
+    )
     rated = ok(client.post(f"{path}/rating", json={"rating": 1, "comment": "still slow"}))
     assert rated["state"] == "reopened"
     audit = ok(client.get(f"{path}/audit"))
@@ -340,11 +346,14 @@ def test_a_batch_is_dispatched_emergencies_first_and_refused_whole_on_a_bad_item
     )
     item = {
         "site_id": ids["site"],
-        "type": "alarm",
-        "channel": "alarm",
+        "type": "repair",
+        "channel": "api",
         "title": "a",
         "asset_id": ids["lift"],
     }
+    system = client.post("/tickets/batch", json={"items": [item, {**item, "channel": "alarm"}]})
+    assert system.status_code == 422
+    assert system.json()["detail"][0]["loc"] == ["body", "items", 1, "channel"]
     refused = client.post("/tickets/batch", json={"items": [item, {**item, "asset_id": None}]})
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "items", 1, "asset_id"]
@@ -406,16 +415,24 @@ def test_the_board_fast_path_answers_exactly_what_the_orm_path_does(
     client: TestClient, database: Database
 ) -> None:
     ids = seed(client)
-    for title in ("a", "b", "c"):
-        body = {
-            "site_id": ids["site"],
-            "type": "inspection",
-            "channel": "schedule",
-            "title": title,
-            "asset_id": ids["lift"],
-            "checklist": [{"item": "ropes", "ok": None}],
-        }
-        ok(client.post("/tickets", json=body), 201)
+    with database.transaction() as s:  # as the schedule files them: checklists are its own
+        service.create_many(
+            s,
+            [
+                TicketCreate(
+                    site_id=ids["site"],
+                    type=TicketType.inspection,
+                    channel=Channel.schedule,
+                    title=title,
+                    asset_id=ids["lift"],
+                    checklist=[{"item": "ropes", "ok": None}],
+                )
+                for title in ("a", "b", "c")
+            ],
+            actor="schedule",
+            now=NOW,
+            notifier=CollectingNotifier(),
+        )
     filters = queries.TicketFilter(site_id=ids["site"], type=TicketType.inspection)
     with database.read() as s:
         rows, total = queries.list_rows(s, filters, now=NOW, limit=2)

@@ -113,9 +113,76 @@ def test_events_raise_and_clear_by_code() -> None:
     engine = RuleEngine(parse_rules(RULES))
     (raised,) = engine.on_event(DeviceEvent(LIFT, 1000, "trapped_passenger", "critical", None))
     assert raised.severity == "critical" and raised.values == {"code": "trapped_passenger"}
-    assert engine.on_event(DeviceEvent(LIFT, 2000, "trapped_passenger", None, None)) == []
+    # A repeat is passed on (the alarm records deduplicate it; a reset alarm raises again).
+    (repeat,) = engine.on_event(DeviceEvent(LIFT, 2000, "trapped_passenger", None, None))
+    assert (repeat.change, repeat.at_ms, repeat.resettable) == ("raise", 2000, True)
     (cleared,) = engine.on_event(DeviceEvent(LIFT, 9000, "passenger_released", None, None))
     assert cleared.change == "clear"
+    assert engine.on_event(DeviceEvent(LIFT, 9500, "passenger_released", None, None)) == []
+
+
+EVENT_RULES = """
+rules:
+  - id: breaker
+    kind: event
+    system: power
+    codes: [breaker_trip]
+    latch: true
+    life_safety: true
+    severity: critical
+  - id: door-forced
+    kind: event
+    system: power
+    codes: [door_forced]
+    clear_after: 10m
+    severity: minor
+  - id: fire-panel
+    kind: event
+    system: fire
+    codes: [fire_alarm]
+    severity: critical
+"""
+
+
+def test_latched_events_wait_for_a_reset_and_self_clearing_ones_clear_after_their_hold() -> None:
+    rules = parse_rules(EVENT_RULES)
+    assert [(r.id, r.life_safety) for r in rules] == [
+        ("breaker", True),
+        ("door-forced", False),
+        ("fire-panel", True),  # every fire rule is life-safety
+    ]
+    engine = RuleEngine(rules)
+    meter = DeviceKey("s1", "power", "power-001")
+    (trip,) = engine.on_event(DeviceEvent(meter, 1000, "breaker_trip", None, None))
+    assert (trip.change, trip.life_safety, trip.resettable) == ("raise", True, True)
+    (forced,) = engine.on_event(DeviceEvent(meter, 2000, "door_forced", None, None))
+    assert forced.change == "raise"
+    assert engine.tick(2000 + 599_999) == []
+    engine.on_event(DeviceEvent(meter, 300_000, "door_forced", None, None))  # the hold restarts
+    assert engine.tick(2000 + 600_000) == []
+    (over,) = engine.tick(300_000 + 600_000)
+    assert (over.rule_id, over.change, over.at_ms, over.values) == (
+        "door-forced",
+        "clear",
+        900_000,
+        {"held_ms": 600_000},
+    )
+    assert engine.tick(10**9) == []  # the breaker stays latched, however long
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ("    latch: true\n    clear_codes: [x]\n", "latched event clears only on reset"),
+        ("    clear_after: 5m\n    clear_codes: [x]\n", "clear_codes or clear_after"),
+        ("    clear_after: 0.5\n", "greater than or equal to 1000"),
+    ],
+)
+def test_an_event_rule_has_one_way_back_to_normal(extra: str, error: str) -> None:
+    text = "rules:\n  - id: e\n    kind: event\n    codes: [a]\n    severity: minor\n" + extra
+    with pytest.raises(RuleFileError) as refused:
+        parse_rules(text)
+    assert error in str(refused.value)
 
 
 def test_offline_by_last_will_or_by_silence() -> None:

@@ -120,6 +120,8 @@ const Console = (() => {
         dialog.querySelector("[data-field=alarm]").textContent = `#${id}`;
         dialog.showModal();
         return;
+      } else if (action === "reset") {
+        await onReset(id);
       } else if (action === "ticket") {
         const made = await api("POST", `/alarms/${id}/ticket`);
         notice(`Ticket #${made.ticket_id} for alarm ${id}`);
@@ -135,6 +137,8 @@ const Console = (() => {
   async function onShelve(event) {
     const dialog = document.getElementById("shelve-dialog");
     if (event.submitter && event.submitter.value === "cancel") return;
+    // The dialog stays open (and keeps the reason typed) until the shelve went through.
+    event.preventDefault();
     const form = event.target;
     try {
       await api("POST", `/alarms/${dialog.dataset.alarm}/shelve`, {
@@ -143,32 +147,53 @@ const Console = (() => {
         minutes: Number(form.minutes.value),
       });
       form.reset();
+      dialog.close();
       await refreshAlarms();
     } catch (error) {
-      event.preventDefault();
+      /* shown by api(); the dialog keeps what was typed */
     }
   }
 
+  async function onReset(id) {
+    const reason = prompt("Why is the alarm reset (what was done on site)?");
+    if (reason === null) return;
+    if (!reason.trim()) { notice("A reset needs a reason.", true); return; }
+    await api("POST", `/alarms/${id}/reset`, { actor: "console", reason });
+  }
+
   // -- tickets ----------------------------------------------------------------------------------
-  function transitionBody(action) {
+  function transitionBody(action, card) {
     const body = { action, actor: "console" };
     if (action === "accept") {
-      const minutes = prompt("On site within how many minutes?", "30");
-      if (minutes === null) return null;
-      body.committed_at = new Date(Date.now() + Number(minutes) * 60000).toISOString();
+      const answer = prompt("On site within how many minutes?", "30");
+      if (answer === null) return null;
+      const minutes = Number(answer.trim());
+      if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 7 * 24 * 60) {
+        notice(`"${answer}" is not a number of minutes (1 to ${7 * 24 * 60}).`, true);
+        return null;
+      }
+      body.committed_at = new Date(Date.now() + minutes * 60000).toISOString();
     } else if (action === "assign") {
       const id = prompt("Technician id");
       if (!id) return null;
+      if (!/^\d+$/.test(id.trim())) { notice(`"${id}" is not a technician id.`, true); return null; }
       body.technician_id = Number(id);
     } else if (["reject", "reopen", "cancel", "escalate"].includes(action)) {
-      const note = prompt(`Why ${action}?`);
+      const question = {
+        reject: "What must be put right?",
+        reopen: "What must be put right?",
+        cancel: "Why is it cancelled?",
+        escalate: "What is beyond your authority?",
+      }[action];
+      const note = prompt(question);
       if (note === null) return null;
+      if (!note.trim()) { notice("Please say why.", true); return null; }
       body.note = note;
     } else if (action === "verify") {
-      const inspector = prompt("Quality inspector");
-      if (!inspector) return null;
-      body.inspector = inspector;
-      body.requester_confirmed = confirm("Has the requester accepted the result?");
+      const actions = card.querySelector("[data-needs-confirmation]") || card;
+      if (actions.dataset.needsConfirmation === "yes") {
+        body.requester_confirmed = confirm("Has the requester accepted the result (by phone or on site)?");
+      }
     } else if (action === "resolve") {
       const note = prompt("What was done?", "");
       if (note === null) return null;
@@ -182,7 +207,7 @@ const Console = (() => {
       const button = event.target.closest("button[data-transition]");
       if (!button) return;
       const card = button.closest("[data-ticket]");
-      const body = transitionBody(button.dataset.transition);
+      const body = transitionBody(button.dataset.transition, card);
       if (!body) return;
       body.expected_version = Number(card.dataset.version);
       button.disabled = true;
@@ -225,21 +250,76 @@ const Console = (() => {
     submit("comment", (form) => api("POST", `/tickets/${id}/comments`, {
       author: "console", body: form.body.value,
     }));
+    submit("rating", (form) => api("POST", `/tickets/${id}/rating`, {
+      actor: "console", rating: Number(form.rating.value), comment: form.comment.value,
+    }));
+  }
+
+  // -- a requester's new request ------------------------------------------------------------------
+  function newRequest() {
+    const form = document.getElementById("new-request");
+    const places = [...form.location_id.options].slice(1);
+    const showPlaces = () => {
+      for (const option of places) option.hidden = option.dataset.site !== form.site_id.value;
+      if (form.location_id.selectedOptions[0]?.hidden) form.location_id.value = "";
+    };
+    form.site_id.addEventListener("change", showPlaces);
+    showPlaces();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const send = form.querySelector("button[type=submit]");
+      send.disabled = true;
+      try {
+        // What was typed stays in the form whatever goes wrong.
+        const made = await api("POST", "/tickets", {
+          site_id: Number(form.site_id.value),
+          type: form.type.value,
+          location_id: Number(form.location_id.value),
+          title: form.title.value,
+          description: form.description.value,
+        });
+        if (form.file.files.length) {
+          const data = new FormData();
+          data.append("file", form.file.files[0]);
+          try {
+            await api("POST", `/tickets/${made.id}/attachments`, data);
+          } catch (error) {
+            notice(`Request #${made.id} was filed, but the photo was not: ${error.message}`, true);
+            setTimeout(() => { location.href = `/console/tickets/${made.id}`; }, 4000);
+            return;
+          }
+        }
+        location.href = `/console/tickets/${made.id}`;
+      } catch (error) {
+        send.disabled = false;
+      }
+    });
   }
 
   // -- telemetry charts -------------------------------------------------------------------------
   const SVG = "http://www.w3.org/2000/svg";
+
+  function timeLabel(ms, spanMs) {
+    const d = new Date(ms);
+    const hm = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return spanMs > 36 * 3600 * 1000 ? `${d.toLocaleDateString()} ${hm}` : hm;
+  }
 
   function draw(figure, series) {
     const svg = figure.querySelector("svg");
     svg.replaceChildren();
     const points = series.points;
     const range = figure.querySelector(".range");
-    if (!points.length) { range.textContent = "no data in this window"; return; }
+    const axis = figure.querySelector(".axis");
+    if (!points.length) { range.textContent = "no data in this window"; axis.hidden = true; return; }
     let low = Infinity, high = -Infinity;
     for (const [, , min, max] of points) { low = Math.min(low, min); high = Math.max(high, max); }
-    if (high === low) { high += 1; low -= 1; }
-    const x = (t) => ((t - series.start_ms) / (series.end_ms - series.start_ms)) * 600;
+    const seenLow = low, seenHigh = high;
+    if (high === low) { const pad = Math.abs(high) * 0.05 || 1; high += pad; low -= pad; } // a flat line in the middle
+    // A device newer than the window is drawn from its first point, not as a sliver at the end.
+    const span = series.end_ms - series.start_ms;
+    const start = Math.max(series.start_ms, points[0][0] - span * 0.02);
+    const x = (t) => ((t - start) / (series.end_ms - start)) * 600;
     const y = (v) => 155 - ((v - low) / (high - low)) * 150;
     const band = points.map(([t, , , max]) => `${x(t)},${y(max)}`)
       .concat(points.slice().reverse().map(([t, , min]) => `${x(t)},${y(min)}`));
@@ -256,7 +336,14 @@ const Console = (() => {
     newest.setAttribute("r", 3);
     newest.setAttribute("class", "newest");
     svg.append(area, line, newest);
-    range.textContent = `min ${low.toFixed(2)} · max ${high.toFixed(2)} · newest mean ${last[1].toFixed(2)} ${figure.dataset.unit}`;
+    const unit = figure.dataset.unit;
+    const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
+    axis.hidden = false;
+    axis.querySelector(".hi").textContent = `${fmt(high)} ${unit}`;
+    axis.querySelector(".lo").textContent = `${fmt(low)} ${unit}`;
+    axis.querySelector(".t0").textContent = timeLabel(start, span);
+    axis.querySelector(".t1").textContent = "now";
+    range.textContent = `min ${fmt(seenLow)} · max ${fmt(seenHigh)} · newest ${fmt(last[1])} ${unit}`;
   }
 
   async function loadCharts() {
@@ -282,5 +369,5 @@ const Console = (() => {
     setInterval(() => fetch("/console/session", { method: "POST", headers: HEADERS }), 5 * 60000);
   });
 
-  return { api, liveAlarms, ticket, charts, notice };
+  return { api, liveAlarms, ticket, charts, notice, newRequest };
 })();
