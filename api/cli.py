@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from api import cli_alarms, cli_users, cli_workorders
+from api import cli_alarms, cli_broker, cli_users, cli_workorders
 from api.runtime import (
     Runtime,
     freeze_startup_objects,
@@ -26,7 +26,9 @@ from api.runtime import (
 from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
+from ingest.redact import MaskingFilter, mask_text, mask_url
 from maintenance import crypto
+from maintenance.alarms.ledger import LedgerDevices
 from maintenance.errors import MaintenanceError
 from maintenance.notify import LogNotifier
 from simulators.fleet import Fleet
@@ -50,6 +52,10 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
+def _noted(signum: int, frame: FrameType | None) -> None:
+    """A stop signal that uvicorn has already acted on."""
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -67,17 +73,24 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     print("Ctrl-C stops it.", flush=True)
     app = create_app(runtime)
     freeze_startup_objects()
+    # uvicorn shuts down on SIGTERM/SIGINT and then raises the signal again for the handler it
+    # found: Python's default would kill the process (status -15) or raise KeyboardInterrupt
+    # before the collector is flushed. Found these, it carries on to the stop below; a second
+    # signal during the flush then has its default effect again.
+    stopping = {sig: signal.signal(sig, _noted) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         uvicorn.run(
             app,
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
+            log_config=None,  # uvicorn's records go through our handlers (format, masking)
         )
     finally:
+        for sig, handler in stopping.items():
+            signal.signal(sig, handler)
         print("stopping: flushing the collector ...", flush=True)
-        runtime.stop()
-        health = runtime.ingest.health()
+        health = runtime.stop()
         print(
             f"stopped: {health.written} points written, {health.spool_backlog_points} left "
             f"in the spool, {health.dead_lettered} dead letters",
@@ -108,8 +121,8 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
     log.info(
         "collector %s on %s -> %s (state in %s)",
         settings.mqtt_client_id,
-        url,
-        settings.influx_url or "embedded store",
+        mask_url(url),
+        mask_url(settings.influx_url) if settings.influx_url else "embedded store",
         settings.state_dir,
     )
     stop.wait()
@@ -131,7 +144,7 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+    url = settings.mqtt_url or settings.embedded_mqtt_url()
     fleet = Fleet(
         args.site,
         args.devices,
@@ -202,7 +215,10 @@ def cmd_deadletters(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_devices(settings: Settings, args: argparse.Namespace) -> int:
     registry = DeviceRegistry(settings.state_dir / "devices.sqlite")
+    ledger = LedgerDevices(open_database(settings)) if args.unmapped else None
     for r in registry.all():
+        if ledger is not None and ledger.knows(r.device):
+            continue
         state = "online " if r.online else "offline"
         print(
             f"{state} {r.device.site}/{r.device.system}/{r.device.device_id} "
@@ -271,7 +287,13 @@ def parser() -> argparse.ArgumentParser:
     dead.add_argument("--after", type=int, default=0, help="only ids after this one")
     dead.add_argument("--json", action="store_true")
     dead.set_defaults(func=cmd_deadletters)
-    sub.add_parser("devices", help="list the device registry").set_defaults(func=cmd_devices)
+    devices = sub.add_parser("devices", help="list the device registry")
+    devices.add_argument(
+        "--unmapped",
+        action="store_true",
+        help="only the devices no asset of the ledger names (they raise no alarms)",
+    )
+    devices.set_defaults(func=cmd_devices)
     sub.add_parser("scenarios", help="list fault scenarios").set_defaults(func=cmd_scenarios)
     sub.add_parser(
         "data-key", help="a new key for FACILITY_DATA_KEY (personal data at rest)"
@@ -283,7 +305,47 @@ def parser() -> argparse.ArgumentParser:
     cli_workorders.register(sub)
     cli_alarms.register(sub)
     cli_users.register(sub)
+    cli_broker.register(sub)
     return root
+
+
+def log_uncaught() -> None:
+    """An exception nobody caught, in the main thread or another, is logged (and so masked)
+    instead of printed raw to stderr by Python."""
+
+    def main_thread(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        log.critical("uncaught exception", exc_info=(kind, error, tb))
+
+    def other_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit or args.exc_value is None:
+            return
+        name = args.thread.name if args.thread else "?"
+        log.critical(
+            "uncaught exception in thread %s",
+            name,
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+
+    sys.excepthook = main_thread
+    threading.excepthook = other_thread
+
+
+def quiet_libraries() -> None:
+    """At INFO a line per event an operator cares about: not httpx's line per InfluxDB write
+    or webhook request, nor APScheduler's two lines per job run, nor alembic's plugin list.
+    Their warnings still show; FACILITY_LOG_LEVEL=DEBUG shows everything."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        for noisy in (
+            "httpx",
+            "httpcore",
+            "apscheduler.executors",
+            "apscheduler.scheduler",
+            "alembic.runtime.plugins",  # a line per plugin at every start
+        ):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,10 +354,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter())  # no URL leaves the process with its credentials
+    log_uncaught()
+    quiet_libraries()
     try:
         code: int = args.func(settings, args)
     except (ValueError, MaintenanceError) as error:
-        print(f"facility: {error}", file=sys.stderr)
+        print(f"facility: {mask_text(str(error))}", file=sys.stderr)
         return 2
     return code
 

@@ -10,7 +10,7 @@ from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, Credentials, Tokens, acce
 from api.headers import SecurityHeaders
 from api.limits import LOGIN_FORM, MULTIPART_ENVELOPE, BodyLimits, RequestGate
 from api.login_limits import LoginLimiter
-from api.metrics import IngestMetrics, make_registry
+from api.metrics import IngestMetrics, LedgerMetrics, make_registry
 from api.routes import (
     alarms,
     auth,
@@ -53,10 +53,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.attachments = runtime.attachments
     app.state.satisfaction_reopen_at_or_below = runtime.settings.satisfaction_reopen_at_or_below
     ingest = runtime.ingest
+    devices = runtime.alarms.ledger if runtime.alarms else None
     app.state.metrics_registry = make_registry(
         IngestMetrics(
             ingest.collector.stats, ingest.collector.spool, ingest.subscriber.connected.is_set
-        )
+        ),
+        *([LedgerMetrics(devices)] if devices else []),
     )
     # Without rules in this process, people still acknowledge and shelve through a monitor
     # that evaluates nothing.

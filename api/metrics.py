@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 
 from ingest.collector import CollectorStats
 from ingest.spool import Spool
+from maintenance.alarms.ledger import LedgerDevices
 
 
 class IngestMetrics(Collector):
@@ -24,6 +25,16 @@ class IngestMetrics(Collector):
             ("spooled", s.spooled, "points durably spooled"),
             ("written", s.written, "points written to the telemetry store"),
             ("dead_lettered", s.dead_lettered, "messages and points dead-lettered"),
+            (
+                "alarm_topic_messages",
+                s.alarm_topic_messages,
+                "messages on facility/<site>/alarms/# (the service's own alarm states, or not)",
+            ),
+            (
+                "alarm_topic_refused",
+                s.alarm_topic_refused,
+                "messages on alarm topics dead-lettered: not an alarm state of the service",
+            ),
         ):
             yield CounterMetricFamily(f"facility_ingest_{name}", text, value=value)
         yield GaugeMetricFamily(
@@ -44,7 +55,28 @@ class IngestMetrics(Collector):
         yield from s.write_latency.collect()
 
 
-def make_registry(metrics: IngestMetrics) -> CollectorRegistry:
+class LedgerMetrics(Collector):
+    """Devices the ledger does not know, whose messages reach no rule."""
+
+    def __init__(self, ledger: LedgerDevices) -> None:
+        self._ledger = ledger
+
+    def collect(self) -> Iterator[Metric]:
+        unmapped = self._ledger.unmapped()
+        yield GaugeMetricFamily(
+            "facility_alarm_unmapped_devices",
+            "devices seen that no asset of the ledger names (no alarms, no tickets)",
+            value=unmapped.devices,
+        )
+        yield CounterMetricFamily(
+            "facility_alarm_unmapped_messages",
+            "messages of devices the ledger does not know, kept from the rules",
+            value=unmapped.messages,
+        )
+
+
+def make_registry(*metrics: Collector) -> CollectorRegistry:
     registry = CollectorRegistry()
-    registry.register(metrics)
+    for collector in metrics:
+        registry.register(collector)
     return registry

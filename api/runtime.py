@@ -19,11 +19,13 @@ from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import ArrivalSink, CollectorConfig
 from ingest.devices import DeviceRegistry
 from ingest.payloads import PayloadLimits
-from ingest.service import IngestService
+from ingest.redact import mask_text, mask_url
+from ingest.service import IngestHealth, IngestService
 from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
 from maintenance import crypto
+from maintenance.alarms.ledger import LedgerDevices
 from maintenance.alarms.monitor import AlarmListener, AlarmMonitor
 from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
@@ -44,6 +46,7 @@ from maintenance.notifications.channels import (
     SmtpServer,
     WebhookChannel,
 )
+from maintenance.notifications.grouping import FloodGrouping
 from maintenance.notifications.outbox import Outbox
 from maintenance.notify import LogNotifier, Notifier
 from maintenance.scheduler import MaintenanceScheduler
@@ -175,6 +178,7 @@ def make_alarm_monitor(
         listeners=listeners,
         scorers=scorers,
         rule_files=rule_files,
+        ledger=LedgerDevices(database),  # devices the ledger lacks raise nothing
     )
     return monitor, stream, publisher
 
@@ -197,6 +201,7 @@ def make_outbox(settings: Settings, database: Database) -> Outbox:
         also=LogNotifier(),
         max_attempts=settings.notify_max_attempts,
         backoff_s=settings.notify_backoff_s,
+        grouping=FloodGrouping(settings.notify_site_burst, settings.notify_site_window_s),
     )
 
 
@@ -257,8 +262,12 @@ class Runtime:
         self.settings = settings
         self.embedded_broker: EmbeddedBroker | None = None
         if settings.mqtt_url is None:
-            self.embedded_broker = EmbeddedBroker(port=settings.embedded_mqtt_port)
-        self.mqtt_url = settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+            self.embedded_broker = EmbeddedBroker(
+                port=settings.embedded_mqtt_port,
+                account=settings.embedded_mqtt_account(),
+                allow_anonymous=settings.mqtt_allow_anonymous,
+            )
+        self.mqtt_url = settings.mqtt_url or settings.embedded_mqtt_url()
         crypto.configure(settings.resolved_data_key())
         self.engine = make_engine(settings.resolved_database_url)
         self.database = Database(self.engine)
@@ -290,7 +299,7 @@ class Runtime:
         self.ingest = make_ingest(
             settings, self.mqtt_url, mqtt5=self.embedded_broker is None, arrival_sinks=arrivals
         )
-        self.demo = settings.demo_fleet if demo is None else demo
+        self.demo = settings.demo_fleet_on if demo is None else demo
         self._demo_stop = threading.Event()
         self._demo_thread: threading.Thread | None = None
 
@@ -322,28 +331,38 @@ class Runtime:
             )
             self._demo_thread.start()
 
-    def stop(self) -> None:
+    def stop(self) -> IngestHealth:
+        """Stops every part; answers the collector's last figures, read before the telemetry
+        store's client is closed (nothing may use the store after `ingest.stop`)."""
         self._demo_stop.set()
         if self._demo_thread:
             self._demo_thread.join(timeout=10)
+        self.scheduler.stop()  # its jobs (usage-based plans, retraining) read the store
         self.ingest.stop()
+        final = self.ingest.final_health()
         if self.alarms:
             self.alarms.stop()
         if self._alarm_publisher:
             self._alarm_publisher.close()
         if self.embedded_broker:
             self.embedded_broker.stop()
-        self.scheduler.stop()
         self.outbox.stop()
         self.database.close()
+        return final
 
     def describe(self) -> list[str]:
+        """The start-up table; its URLs without their credentials (it lands in `docker logs`)."""
         s = self.settings
+        store = (
+            f"{mask_url(s.influx_url)} db={s.influx_db}"
+            if s.influx_url
+            else f"{s.state_dir / 'telemetry.sqlite'} (embedded)"
+        )
         return [
-            f"MQTT broker     {self.mqtt_url}" + (" (embedded)" if self.embedded_broker else ""),
-            f"telemetry store {s.influx_url + ' db=' + s.influx_db if s.influx_url else s.state_dir / 'telemetry.sqlite'}"  # noqa: E501
-            + ("" if s.influx_url else " (embedded)"),
-            f"database        {s.resolved_database_url}",
+            f"MQTT broker     {mask_url(self.mqtt_url)}"
+            + (" (embedded)" if self.embedded_broker else ""),
+            f"telemetry store {store}",
+            f"database        {mask_url(s.resolved_database_url)}",
             f"state dir       {s.state_dir} (spool, dead letters, device registry)",
             f"demo fleet      {s.demo_devices} devices on site '{s.demo_site}'"
             if self.demo
@@ -380,11 +399,22 @@ class Runtime:
             "telemetry_store": "up" if ingest.store_up else "down",
             "database": "up" if database else "down",
         }
-        body = {
+        body: dict[str, Any] = {
             "status": "ok" if all(v == "up" for v in components.values()) else "degraded",
             "components": components,
-            "collector": {k: v for k, v in asdict(ingest).items() if k != "broker_connected"},
+            "collector": {
+                k: mask_text(v) if isinstance(v, str) else v
+                for k, v in asdict(ingest).items()
+                if k != "broker_connected"
+            },
         }
+        if self.alarms is not None and self.alarms.ledger is not None:
+            unmapped = self.alarms.ledger.unmapped()
+            # counts only: /health is open to all, the devices are listed by `facility devices`
+            body["alarms"] = {
+                "unmapped_devices": unmapped.devices,
+                "unmapped_messages": unmapped.messages,
+            }
         return body["status"] == "ok", body
 
     def _seed_demo_ledger(self) -> None:

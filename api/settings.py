@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
     mqtt_session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     mqtt_receive_maximum: int = Field(10_000, ge=1, le=65535)
     embedded_mqtt_port: int = Field(1884, ge=1, le=65535)
+    mqtt_allow_anonymous: bool = Field(
+        False,
+        description="development only: the embedded broker takes clients without the "
+        "generated account (<state dir>/mqtt.password)",
+    )
 
     # InfluxDB (v1 HTTP API)
     influx_db: str = "facility"
@@ -120,6 +126,10 @@ class Settings(BaseSettings):
     )
     notify_max_attempts: int = Field(6, ge=1)
     notify_backoff_s: float = Field(5.0, gt=0, description="first retry; doubles each time")
+    notify_site_burst: int = Field(
+        5, ge=1, description="notifications of a kind per site in a window before grouping"
+    )
+    notify_site_window_s: float = Field(60.0, gt=0, description="the grouping window")
 
     # Access control
     secret_key: str | None = Field(
@@ -151,7 +161,11 @@ class Settings(BaseSettings):
     )
 
     # Demo fleet (make run)
-    demo_fleet: bool = True
+    demo_fleet: bool | None = Field(
+        None,
+        description="unset: on only when every server is embedded (no FACILITY_MQTT_URL, "
+        "FACILITY_INFLUX_URL, FACILITY_DATABASE_URL), so a production database is never seeded",
+    )
     demo_site: str = "demo"
     demo_devices: int = Field(25, ge=0)
     demo_rate: float = Field(0.2, gt=0, description="messages per second per device")
@@ -176,6 +190,12 @@ class Settings(BaseSettings):
         return None if value == "" else value
 
     @property
+    def demo_fleet_on(self) -> bool:
+        if self.demo_fleet is not None:
+            return self.demo_fleet
+        return self.mqtt_url is None and self.influx_url is None and self.database_url is None
+
+    @property
     def topic_filters(self) -> tuple[str, ...]:
         return tuple(items(self.mqtt_topics))
 
@@ -187,6 +207,22 @@ class Settings(BaseSettings):
         return self.secret_key or _state_secret(
             self.state_dir, "secret.key", lambda: secrets.token_urlsafe(48)
         )
+
+    def embedded_mqtt_account(self) -> tuple[str, str] | None:
+        """The embedded broker's one account, its password generated once into the state dir;
+        None when anonymous clients are allowed."""
+        if self.mqtt_allow_anonymous:
+            return None
+        password = _state_secret(self.state_dir, "mqtt.password", lambda: secrets.token_urlsafe(24))
+        return ("facility", password)
+
+    def embedded_mqtt_url(self) -> str:
+        """Where this machine's processes reach the embedded broker (`facility simulate`)."""
+        account = self.embedded_mqtt_account()
+        address = f"127.0.0.1:{self.embedded_mqtt_port}"
+        if account is None:
+            return f"mqtt://{address}"
+        return f"mqtt://{account[0]}:{quote(account[1], safe='')}@{address}"
 
     def resolved_data_key(self) -> str:
         return self.data_key or _state_secret(self.state_dir, "data.key", crypto.new_key)

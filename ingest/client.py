@@ -11,7 +11,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -22,6 +22,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from ingest.redact import mask_url
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +95,14 @@ class BrokerAddress:
     port: int
     tls: bool = False
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_url(cls, url: str) -> BrokerAddress:
         """mqtt://[user:pass@]host[:port] or mqtts://... (TLS, default port 8883)."""
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
+            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {mask_url(url)!r}")
         tls = parts.scheme in ("mqtts", "ssl")
         return cls(
             host=parts.hostname or "127.0.0.1",

@@ -25,6 +25,8 @@ class IngestHealth:
     spooled: int
     written: int
     dead_lettered: int
+    alarm_topic_messages: int
+    alarm_topic_refused: int
     spool_backlog_points: int
     spool_backlog_bytes: int
 
@@ -51,6 +53,7 @@ class IngestService:
             clock=clock,
         )
         self.subscriber = MqttSubscriber(broker, subscription, self.collector.handle)
+        self._stopped = False
 
     def start(self) -> None:
         self.collector.start(ack=self.subscriber.ack)
@@ -62,19 +65,31 @@ class IngestService:
         self.collector.stop()
         self.subscriber.stop()
         self.store.close()
+        self._stopped = True
 
     def health(self) -> IngestHealth:
+        """The figures with a live check of the store (not after `stop`: see `final_health`)."""
+        return self._health(ping=True)
+
+    def final_health(self) -> IngestHealth:
+        """The figures as they stand, without asking the store (whose client may be closed)."""
+        return self._health(ping=False)
+
+    def _health(self, *, ping: bool) -> IngestHealth:
         stats = self.collector.stats
         spool = self.collector.spool
+        store_up = stats.store_up and (not ping or (not self._stopped and self.store.ping()))
         return IngestHealth(
             broker_connected=self.subscriber.connected.is_set(),
-            store_up=stats.store_up and self.store.ping(),
+            store_up=store_up,
             store_error=stats.store_error,
             received=stats.received,
             accepted=stats.accepted,
             spooled=stats.spooled,
             written=stats.written,
             dead_lettered=stats.dead_lettered,
+            alarm_topic_messages=stats.alarm_topic_messages,
+            alarm_topic_refused=stats.alarm_topic_refused,
             spool_backlog_points=spool.backlog_points,
             spool_backlog_bytes=spool.backlog_bytes,
         )

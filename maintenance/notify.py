@@ -18,6 +18,7 @@ class Notification:
     ticket_id: int | None
     message: str
     alarm_id: int | None = None
+    site: str | None = None  # the site code, when the notification is about one (flood grouping)
 
 
 class Notifier(Protocol):

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -31,7 +31,7 @@ def connect(
         protocol=mqtt.MQTTv5 if mqtt5 else mqtt.MQTTv311,
     )
     if parts.username:
-        client.username_pw_set(parts.username, parts.password)
+        client.username_pw_set(unquote(parts.username), unquote(parts.password or ""))
     if parts.scheme in ("mqtts", "ssl"):
         client.tls_set()
     if will:

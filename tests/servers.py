@@ -76,16 +76,47 @@ class ManagedProcess:
 
 
 class Mosquitto(ManagedProcess):
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    """The shipped deploy/mosquitto.conf. Secured (`password_file`, `service_password_file`,
+    `acl_file`), as shipped: the devices' listener on `port` and the service's on
+    `service_port`, authentication and the access list. Otherwise one listener on `port` where
+    anonymous clients may do anything (the tests of other things than the broker's access)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        *,
+        password_file: Path | None = None,
+        service_password_file: Path | None = None,
+        acl_file: Path | None = None,
+    ) -> None:
         super().__init__(directory, "mosquitto")
         self.port = port or free_port()
         (directory / "data").mkdir(parents=True, exist_ok=True)
-        lines = []
+        secured = password_file is not None
+        self.service_port = free_port() if secured else self.port
+        ports = iter([self.port, self.service_port])
+        passwords = iter([password_file, service_password_file])
+        auth = ("per_listener_settings", "use_username_as_clientid", "password_file", "acl_file")
+        lines, listeners = [], 0
         for line in (ROOT / "deploy" / "mosquitto.conf").read_text().splitlines():
             if line.startswith("listener "):
-                line = f"listener {self.port} 127.0.0.1"
+                listeners += 1
+                if not secured and listeners > 1:
+                    continue  # anonymous: one listener
+                line = f"listener {next(ports)} 127.0.0.1"
             elif line.startswith("persistence_location "):
                 line = f"persistence_location {directory / 'data'}/"
+            elif not secured and line.startswith(auth):
+                continue
+            elif line.startswith("allow_anonymous "):
+                if not secured and listeners > 1:
+                    continue
+                line = "allow_anonymous false" if secured else "allow_anonymous true"
+            elif line.startswith("password_file "):
+                line = f"password_file {next(passwords)}"
+            elif line.startswith("acl_file "):
+                line = f"acl_file {acl_file}"
             lines.append(line)
         # Run as whoever runs the tests: as root, mosquitto would otherwise switch to the
         # `mosquitto` user, which cannot write its persistence file into our temp dir.
@@ -101,8 +132,11 @@ class Mosquitto(ManagedProcess):
         self._spawn([binary("mosquitto"), "-c", str(self.config)])
 
         def listening() -> bool:
-            with contextlib.closing(socket.socket()) as s:
-                return s.connect_ex(("127.0.0.1", self.port)) == 0
+            for port in {self.port, self.service_port}:
+                with contextlib.closing(socket.socket()) as s:
+                    if s.connect_ex(("127.0.0.1", port)) != 0:
+                        return False
+            return True
 
         wait_for(listening, 15, "mosquitto to listen")
 

@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from maintenance.cells import inert_row
 from maintenance.reports.failures import FailureReport
 from maintenance.reports.quality import QualityReport
 
@@ -24,11 +25,12 @@ def _sheet(
     percent_columns: Sequence[int] = (),
 ) -> None:
     sheet = book.create_sheet(title)
-    sheet.append(list(header))
+    # Every cell through `inert`: a text that begins like a formula is stored as text.
+    sheet.append(inert_row(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(inert_row(row))
     for column in percent_columns:
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
             cell.number_format = PERCENT

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from api.deps import DatabaseDep
+from ingest.redact import mask_text
 from maintenance.notifications.models import NotificationDelivery
 from maintenance.vocabulary import Id
 
@@ -49,4 +50,11 @@ def deliveries(
         query = query.where(NotificationDelivery.kind == kind)
     with db.read() as s:
         rows = s.scalars(query.order_by(NotificationDelivery.id.desc()).limit(limit))
-        return [DeliveryRead.model_validate(r) for r in rows]
+        return [_shown(DeliveryRead.model_validate(r)) for r in rows]
+
+
+def _shown(delivery: DeliveryRead) -> DeliveryRead:
+    """Rows written before channel names were masked still hold the URL: masked here too."""
+    delivery.channel = mask_text(delivery.channel)
+    delivery.last_error = mask_text(delivery.last_error) if delivery.last_error else None
+    return delivery

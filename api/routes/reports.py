@@ -16,6 +16,7 @@ from pydantic import AwareDatetime
 from api.deps import DatabaseDep, NowDep
 from api.documents import excel
 from api.documents.quarterly import render_html, render_pdf
+from maintenance.cells import inert_row
 from maintenance.errors import InvalidInput
 from maintenance.reports.failures import FailureReport, GroupBy, failure_report
 from maintenance.reports.quality import quality_report
@@ -57,8 +58,8 @@ def _period(start: datetime, end: datetime) -> None:
 def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(inert_row(header))
+    writer.writerows(inert_row(row) for row in rows)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ingest.readings import Accepted, DeviceEvent, DeviceKey, DeviceStatus, Reading
 from maintenance.alarms import service, tickets
+from maintenance.alarms.ledger import LedgerDevices
 from maintenance.alarms.models import Alarm
 from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition
 from maintenance.db import Database, utcnow
@@ -60,8 +61,12 @@ class AlarmMonitor:
         listeners: Sequence[AlarmListener] = (),
         scorers: Sequence[ReadingScorer] = (),
         rule_files: RuleFiles | None = None,
+        ledger: LedgerDevices | None = None,
     ) -> None:
+        """`ledger`: evaluate only the devices the equipment ledger knows (the service's
+        processes always pass it; without, every device is evaluated: tests, replays)."""
         self.database = database
+        self.ledger = ledger
         self.engine = engine
         self.policy = policy or AlarmPolicy()
         self.notifier = notifier
@@ -93,6 +98,8 @@ class AlarmMonitor:
                 )
             ).all()
         active = [(rule, DeviceKey(site, system, device)) for rule, site, system, device in rows]
+        if self.ledger is not None:  # no offline alarm later for a device the ledger lacks
+            last_seen = [(d, ms) for d, ms in last_seen if self.ledger.knows(d)]
         with self._engine_lock:
             self.engine.restore(active, last_seen)
 
@@ -175,6 +182,8 @@ class AlarmMonitor:
     def __call__(self, accepted: Sequence[Accepted]) -> None:
         changes: list[AlarmChange] = []
         received_ms = service.to_ms(self.clock())
+        if self.ledger is not None:
+            accepted = [item for item in accepted if self.ledger.knows(item.device)]
         with self._engine_lock:
             for item in accepted:
                 if isinstance(item, Reading):
@@ -204,6 +213,7 @@ class AlarmMonitor:
                             t.ticket_id,
                             f"{t.message or t.rule_id} on {t.site}/{t.device_id}",
                             alarm_id=t.alarm_id,
+                            site=t.site,
                         )
                     )
         raised = {t.alarm_id for t in transitions if t.action == "raise" and t.new_occurrence}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from maintenance.assets.models import Asset, Location, Site
 from maintenance.assets.schemas import AssetCreate
 from maintenance.assets.service import find_location, save_asset
+from maintenance.cells import inert, unquoted
 from maintenance.errors import InvalidInput, NotFound
 
 COLUMNS = (
@@ -98,7 +99,7 @@ class RowRejected(Exception):
 
 
 def _import_row(session: Session, row: dict[str, str | None], sites: dict[str, Site]) -> bool:
-    values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+    values = {k: unquoted((v or "").strip()) for k, v in row.items() if k is not None}
     site = sites.get(values.get("site_code", ""))
     if site is None:
         raise RowRejected("site_code", f"unknown site {values.get('site_code')!r}")
@@ -143,28 +144,28 @@ def _import_row(session: Session, row: dict[str, str | None], sites: dict[str, S
 def export_assets(session: Session, site_id: int | None = None) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    # Names and codes are anyone's text: a spreadsheet must not run them (maintenance/cells.py).
     writer.writeheader()
     q = select(Asset, Site).join(Site, Site.id == Asset.site_id).order_by(Site.code, Asset.code)
     if site_id is not None:
         q = q.where(Asset.site_id == site_id)
     for asset, site in session.execute(q):
         location = session.get(Location, asset.location_id) if asset.location_id else None
-        writer.writerow(
-            {
-                "site_code": site.code,
-                "code": asset.code,
-                "name": asset.name,
-                "system": asset.system.value,
-                "type": asset.type,
-                "model": asset.model,
-                "vendor": asset.vendor,
-                "serial": asset.serial,
-                "install_date": asset.install_date.isoformat() if asset.install_date else "",
-                "criticality": asset.criticality.value,
-                "building": location.building if location else "",
-                "floor": location.floor if location else "",
-                "room": location.room if location else "",
-                "device_ids": ";".join(asset.device_ids),
-            }
-        )
+        row = {
+            "site_code": site.code,
+            "code": asset.code,
+            "name": asset.name,
+            "system": asset.system.value,
+            "type": asset.type,
+            "model": asset.model,
+            "vendor": asset.vendor,
+            "serial": asset.serial,
+            "install_date": asset.install_date.isoformat() if asset.install_date else "",
+            "criticality": asset.criticality.value,
+            "building": location.building if location else "",
+            "floor": location.floor if location else "",
+            "room": location.room if location else "",
+            "device_ids": ";".join(asset.device_ids),
+        }
+        writer.writerow({k: inert(v) for k, v in row.items()})
     return out.getvalue()

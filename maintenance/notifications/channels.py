@@ -3,6 +3,7 @@ whether trying again could help (a receiver that is down: yes; one that refuses:
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -11,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
+from ingest.redact import mask_text, mask_url
 from maintenance.notify import Notification
 
 
@@ -42,17 +44,22 @@ class WebhookChannel:
 
     def __init__(self, url: str, timeout_s: float = 5.0) -> None:
         self.url = url
-        self.name = f"webhook {url}"
+        # The name is shown (delivery log, logs): the URL masked, with a fingerprint of the
+        # whole URL so that two webhooks that differ only in a hidden token stay apart.
+        fingerprint = hashlib.sha256(url.encode()).hexdigest()[:8]
+        self.name = f"webhook {mask_url(url)} #{fingerprint}"
+        self.former_names = (f"webhook {url}",)  # deliveries queued by an older version
         self._client = httpx.Client(timeout=timeout_s)
 
     def send(self, notification: Notification) -> None:
         try:
             response = self._client.post(self.url, json=as_payload(notification))
         except httpx.HTTPError as error:
-            raise DeliveryFailed(f"{type(error).__name__}: {error}", retry=True) from None
+            reason = mask_text(f"{type(error).__name__}: {error}")
+            raise DeliveryFailed(reason, retry=True) from None
         if response.status_code >= 400:
             retry = response.status_code == 429 or response.status_code >= 500
-            text = response.text[:200]
+            text = mask_text(response.text[:200])
             raise DeliveryFailed(f"HTTP {response.status_code}: {text}", retry=retry)
 
 
@@ -70,7 +77,7 @@ class SmtpServer:
         """smtp://[user:pass@]host[:port][?starttls=true] or smtps://... (TLS from the start)."""
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps"):
-            raise ValueError(f"SMTP URL must start with smtp:// or smtps://, got {url!r}")
+            raise ValueError(f"SMTP URL must start with smtp:// or smtps://, got {mask_url(url)!r}")
         query = parse_qs(parts.query)
         return cls(
             host=parts.hostname or "127.0.0.1",

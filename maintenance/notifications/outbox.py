@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from ingest.redact import mask_text
 from maintenance.db import Database, utcnow
 from maintenance.notifications.channels import Channel, DeliveryFailed
+from maintenance.notifications.grouping import FloodGrouping
 from maintenance.notifications.models import NotificationDelivery
 from maintenance.notify import Notification, Notifier
 
@@ -34,9 +36,16 @@ class Outbox:
         max_attempts: int = 6,
         backoff_s: float = 5.0,
         clock: Callable[[], datetime] = utcnow,
+        grouping: FloodGrouping | None = None,
     ) -> None:
         self.database = database
+        self.grouping = grouping
         self.channels = {channel.name: channel for channel in channels}
+        self._former = {
+            former: channel
+            for channel in channels
+            for former in getattr(channel, "former_names", ())
+        }
         self.kinds = kinds
         self.also = also
         self.max_attempts = max_attempts
@@ -48,6 +57,13 @@ class Outbox:
         self._thread: threading.Thread | None = None
 
     def notify(self, notification: Notification) -> None:
+        if self.grouping is None:
+            self._accept(notification)
+            return
+        for admitted in self.grouping.admit(notification):
+            self._accept(admitted)
+
+    def _accept(self, notification: Notification) -> None:
         if self.also is not None:
             self.also.notify(notification)
         if notification.kind in self.kinds and self.channels:
@@ -72,12 +88,16 @@ class Outbox:
         while not self._stop.is_set():
             self._wake.wait(interval_s)
             self._wake.clear()
+            for grouped in self.grouping.due() if self.grouping else []:
+                self._accept(grouped)
             try:
                 self.record_queued()
                 self.deliver_due()
             except Exception:  # the database may be away; the queue and the table keep it all
                 log.exception("notification delivery round failed")
-        self.record_queued()  # nothing queued is lost at a clean stop
+        for grouped in self.grouping.flush() if self.grouping else []:
+            self._accept(grouped)
+        self.record_queued()  # nothing queued or held is lost at a clean stop
 
     def record_queued(self) -> int:
         """One pending delivery per channel for everything queued."""
@@ -128,7 +148,7 @@ class Outbox:
         for delivery in due:
             if self._stop.is_set():
                 break  # stopping: the rest stay pending for the next start
-            channel = self.channels.get(delivery.channel)
+            channel = self.channels.get(delivery.channel) or self._former.get(delivery.channel)
             error: DeliveryFailed | None = None
             if channel is None:
                 error = DeliveryFailed("channel no longer configured", retry=False)
@@ -138,7 +158,7 @@ class Outbox:
                 except DeliveryFailed as failed:
                     error = failed
                 except Exception as unexpected:  # a channel bug: keep trying, log it
-                    log.exception("channel %s failed", delivery.channel)
+                    log.exception("channel %s failed", mask_text(delivery.channel))
                     error = DeliveryFailed(repr(unexpected), retry=True)
             sent += error is None
             self._record(delivery.id, error)
@@ -157,7 +177,12 @@ class Outbox:
             row.last_error = error.reason
             if not error.retry or row.attempts >= self.max_attempts:
                 row.status = "failed"
-                log.warning("notification %d to %s failed: %s", row.id, row.channel, error.reason)
+                log.warning(
+                    "notification %d to %s failed: %s",
+                    row.id,
+                    mask_text(row.channel),
+                    mask_text(error.reason),
+                )
             else:
                 delay = self.backoff_s * 2 ** (row.attempts - 1)
                 row.next_attempt_at = now + timedelta(seconds=delay)

@@ -51,7 +51,7 @@ def made_run(tmp_path: Path) -> Iterator[tuple[Runtime, str, TestClient]]:
         admin_password=PASSWORD,
         alarm_clock_interval_s=0.2,
     )
-    assert settings.demo_fleet and settings.plan_generation and settings.rules_enabled
+    assert settings.demo_fleet_on and settings.plan_generation and settings.rules_enabled
     runtime = Runtime(settings)
     runtime.start()
     wait_until(runtime.ingest.subscriber.connected.is_set, 10, "the collector to connect")
