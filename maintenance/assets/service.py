@@ -117,7 +117,8 @@ class AssetLabel:
     where: str  # "A / 1 / lobby", or "" when the ledger has no location
 
     def __str__(self) -> str:
-        what = f"{self.code} {self.name}".strip() if self.name != self.code else self.code
+        same = self.name.casefold() in ("", self.code.casefold())
+        what = self.code if same else f"{self.code} {self.name}"
         return f"{what} @ {self.where}" if self.where else what
 
 
