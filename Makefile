@@ -38,6 +38,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+# The fast lane: unit tests only, no server started (seconds).
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not integration" tests/unit
+
+# Everything that talks to real mosquitto, InfluxDB, PostgreSQL or Chromium.
+integration: system-packages $(STAMP)
+	$(BIN)/pytest -q -m integration
 
 test: system-packages $(STAMP) lint
 	$(BIN)/pytest -q

@@ -72,3 +72,11 @@ def pg_database(postgres_server: Postgres) -> Iterator[Database]:
     migrate(engine)
     yield Database(engine)
     engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration and tests/e2e talks to real servers: marked so, so that
+    `make unit` (-m "not integration") never starts one and `make integration` runs them all."""
+    for item in items:
+        if {"integration", "e2e"} & set(item.path.parts):
+            item.add_marker(pytest.mark.integration)

@@ -67,7 +67,7 @@ def landed_points(store: InfluxStore, site: str = "s1") -> Expected:
         ):
             columns = series["columns"]
             for row in series["values"]:
-                fields = {
+                fields: dict[str, object] = {
                     c: store._typed(system, c, v)
                     for c, v in zip(columns, row, strict=True)
                     if c != "time" and v is not None

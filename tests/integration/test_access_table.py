@@ -215,8 +215,11 @@ OFFICE = {"admin", "manager"}
 LIFT = {"site_id": 1, "code": "LIFT-X", "system": "elevator", "type": "traction lift"}
 
 
-def unique(base: dict[str, Any], key: str) -> Callable[[], dict[str, Any]]:
-    return lambda role: {**base, key: f"{base[key]}-{next(numbers)}"}
+def unique(base: dict[str, Any], key: str) -> Callable[[str], dict[str, Any]]:
+    def body(role: str) -> dict[str, Any]:
+        return {**base, key: f"{base[key]}-{next(numbers)}"}
+
+    return body
 
 
 TABLE = [

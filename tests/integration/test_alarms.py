@@ -214,7 +214,7 @@ def test_only_work_in_progress_on_site_suppresses_and_never_a_life_safety_alarm(
             work_orders.transition(
                 s,
                 ticket_id,
-                TransitionRequest(action=action, actor="wang", **fields),  # type: ignore[arg-type]
+                TransitionRequest(action=action, actor="wang", **fields),
                 now=NOW,
                 notifier=CollectingNotifier(),
             )

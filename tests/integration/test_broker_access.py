@@ -89,7 +89,7 @@ def connect(
 
     def on_message(c: mqtt.Client, u: object, message: mqtt.MQTTMessage) -> None:
         with session.acked:
-            session.received.append((message.topic, message.payload, bool(message.retain)))
+            session.received.append((message.topic, bytes(message.payload), bool(message.retain)))
             session.acked.notify_all()
 
     def on_disconnect(c: mqtt.Client, u: object, f: object, reason: ReasonCode, p: object) -> None:

@@ -53,7 +53,7 @@ def attempt(client: TestClient, username: str, password: str, address: str = "10
         assert response.json() == WRONG
     if response.status_code == 429:
         assert response.json() == THROTTLED and int(response.headers["Retry-After"]) > 0
-    return response.status_code
+    return int(response.status_code)
 
 
 @pytest.fixture(autouse=True)

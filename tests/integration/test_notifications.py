@@ -31,7 +31,8 @@ class Receiver:
     """An HTTP endpoint that answers the statuses it is given, in turn, and keeps the bodies."""
 
     def __init__(self, statuses: list[int], delay_s: float = 0.0) -> None:
-        self.statuses, self.delay_s, self.bodies = list(statuses), delay_s, []
+        self.statuses, self.delay_s = list(statuses), delay_s
+        self.bodies: list[Any] = []  # the decoded JSON bodies
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -51,7 +51,7 @@ class Estate:
         )
         assert made.status_code == 201, made.text
         ticket = made.json()["id"]
-        steps = [
+        steps: list[tuple[str, dict[str, Any]]] = [
             ("eng", {"action": "assign", "technician_id": self.ledger.wang}),
             ("wang", {"action": "accept", "committed_at": "2030-01-01T10:00:00Z"}),
             ("wang", {"action": "start"}),
@@ -65,7 +65,7 @@ class Estate:
             assert moved.status_code == 200, (body, moved.text)
             if reached == state:
                 break
-        return ticket
+        return int(ticket)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
 
 PAST, FUTURE = "2026-11-01T08:00:00+08:00", "2099-01-01T00:00:00Z"
 # (who, fields beyond the common ones, status, the refused field or None)
-CREATE = [
+CREATE: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("unit-1203", {}, 201, None),
     ("unit-1203", {"channel": "app"}, 422, "channel"),
     ("unit-1203", {"requester": "someone else"}, 422, "requester"),
@@ -172,7 +172,7 @@ def test_who_may_set_what_on_a_new_ticket(
 
 
 # (who, the ticket's state, the action and its fields, status, the state after)
-ACT = [
+ACT: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("wang", "accepted", {"action": "assign", "technician_id": "wang"}, 403, None),
     ("unit-1203", "accepted", {"action": "assign", "technician_id": "wang"}, 403, None),
     ("eng", "accepted", {"action": "assign", "technician_id": "wang"}, 200, "assigned"),
