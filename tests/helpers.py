@@ -7,7 +7,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from maintenance.db import Database, utcnow
 from maintenance.users import service as users
 from simulators.fleet import Fleet, Message
 from simulators.publisher import FleetPublisher
+from tests.servers import wait_until as wait_until  # the one wait helper, re-exported
 
 SYSTEMS = ("elevator", "water", "power", "fire", "camera")
 Expected = dict[tuple[str, str, int], dict[str, object]]
@@ -82,15 +83,6 @@ def count_points(store: InfluxStore, site: str = "s1") -> int:
         series = store.query(f"SELECT COUNT(seq) FROM \"{system}\" WHERE site = '{site}'")
         total += int(series[0]["values"][0][1]) if series else 0
     return total
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def publish(url: str, messages: Iterable[Message], fleet: Fleet, client_id: str = "pub") -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ingest.collector import Collector, CollectorConfig
 from ingest.store.base import Point, Rejection, StoreUnavailable
 from ingest.store.sqlite import SqliteTelemetryStore
+from tests.servers import wait_until
 
 NOW_MS = int(time.time() * 1000)
 
@@ -31,13 +32,6 @@ def telemetry(device: str, ts: int, **metrics: object) -> tuple[bytes, bytes]:
     return f"facility/s1/water/{device}/telemetry".encode(), body
 
 
-def wait(predicate: object, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def count(store: SqliteTelemetryStore) -> int:
     return store.count("water", {}, "flow", 0, NOW_MS + 10**6)
 
@@ -49,9 +43,9 @@ def test_messages_are_acknowledged_in_order_only_after_the_spool_has_them(tmp_pa
     collector.start(ack=lambda mids: acked.extend(mids))
     for i in range(25):
         collector.handle(*telemetry("p1", NOW_MS - 1000 + i, flow=float(i)), mid=i + 1)
-    wait(lambda: len(acked) == 25)
+    wait_until(lambda: len(acked) == 25, 10, "the collector")
     assert acked == list(range(1, 26))
-    wait(lambda: count(store) == 25)
+    wait_until(lambda: count(store) == 25, 10, "the collector")
     collector.stop()
 
 
@@ -62,11 +56,13 @@ def test_store_outage_spools_and_replays_everything(tmp_path: Path) -> None:
     collector.start(ack=lambda mids: None)
     for i in range(300):
         collector.handle(*telemetry("p1", NOW_MS - 1000 + i, flow=1.0), mid=i + 1)
-    wait(lambda: collector.stats.spooled == 300)
-    wait(lambda: not collector.stats.store_up)
+    wait_until(lambda: collector.stats.spooled == 300, 10, "the collector")
+    wait_until(lambda: not collector.stats.store_up, 10, "the collector")
     assert collector.spool.backlog_points == 300 and count(store) == 0
     store.down = False
-    wait(lambda: collector.stats.written == 300)  # counted after the store took the batch
+    wait_until(
+        lambda: collector.stats.written == 300, 10, "the collector"
+    )  # counted after the store took the batch
     assert count(store) == 300 and collector.stats.store_up
     collector.stop()
 
@@ -78,7 +74,11 @@ def test_points_the_store_refuses_are_dead_lettered_with_its_reason(tmp_path: Pa
     collector.handle(*telemetry("p1", NOW_MS - 10, flow=1.5), mid=1)
     collector.handle(*telemetry("p1", NOW_MS - 9, flow=True), mid=2)
     collector.handle(*telemetry("p1", NOW_MS - 8, flow=2.5), mid=3)
-    wait(lambda: collector.stats.dead_lettered == 1 and collector.stats.written == 2)
+    wait_until(
+        lambda: collector.stats.dead_lettered == 1 and collector.stats.written == 2,
+        10,
+        "the collector",
+    )
     (letter,) = collector.dead_letters.list()
     assert "field type conflict" in letter.letter.reason
     assert letter.letter.topic == "store:water/s1/p1"
@@ -93,12 +93,14 @@ def test_a_restarted_collector_replays_what_it_spooled_but_never_wrote(tmp_path:
     first.start(ack=lambda mids: None)
     for i in range(40):
         first.handle(*telemetry("p1", NOW_MS - 1000 + i, flow=1.0), mid=i + 1)
-    wait(lambda: first.stats.spooled == 40)
+    wait_until(lambda: first.stats.spooled == 40, 10, "the collector")
     first.stop()
     store.down = False
     second = Collector(store, tmp_path / "state")
     second.start(ack=lambda mids: None)
-    wait(lambda: second.stats.written == 40)  # counted after the store took the batch
+    wait_until(
+        lambda: second.stats.written == 40, 10, "the collector"
+    )  # counted after the store took the batch
     assert count(store) == 40
     second.stop()
 
@@ -111,7 +113,7 @@ def test_device_registry_tracks_first_last_seen_and_status(tmp_path: Path) -> No
     collector.handle(*telemetry("p1", 1_000_000, flow=1.0), mid=1)
     clock[0] = 1005.0
     collector.handle(b"facility/s1/water/p1/status", b"offline", mid=2)
-    wait(lambda: collector.stats.accepted == 2)
+    wait_until(lambda: collector.stats.accepted == 2, 10, "the collector")
     collector.stop()
     from ingest.devices import DeviceRegistry
 
