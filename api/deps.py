@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from maintenance.alarms.monitor import AlarmMonitor
-from maintenance.db import Database, utcnow
-from maintenance.notify import Notifier
+from maintenance.notifications.notifier import Notifier
+from maintenance.storage.db import Database, utcnow
 from maintenance.work_orders.attachments import AttachmentStore
 from maintenance.work_orders.intake import TicketIntake
 

@@ -24,21 +24,14 @@ from ingest.service import IngestHealth, IngestService
 from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
-from maintenance import crypto
+from maintenance.storage import crypto
+from maintenance.accounts import service as users
 from maintenance.alarms.ledger import LedgerDevices
 from maintenance.alarms.monitor import AlarmListener, AlarmMonitor
 from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
-from maintenance.db import (
-    Database,
-    database_up,
-    grant_reporting,
-    make_engine,
-    migrate,
-    utcnow,
-)
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
 from maintenance.notifications.channels import (
     Channel,
@@ -47,10 +40,17 @@ from maintenance.notifications.channels import (
     WebhookChannel,
 )
 from maintenance.notifications.grouping import FloodGrouping
+from maintenance.notifications.notifier import LogNotifier, Notifier
 from maintenance.notifications.outbox import Outbox
-from maintenance.notify import LogNotifier, Notifier
 from maintenance.scheduler import MaintenanceScheduler
-from maintenance.users import service as users
+from maintenance.storage.db import (
+    Database,
+    database_up,
+    grant_reporting,
+    make_engine,
+    migrate,
+    utcnow,
+)
 from maintenance.work_orders.attachments import AttachmentStore
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry

@@ -35,7 +35,7 @@ from bench.alarm_latency import (
     seed_probe_site,
     start_load,
 )
-from maintenance.db import Database, make_engine, migrate
+from maintenance.storage.db import Database, make_engine, migrate
 from tests.servers import Influx, Mosquitto, Postgres, free_port
 
 PASSWORD = "bench admin password"

@@ -35,8 +35,8 @@ from ingest.service import IngestService
 from ingest.store.sqlite import SqliteTelemetryStore
 from maintenance.alarms.models import Alarm, AlarmEvent
 from maintenance.alarms.monitor import AlarmMonitor
-from maintenance.db import Database, make_engine, migrate
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database, make_engine, migrate
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
 from rules.rulefile import shipped_rules

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime
 
 import psycopg
 
-from maintenance.db import Database, make_engine, migrate
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.generation import generate
+from maintenance.storage.db import Database, make_engine, migrate
 from tests.servers import Postgres
 
 SITES = 50

@@ -1,13 +1,13 @@
 """Every table, imported in one place so that the metadata (and Alembic) sees them all."""
 
+from maintenance.accounts.models import ApiKey, LoginSession, SecurityEvent, User
 from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
-from maintenance.db import Base
 from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.notifications.models import NotificationDelivery
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.sla.models import SlaPolicyOverride
-from maintenance.users.models import ApiKey, LoginSession, SecurityEvent, User
+from maintenance.storage.db import Base
 from maintenance.work_orders.models import Attachment, Comment, SlaBreach, Ticket, TicketEvent
 
 __all__ = [

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.store.influx import InfluxStore
-from maintenance.db import Database, make_engine, migrate
+from maintenance.storage.db import Database, make_engine, migrate
 from tests.servers import Influx, Mosquitto, Postgres
 
 

@@ -18,8 +18,8 @@ from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
 from ingest.service import IngestService
 from ingest.store.influx import InfluxStore
-from maintenance.db import Database, utcnow
-from maintenance.users import service as users
+from maintenance.accounts import service as users
+from maintenance.storage.db import Database, utcnow
 from simulators.fleet import Fleet, Message
 from simulators.publisher import FleetPublisher
 from tests.servers import wait_until as wait_until  # the one wait helper, re-exported

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, refuse
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from api.headers import download
-from maintenance.db import Database
 from maintenance.errors import NotFound
+from maintenance.storage.db import Database
 from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
 from maintenance.work_orders import disclosure, permissions, queries, service
 from maintenance.work_orders.lifecycle import Action, allowed_actions

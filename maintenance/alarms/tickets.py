@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm
 from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition, transition_of
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
-from maintenance.notify import Notifier
+from maintenance.notifications.notifier import Notifier
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketType
 from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket, TicketEvent

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
 from maintenance.sla.calendar import BusinessCalendar, CalendarError
+from maintenance.storage.db import get_required
 
 
 def create_site(session: Session, data: SiteCreate) -> Site:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
 from maintenance.assets.service import labels
-from maintenance.notify import Notifier
+from maintenance.notifications.notifier import Notifier
 from maintenance.plans.cadence import Cadence, due_at, local_date
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.plans.usage import UsageSource, usage_periods

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from maintenance.errors import InvalidInput
-from maintenance.notify import Notifier
+from maintenance.notifications.notifier import Notifier
 from maintenance.vocabulary import OPEN_STATES, Channel, Id, Priority, TicketType
 from maintenance.work_orders import service
 from maintenance.work_orders.models import Ticket

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Enum, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maintenance.db import Base
+from maintenance.storage.db import Base
 from maintenance.vocabulary import Priority, TicketType
 
 

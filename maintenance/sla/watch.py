@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from maintenance.notify import Notification, Notifier
+from maintenance.notifications.notifier import Notification, Notifier
 from maintenance.vocabulary import OPEN_STATES, TicketState
 from maintenance.work_orders import service
 from maintenance.work_orders.models import SlaBreach, Ticket

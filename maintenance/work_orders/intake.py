@@ -14,9 +14,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from maintenance.db import Database
 from maintenance.errors import MaintenanceError
-from maintenance.notify import Notifier
+from maintenance.notifications.notifier import Notifier
+from maintenance.storage.db import Database
 from maintenance.work_orders import service
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from maintenance.crypto import EncryptedText, cipher
-from maintenance.db import Base, UtcDateTime
+from maintenance.storage.crypto import EncryptedText, cipher
+from maintenance.storage.db import Base, UtcDateTime
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 
 

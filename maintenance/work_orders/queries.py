@@ -10,8 +10,8 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from maintenance.crypto import cipher
-from maintenance.users.models import User
+from maintenance.accounts.models import User
+from maintenance.storage.crypto import cipher
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Comment, SlaBreach, Ticket, TicketEvent
 

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from maintenance.assets.models import Asset, Location, Site
-from maintenance.db import get_required
 from maintenance.dispatch.models import Team, Technician
 from maintenance.dispatch.service import DispatchPool
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
-from maintenance.notify import Notification, Notifier
+from maintenance.notifications.notifier import Notification, Notifier
 from maintenance.sla.calendar import BusinessCalendar
 from maintenance.sla.policy import SlaPolicies, SlaTarget, due_times
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.lifecycle import Action, TransitionNotAllowed, next_state

@@ -20,11 +20,11 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
+from maintenance.accounts import service as users
 from maintenance.alarms.models import Alarm
-from maintenance.db import utcnow
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.checklists import CHECKLISTS
-from maintenance.users import service as users
+from maintenance.storage.db import utcnow
 from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.schemas import TicketCreate

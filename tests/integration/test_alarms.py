@@ -16,9 +16,9 @@ from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, Maintenance
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.alarms.service import AlarmTransition
 from maintenance.alarms.tickets import ticket_alarms
-from maintenance.db import Database
 from maintenance.errors import InvalidInput
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Priority, TicketState, TicketType
 from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket, TicketEvent

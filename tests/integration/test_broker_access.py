@@ -21,7 +21,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
-from maintenance.db import Database, make_engine, migrate
+from maintenance.storage.db import Database, make_engine, migrate
 from tests.servers import Mosquitto
 
 SERVICE_PASSWORD = "service-" + uuid.uuid4().hex

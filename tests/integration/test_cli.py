@@ -100,7 +100,7 @@ def test_ticket_and_asset_commands_on_a_database(tmp_path: Path) -> None:
     }
     from maintenance.assets.schemas import SiteCreate
     from maintenance.assets.service import create_site
-    from maintenance.db import Database, make_engine, migrate
+    from maintenance.storage.db import Database, make_engine, migrate
 
     engine = make_engine(env["FACILITY_DATABASE_URL"])
     migrate(engine)
@@ -152,8 +152,8 @@ def test_plan_commands(tmp_path: Path) -> None:
 
     from maintenance.assets.schemas import AssetCreate, SiteCreate
     from maintenance.assets.service import create_site, save_asset
-    from maintenance.db import Database, make_engine, migrate
     from maintenance.plans.defaults import ensure_default_plans
+    from maintenance.storage.db import Database, make_engine, migrate
 
     engine = make_engine(env["FACILITY_DATABASE_URL"])
     migrate(engine)

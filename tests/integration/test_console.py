@@ -15,10 +15,10 @@ from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
 from ingest.store.base import Point
+from maintenance.accounts import service as users
 from maintenance.alarms.models import Alarm
-from maintenance.db import Database, utcnow
-from maintenance.notify import CollectingNotifier
-from maintenance.users import service as users
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database, utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket

@@ -20,7 +20,7 @@ from maintenance.alarms.models import Alarm
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
 from maintenance.cells import FORMULA_LEADS
-from maintenance.db import Database
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.models import Ticket

@@ -25,9 +25,9 @@ from schemathesis import Case
 from api.main import create_app
 from api.runtime import Runtime
 from maintenance.alarms.models import Alarm
-from maintenance.db import Database, make_engine, migrate
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.defaults import ensure_default_plans
+from maintenance.storage.db import Database, make_engine, migrate
 from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders import service
 from maintenance.work_orders.schemas import TicketCreate

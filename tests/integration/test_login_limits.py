@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.db import utcnow
-from maintenance.users import service as users
+from maintenance.accounts import service as users
+from maintenance.storage.db import utcnow
 from tests.helpers import api_key
 from tests.servers import free_port
 

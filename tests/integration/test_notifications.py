@@ -16,11 +16,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from maintenance.db import Database
 from maintenance.notifications.channels import EmailChannel, SmtpServer, WebhookChannel
 from maintenance.notifications.models import NotificationDelivery
+from maintenance.notifications.notifier import Notification
 from maintenance.notifications.outbox import Outbox
-from maintenance.notify import Notification
+from maintenance.storage.db import Database
 from tests.ledger import NOW
 from tests.servers import free_port
 

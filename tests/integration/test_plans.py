@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from ingest.store.influx import InfluxStore
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
-from maintenance.db import Database
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.generation import generate
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.storage.db import Database
 from maintenance.vocabulary import TicketType
 from maintenance.work_orders.models import Ticket
 

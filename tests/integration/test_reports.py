@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from maintenance.alarms.models import Alarm
-from maintenance.db import Database
 from maintenance.reports.failures import failure_report
 from maintenance.reports.quality import _kpi, quality_report
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.models import Ticket

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.db import Database
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Channel, TicketState, TicketType
 from maintenance.work_orders import queries, service
 from maintenance.work_orders.lifecycle import allowed_actions

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from maintenance.alarms.models import Alarm
-from maintenance.db import Database
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.sla import watch
 from maintenance.sla.models import SlaPolicyOverride
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Priority, TicketState
 from maintenance.work_orders import queries, service
 from maintenance.work_orders.intake import TicketIntake
@@ -317,7 +317,7 @@ def test_random_action_sequences_keep_a_replayable_audit_trail(tmp_path: Any) ->
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from maintenance.db import make_engine, migrate
+    from maintenance.storage.db import make_engine, migrate
     from maintenance.work_orders.lifecycle import Action
 
     engine = make_engine(f"sqlite:///{tmp_path / 'prop.sqlite'}")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from maintenance.crypto import FieldCipher, new_key
+from maintenance.storage.crypto import FieldCipher, new_key
 
 
 def test_values_round_trip_and_equal_values_encrypt_differently() -> None:

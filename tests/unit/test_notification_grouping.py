@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from maintenance.notifications.grouping import FloodGrouping
-from maintenance.notify import Notification
+from maintenance.notifications.notifier import Notification
 
 
 class Clock:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import maintenance.db
+import maintenance.storage.db
 
 revision = "0006"
 down_revision = "0005"
@@ -24,8 +24,8 @@ def upgrade() -> None:
         "alarm_floods",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("site", sa.String(length=64), nullable=False),
-        sa.Column("started_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("alarm_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alarm_floods")),
     )
@@ -36,8 +36,8 @@ def upgrade() -> None:
         "maintenance_windows",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("asset_id", sa.Integer(), nullable=False),
-        sa.Column("starts_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
@@ -75,22 +75,28 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("raised_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("cleared_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("acknowledged_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("raised_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("cleared_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "acknowledged_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("acknowledged_by", sa.String(length=200), nullable=True),
         sa.Column("occurrences", sa.Integer(), nullable=False),
         sa.Column("values", sa.JSON(), nullable=False),
-        sa.Column("shelved_until", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "shelved_until", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("shelved_by", sa.String(length=200), nullable=True),
         sa.Column("shelve_reason", sa.Text(), nullable=True),
         sa.Column("suppressed_by", sa.Text(), nullable=True),
         sa.Column("chattering", sa.Boolean(), nullable=False),
         sa.Column("clear_held", sa.Boolean(), nullable=False),
-        sa.Column("last_raise_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "last_raise_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("flood_id", sa.Integer(), nullable=True),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
-        sa.Column("updated_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["asset_id"], ["assets.id"], name=op.f("fk_alarms_asset_id_assets")
         ),
@@ -113,7 +119,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("alarm_id", sa.Integer(), nullable=False),
         sa.Column("site", sa.String(length=64), nullable=False),
-        sa.Column("at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=30), nullable=False),
         sa.Column("from_state", sa.String(length=32), nullable=False),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import maintenance.db
+import maintenance.storage.db
 
 revision = "0003"
 down_revision = "0002"
@@ -61,7 +61,7 @@ def upgrade() -> None:
         ),
         sa.Column("checklist", sa.JSON(), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
-        sa.Column("created_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["asset_id"], ["assets.id"], name=op.f("fk_inspection_plans_asset_id_assets")
         ),
@@ -76,8 +76,10 @@ def upgrade() -> None:
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("asset_id", sa.Integer(), nullable=False),
         sa.Column("period", sa.String(length=40), nullable=False),
-        sa.Column("due_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("generated_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "generated_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False
+        ),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import maintenance.db
+import maintenance.storage.db
 
 revision = "0008"
 down_revision = "0007"
@@ -26,15 +26,15 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("created_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
     op.create_table(
         "security_events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("action", sa.String(length=30), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("technician_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["technician_id"], ["technicians.id"], name=op.f("fk_users_technician_id_technicians")
         ),

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maintenance.db import Base, UtcDateTime
+from maintenance.storage.db import Base, UtcDateTime
 
 ROLES = ("admin", "manager", "engineer", "technician", "requester")
 

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection `maintenance.db.migrate` hands over, or on
+"""Alembic environment: runs on the connection `maintenance.storage.db.migrate` hands over, or on
 `sqlalchemy.url` when invoked from the alembic command line."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from maintenance.users.models import ApiKey, LoginSession, User
+from maintenance.accounts.models import ApiKey, LoginSession, User
 
 FORGET_AFTER = timedelta(days=30)
 

@@ -12,10 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from maintenance.db import get_required
+from maintenance.accounts import sessions
+from maintenance.accounts.models import ROLES, ApiKey, SecurityEvent, User
 from maintenance.errors import InvalidInput, NotFound
-from maintenance.users import sessions
-from maintenance.users.models import ROLES, ApiKey, SecurityEvent, User
+from maintenance.storage.db import get_required
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist costs the same as a real check, so the

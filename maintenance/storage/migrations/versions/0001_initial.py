@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import maintenance.db
+import maintenance.storage.db
 
 revision = "0001"
 down_revision = None
@@ -163,8 +163,8 @@ def upgrade() -> None:
         "shifts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("technician_id", sa.Integer(), nullable=False),
-        sa.Column("starts_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["technician_id"],
             ["technicians.id"],
@@ -289,28 +289,38 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("requester", sa.String(length=200), nullable=False),
         sa.Column("source_ref", sa.String(length=200), nullable=True),
-        sa.Column("created_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("assignment_reason", sa.Text(), nullable=False),
-        sa.Column("committed_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("committed_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("escalated", sa.Boolean(), nullable=False),
         sa.Column("escalated_to", sa.String(length=200), nullable=True),
         sa.Column("escalation_reason", sa.Text(), nullable=True),
-        sa.Column("response_due", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("resolution_due", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("progress_due", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("responded_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("response_breached_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("response_due", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column(
-            "resolution_breached_at", maintenance.db.UtcDateTime(timezone=True), nullable=True
+            "resolution_due", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("progress_due", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("responded_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "response_breached_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "resolution_breached_at",
+            maintenance.storage.db.UtcDateTime(timezone=True),
+            nullable=True,
         ),
         sa.Column("in_scope", sa.Boolean(), nullable=True),
         sa.Column("complex", sa.Boolean(), nullable=False),
-        sa.Column("return_visit_due", maintenance.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("return_visit_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "return_visit_due", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "return_visit_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("satisfaction", sa.Integer(), nullable=True),
         sa.Column("satisfaction_comment", sa.Text(), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
@@ -342,8 +352,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=30), nullable=False),
-        sa.Column("due", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("detected_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("due", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("detected_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_sla_breaches_ticket_id_tickets")
         ),
@@ -361,7 +371,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=100), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("uploaded_by", sa.String(length=200), nullable=False),
-        sa.Column("at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_ticket_attachments_ticket_id_tickets")
         ),
@@ -377,7 +387,7 @@ def upgrade() -> None:
         "ticket_comments",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("author", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
@@ -395,7 +405,7 @@ def upgrade() -> None:
         "ticket_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=50), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),

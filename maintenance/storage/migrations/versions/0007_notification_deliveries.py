@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import maintenance.db
+import maintenance.storage.db
 
 revision = "0007"
 down_revision = "0006"
@@ -32,9 +32,11 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("next_attempt_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "next_attempt_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("sent_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_deliveries")),
     )
     with op.batch_alter_table("notification_deliveries", schema=None) as batch_op:

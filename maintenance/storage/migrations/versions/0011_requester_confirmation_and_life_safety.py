@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import maintenance.db
+import maintenance.storage.db
 
 revision = "0011"
 down_revision = "0010"
@@ -22,7 +22,9 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "requester_confirmed_at", maintenance.db.UtcDateTime(timezone=True), nullable=True
+                "requester_confirmed_at",
+                maintenance.storage.db.UtcDateTime(timezone=True),
+                nullable=True,
             )
         )
     with op.batch_alter_table("alarms", schema=None) as batch_op:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import maintenance.db
+import maintenance.storage.db
 
 revision = "0012"
 down_revision = "0011"
@@ -24,9 +24,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("sid_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("started_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", maintenance.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", maintenance.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", maintenance.storage.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.String(length=20), nullable=False),
         sa.Column("client", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
