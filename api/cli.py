@@ -27,10 +27,10 @@ from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
 from ingest.redact import MaskingFilter, mask_text, mask_url
-from maintenance.storage import crypto
 from maintenance.alarms.ledger import LedgerDevices
 from maintenance.errors import MaintenanceError
 from maintenance.notifications.notifier import LogNotifier
+from maintenance.storage import crypto
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 from simulators.scenarios import SCENARIOS

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from api.runtime import open_database
 from api.settings import Settings
 from maintenance.assets import csvio
+from maintenance.flows import intake
 from maintenance.notifications.notifier import LogNotifier
 from maintenance.storage.db import utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
@@ -76,7 +77,7 @@ def tickets_create(settings: Settings, args: argparse.Namespace) -> int:
             print(f"facility: {'.'.join(map(str, e['loc']))}: {e['msg']}", file=sys.stderr)
         return 2
     with open_database(settings).transaction() as s:
-        ticket = service.create(s, data, actor="cli", now=utcnow(), notifier=LogNotifier())
+        ticket = intake.create(s, data, actor="cli", now=utcnow(), notifier=LogNotifier())
         print(_row(TicketRead.model_validate(ticket)))
         print(f"  {ticket.assignment_reason}")
     return 0

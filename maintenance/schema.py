@@ -6,9 +6,9 @@ from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.notifications.models import NotificationDelivery
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
-from maintenance.sla.models import SlaPolicyOverride
+from maintenance.sla.models import SlaBreach, SlaPolicyOverride
 from maintenance.storage.db import Base
-from maintenance.work_orders.models import Attachment, Comment, SlaBreach, Ticket, TicketEvent
+from maintenance.work_orders.models import Attachment, Comment, Ticket, TicketEvent
 
 __all__ = [
     "ApiKey",

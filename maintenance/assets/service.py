@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from maintenance.assets.calendar import BusinessCalendar, CalendarError
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.errors import InvalidInput
-from maintenance.sla.calendar import BusinessCalendar, CalendarError
 from maintenance.storage.db import get_required
 
 

@@ -6,7 +6,7 @@ Every change goes through `transaction()`: one unit of work, committed whole or 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,8 +131,13 @@ def grant_reporting(engine: Engine, role: str) -> None:
 
 
 class Database:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, before_commit: Sequence[Callable[[Session], None]] = ()
+    ) -> None:
+        """`before_commit`: steps every transaction runs just before it commits, in its own
+        session (maintenance.flows.unit_of_work says which)."""
         self.engine = engine
+        self.before_commit = tuple(before_commit)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._driver_reads: Engine | None = None
         self._driver_lock = threading.Lock()
@@ -180,6 +185,8 @@ class Database:
         session = self._sessions()
         try:
             yield session
+            for step in self.before_commit:
+                step(session)
             session.commit()
         except BaseException:
             session.rollback()

@@ -120,15 +120,3 @@ class Attachment(Base):
     size: Mapped[int]
     uploaded_by: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class SlaBreach(Base):
-    """A recorded breach or near-breach; never deleted or recomputed."""
-
-    __tablename__ = "sla_breaches"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))  # response|resolution|progress, near_*
-    due: Mapped[datetime] = mapped_column(UtcDateTime)
-    detected_at: Mapped[datetime] = mapped_column(UtcDateTime)

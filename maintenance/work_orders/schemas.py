@@ -45,6 +45,7 @@ class TicketCreate(BaseModel):
     due_at: datetime | None = Field(None, description="resolution due, when a schedule sets it")
     checklist: list[dict[str, Any]] | None = Field(None, description="inspection checklist items")
     parent_ticket_id: Id | None = Field(None, description="the inspection a repair comes from")
+    fault: str | None = Field(None, max_length=80, description="failures: the alarm rule")
 
 
 class TicketRequest(BaseModel):

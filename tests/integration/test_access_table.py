@@ -22,11 +22,11 @@ from api.runtime import Runtime
 from api.settings import Settings
 from maintenance.accounts import service as users
 from maintenance.alarms.models import Alarm
+from maintenance.flows import intake
 from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.checklists import CHECKLISTS
 from maintenance.storage.db import utcnow
 from maintenance.vocabulary import Channel, TicketType
-from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmState
 from tests.ledger import Ledger, seed
@@ -95,7 +95,7 @@ class World:
 
     def inspection(self) -> dict[str, Any]:
         with self.runtime.database.transaction() as s:
-            made = work_orders.create(
+            made = intake.create(
                 s,
                 TicketCreate(
                     site_id=self.ledger.site,

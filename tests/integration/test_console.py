@@ -17,10 +17,10 @@ from api.settings import Settings
 from ingest.store.base import Point
 from maintenance.accounts import service as users
 from maintenance.alarms.models import Alarm
+from maintenance.flows import intake
 from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.storage.db import Database, utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
-from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmState
@@ -287,7 +287,7 @@ def test_a_device_page_reads_as_words_and_lists_its_assets_open_inspection(
         ]
     )
     with runtime.database.transaction() as s:
-        work_orders.create(
+        intake.create(
             s,
             TicketCreate(
                 site_id=ledger.site,

@@ -25,11 +25,11 @@ from schemathesis import Case
 from api.main import create_app
 from api.runtime import Runtime
 from maintenance.alarms.models import Alarm
+from maintenance.flows import intake, unit_of_work
 from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.storage.db import Database, make_engine, migrate
 from maintenance.vocabulary import Channel, TicketType
-from maintenance.work_orders import service
 from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmState
 from tests.helpers import api_key
@@ -59,7 +59,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def real_objects(database: Database, runtime: Runtime) -> None:
     """Id 1 of a ticket, its attachment, an alarm and a plan, beside the seeded ledger."""
     with database.transaction() as s:
-        ticket = service.create(
+        ticket = intake.create(
             s,
             TicketCreate(
                 site_id=1, type=TicketType.repair, channel=Channel.hotline, title="t", asset_id=1
@@ -95,7 +95,7 @@ def fuzzed(
 ) -> Iterator[tuple[Runtime, str]]:
     engine = make_engine(postgres_server.create_database(f"fuzz_{uuid.uuid4().hex[:12]}"))
     migrate(engine)
-    database = Database(engine)
+    database = unit_of_work.database(engine)
     seed(database)  # sites, assets and technicians, so that some generated ids exist
     runtime = make_runtime(database, tmp_path_factory.mktemp("fuzz"))
     real_objects(database, runtime)

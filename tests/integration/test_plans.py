@@ -286,7 +286,7 @@ def test_usage_based_plans_follow_counters_in_a_real_influxdb(
 
 
 def test_an_overdue_inspection_escalates_like_any_sla_breach(database: Database) -> None:
-    from maintenance.sla import watch
+    from maintenance.flows import sla_watch as watch
 
     estate(database)
     run(database, datetime(2026, 12, 28, tzinfo=UTC))  # Jan 1 inspections, due end of Jan 1

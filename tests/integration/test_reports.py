@@ -95,6 +95,7 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
         asset_id=lift,
         type=alarm_type,
         source_ref=f"alarm:{trapped}:1",
+        fault="elevator-trapped",
         created_at=at(11, 5),
         resolved_at=at(11, 5, 12),
     )  # 2 h
@@ -103,6 +104,7 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
         asset_id=pump,
         type=alarm_type,
         source_ref=f"alarm:{leak}:1",
+        fault="water-leak",
         created_at=at(11, 10),
     )
     add(database, asset_id=pump, type=repair, created_at=at(11, 30), state=TicketState.cancelled)
@@ -112,6 +114,7 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
         asset_id=lift,
         type=alarm_type,
         source_ref=f"alarm:{trapped}:2",
+        fault="elevator-trapped",
         created_at=at(11, 25),
     )  # repeat
     add(database, asset_id=lift, type=TicketType.inspection, created_at=at(10, 7))  # not a failure

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from maintenance.sla.calendar import BusinessCalendar, CalendarError
+from maintenance.assets.calendar import BusinessCalendar, CalendarError
 from maintenance.sla.policy import DEFAULTS, due_times
 from maintenance.vocabulary import Priority, TicketType
 

@@ -14,10 +14,12 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from maintenance.flows.escalation import escalate, supervisor_for
 from maintenance.notifications.notifier import Notification, Notifier
+from maintenance.sla.models import SlaBreach
 from maintenance.vocabulary import OPEN_STATES, TicketState
 from maintenance.work_orders import service
-from maintenance.work_orders.models import SlaBreach, Ticket
+from maintenance.work_orders.models import Ticket
 
 UNRESOLVED = OPEN_STATES
 
@@ -78,7 +80,7 @@ def check(
                     notifier.notify(
                         Notification(
                             "sla_near_breach",
-                            service.supervisor_for(session, ticket),
+                            supervisor_for(session, ticket),
                             ticket.id,
                             f"{kind} due {due.isoformat()} is near",
                         )
@@ -104,7 +106,7 @@ def _breach(
             note=f"{kind} was due {due.isoformat()}",
         )
     if ticket.state is not TicketState.cancelled:
-        service.escalate(
+        escalate(
             session,
             ticket,
             f"SLA breach: {kind} was due {due.isoformat()}",
@@ -116,8 +118,16 @@ def _breach(
     notifier.notify(
         Notification(
             "sla_breach",
-            service.supervisor_for(session, ticket),
+            supervisor_for(session, ticket),
             ticket.id,
             f"{kind} due {due.isoformat()} breached",
+        )
+    )
+
+
+def breaches(session: Session, ticket_id: int) -> list[SlaBreach]:
+    return list(
+        session.scalars(
+            select(SlaBreach).where(SlaBreach.ticket_id == ticket_id).order_by(SlaBreach.id)
         )
     )

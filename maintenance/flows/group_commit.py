@@ -1,11 +1,11 @@
 """Group commit for single ticket requests: concurrent callers share one transaction.
 
 Creating a ticket is a handful of statements and a commit, most of it fixed cost per
-transaction; `create_many` amortises that over a batch. `TicketIntake.create` lets independent
-requests (many intake channels at once) ride the same batch: while one transaction commits, the
-requests that arrive queue up, and the next caller to commit takes them all. Each caller gets
-its own ticket or its own error: a batch that is refused (one invalid item) is retried item by
-item, so one bad request never fails the others."""
+transaction; `intake.create_many` amortises that over a batch. `TicketIntake.create` lets
+independent requests (many intake channels at once) ride the same batch: while one transaction
+commits, the requests that arrive queue up, and the next caller to commit takes them all. Each
+caller gets its own ticket or its own error: a batch that is refused (one invalid item) is
+retried item by item, so one bad request never fails the others."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from maintenance.errors import MaintenanceError
+from maintenance.flows import intake
 from maintenance.notifications.notifier import Notifier
 from maintenance.storage.db import Database
-from maintenance.work_orders import service
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate
 
@@ -67,7 +67,7 @@ class TicketIntake:
             now = max(r.now for r in requests)
             try:
                 with self.database.transaction() as session:
-                    tickets = service.create_many(
+                    tickets = intake.create_many(
                         session,
                         [r.data for r in requests],
                         actor=actor,
@@ -90,7 +90,7 @@ class TicketIntake:
         """One request on its own: its ticket, or its own error (with its own field path)."""
         try:
             with self.database.transaction() as session:
-                ticket = service.create(
+                ticket = intake.create(
                     session, request.data, actor=actor, now=now, notifier=self.notifier
                 )
         except BaseException as error:
