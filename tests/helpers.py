@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from api.runtime import Runtime
+from api.settings import Settings
 from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
 from ingest.service import IngestService
@@ -22,6 +24,7 @@ from maintenance.accounts import service as users
 from maintenance.storage.db import Database, utcnow
 from simulators.fleet import Fleet, Message
 from simulators.publisher import FleetPublisher
+from tests.servers import free_port
 from tests.servers import wait_until as wait_until  # the one wait helper, re-exported
 
 SYSTEMS = ("elevator", "water", "power", "fire", "camera")
@@ -184,3 +187,22 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def quiet_service(state_dir: Path, **settings: Any) -> Iterator[Runtime]:
+    """The whole service, started, without its producers of background work (no demo fleet, no
+    plan generation, no rules), on an embedded broker of a free port: the tests' service
+    factory. `settings` override or add to those."""
+    defaults: dict[str, Any] = {
+        "embedded_mqtt_port": free_port(),
+        "demo_fleet": False,
+        "plan_generation": False,
+        "rules_enabled": False,
+    }
+    runtime = Runtime(Settings(state_dir=state_dir, **{**defaults, **settings}))
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()

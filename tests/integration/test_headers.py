@@ -17,9 +17,7 @@ from api import console
 from api.headers import CONSOLE_POLICY, UPLOAD_POLICY
 from api.main import create_app
 from api.runtime import Runtime
-from api.settings import Settings
-from tests.helpers import api_key, console_login, logout_token
-from tests.servers import free_port
+from tests.helpers import api_key, console_login, logout_token, quiet_service
 
 PASSWORD = "the admin's long password"
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)|<style|\son[a-z]+=|\sstyle=")
@@ -28,19 +26,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
-    runtime = Runtime(
-        Settings(
-            state_dir=tmp_path / "state",
-            embedded_mqtt_port=free_port(),
-            demo_fleet=False,
-            plan_generation=False,
-            rules_enabled=False,
-            admin_password=PASSWORD,
-        )
-    )
-    runtime.start()
-    yield runtime, TestClient(create_app(runtime))
-    runtime.stop()
+    with quiet_service(tmp_path / "state", admin_password=PASSWORD) as runtime:
+        yield runtime, TestClient(create_app(runtime))
 
 
 def assert_hardened(response: httpx.Response, *, policy: str = CONSOLE_POLICY) -> None:
