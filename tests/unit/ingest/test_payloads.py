@@ -134,7 +134,7 @@ def test_the_documented_catalogue_lists_every_metric() -> None:
 
     from ingest.catalogue import CATALOGUE
 
-    text = (Path(__file__).resolve().parents[2] / "docs" / "telemetry.md").read_text()
+    text = (Path(__file__).resolve().parents[3] / "docs" / "telemetry.md").read_text()
     for system, metrics in CATALOGUE.items():
         assert f"### {system}" in text
         for metric in metrics:

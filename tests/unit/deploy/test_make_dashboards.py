@@ -11,7 +11,7 @@ import yaml
 
 from ingest.catalogue import CATALOGUE
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "grafana"
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "grafana"
 
 
 def generator() -> object:
