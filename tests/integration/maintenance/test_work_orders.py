@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from maintenance.alarms.models import Alarm
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
@@ -500,3 +500,30 @@ def test_intake_records_each_failures_fault_and_the_failure_it_repeats(
             notifier=CollectingNotifier(),
         )
         assert [t.repeat_of for t in batch] == [None, batch[0].id]
+
+
+def test_the_sla_watch_copes_with_more_open_tickets_than_a_query_takes_parameters(
+    pg_database: Database,
+) -> None:
+    """70,000 open tickets watched (more than the 65,535 parameters a PostgreSQL statement
+    takes), one of them overdue: the watch records it instead of failing on every run."""
+    seed(pg_database)
+    insert = text(
+        "INSERT INTO tickets (version, site_id, type, channel, priority, state, title,"
+        " description, requester, created_at, updated_at, response_due, escalated,"
+        " assignment_reason, reopen_count, complex)"
+        " SELECT 1, 1, 'repair', 'hotline', 'normal', 'new', 'x', '', '', :opened,"
+        " :opened, :due, false, '', 0, false FROM generate_series(1, :n)"
+    )
+    with pg_database.transaction() as s:
+        s.execute(insert, {"opened": NOW, "due": NOW + timedelta(days=30), "n": 70_000})
+        s.execute(
+            insert,
+            {"opened": NOW - timedelta(hours=2), "due": NOW - timedelta(hours=1), "n": 1},
+        )
+    with pg_database.transaction() as s:
+        result = watch.check(s, now=NOW, notifier=CollectingNotifier())
+    assert (result.breaches, result.near_breaches) == (1, 0)
+    with pg_database.transaction() as s:
+        again = watch.check(s, now=NOW, notifier=CollectingNotifier())
+    assert (again.breaches, again.near_breaches) == (0, 0)  # recorded once
