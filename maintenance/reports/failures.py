@@ -82,19 +82,7 @@ def failure_report(
     ]
     until = end if now is None else max(start, min(end, now))
     hours = (until - start).total_seconds() / 3600
-    groups = [
-        GroupFigures(
-            group,
-            totals.failures[group],
-            count,
-            hours * count / totals.failures[group]
-            if totals.failures[group] and hours > 0
-            else None,
-            totals.repair_hours[group] / totals.repaired[group] if totals.repaired[group] else None,
-            totals.repeats[group],
-        )
-        for group, count in sorted(assets.items())
-    ]
+    groups = [totals.figures(group, count, hours) for group, count in sorted(assets.items())]
     # most failures first; a tie in the order of the fault names
     top_causes = sorted(totals.causes.items(), key=lambda c: (-c[1], c[0]))[:top]
     return FailureReport(start, end, group_by, trend, groups, top_causes)
@@ -169,6 +157,18 @@ class _Totals:
         self.repeats[group] += n_repeats
         if fault is not None:  # a person's repair request records no cause
             self.causes[_text(fault)] += n
+
+    def figures(self, group: str, assets: int, hours: float) -> GroupFigures:
+        """MTBF: asset hours per failure; MTTR: mean report-to-resolution of the resolved."""
+        failed, repaired = self.failures[group], self.repaired[group]
+        return GroupFigures(
+            group,
+            failed,
+            assets,
+            hours * assets / failed if failed and hours > 0 else None,
+            self.repair_hours[group] / repaired if repaired else None,
+            self.repeats[group],
+        )
 
 
 def _month(value: object) -> str:
