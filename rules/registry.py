@@ -28,6 +28,8 @@ class ModelMeta:
     validation_false_alarm_share: float  # share of held-out rows flagged after persistence
     trained_at_ms: int
     detector_params: dict[str, Any]
+    # alarm onsets per device-day on the held-out newest history (the false-alarm budget)
+    validation_false_alarms_per_device_day: float = 0.0
 
 
 class ModelRegistry:
