@@ -205,7 +205,9 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         self._check_fitted()
         return AnomalyStream(self)
 
-    def explain(self, deviation: Array, values: Array, top: int = 3) -> list[Contribution]:
+    def explain(
+        self, deviation: Array, values: Array, top: int = 3, names: Sequence[str] | None = None
+    ) -> list[Contribution]:
         """The columns that drive a row's score (largest first), each with its share of the
         statistic that is the larger part of the score, the value seen and the normal range."""
         self._check_fitted()
@@ -214,7 +216,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         parts = t2_parts if t2 >= spe else spe_parts
         parts = np.maximum(parts, 0.0)
         total = float(parts.sum()) or 1.0
-        names = self.feature_names_in_ or [f"x{i}" for i in range(self.n_features_in_)]
+        names = names or self.feature_names_in_ or [f"x{i}" for i in range(self.n_features_in_)]
         order = np.argsort(-parts)[:top]
         return [
             Contribution(
@@ -320,6 +322,7 @@ class AnomalyStream:
         self.seen = 0
         self._last_trained = np.inf
         self.rebaselined = False  # the baseline is a re-baselined level, not the trained one
+        self._levels: deque[Array] = deque(maxlen=max(detector.relearn_after, 1))
         self.deviation = np.zeros(detector.n_features_in_)  # of the last row, for explain()
         self.values = detector.center_.copy()
 
@@ -366,9 +369,10 @@ class AnomalyStream:
         warm = self.seen > d.smoothing + d.despike
         self._hits.append(warm and score > d.threshold_ and not heading_home)
         anomalous = sum(self._hits) >= d.k
+        self._levels.append(home)
         if anomalous:
             self.anomalous_for += 1
-            if d.relearn_after and self.anomalous_for >= d.relearn_after:
+            if d.relearn_after and self.anomalous_for >= d.relearn_after and self._steady():
                 # Reported for long enough: the present level becomes the baseline. Off the
                 # normal directions all of the change is taken in; along them only if it is
                 # anomalous there itself: what normal variation (the load) explains now is
@@ -386,9 +390,18 @@ class AnomalyStream:
                 self.offset = self.offset + adapted / d.adapt
         return score, anomalous
 
-    def explain(self, top: int = 3) -> list[Contribution]:
-        """The columns behind the last row's score."""
-        return self.detector.explain(self.deviation, self.values, top)
+    def _steady(self) -> bool:
+        """Whether the last `relearn_after` rows hold one level (a step that has settled),
+        rather than a fault that keeps moving (cavitation, a growing leak): only a level can
+        become a baseline; a moving fault keeps its alarm until it ends."""
+        d = self.detector
+        now = self._levels[-1]
+        return all(d._score_of(now - self._levels[i]) < d.threshold_ for i in (0, len(self._levels) // 2))
+
+    def explain(self, top: int = 3, names: Sequence[str] | None = None) -> list[Contribution]:
+        """The columns behind the last row's score (`names`: the columns' names, if the
+        detector was fitted on an array)."""
+        return self.detector.explain(self.deviation, self.values, top, names)
 
 
 def _sustained(over: NDArray[np.bool_], rows: int) -> NDArray[np.bool_]:

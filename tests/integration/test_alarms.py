@@ -185,6 +185,33 @@ def test_minor_alarms_open_no_ticket_and_anomalies_open_predictive_inspections(
     assert ticket.title.startswith("Predictive inspection")
 
 
+def test_an_anomaly_ticket_names_the_metrics_behind_the_finding(
+    database: Database, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    values: dict[str, float | bool | str] = {
+        "score": 4.713,
+        "model": "water/water-001 v3",
+        "drivers": "outlet_pressure, flow",
+        "outlet_pressure": 3.642,
+        "outlet_pressure normal": "3.51 .. 4.215",
+        "outlet_pressure share": 0.417,
+        "flow": 11.35,
+        "flow normal": "10.41 .. 39.41",
+        "flow share": 0.279,
+    }
+    finding = AlarmChange(
+        "anomaly:water", PUMP, "raise", clock.ms(), "warning", "Behaves unlike ...", values
+    )
+    monitor.apply([finding])
+    assert alarm_row(database, "anomaly:water", PUMP.device_id).values == values
+    (ticket,) = tickets(database)
+    assert ticket.description.splitlines()[0] == (
+        "Model water/water-001 v3, anomaly score 4.713. Metrics behind it: "
+        "outlet_pressure = 3.642 (normal 3.51 .. 4.215, 42% of the score); "
+        "flow = 11.35 (normal 10.41 .. 39.41, 28% of the score)"
+    )
+
+
 def test_an_engineer_opens_a_ticket_for_a_minor_alarm_once(
     database: Database, monitor: AlarmMonitor, clock: Clock, heard: list[AlarmTransition]
 ) -> None:

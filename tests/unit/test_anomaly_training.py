@@ -84,6 +84,22 @@ def test_the_live_stream_finds_pump_cavitation_and_stays_quiet_without_it(
     assert raised and raised[0].rule_id == "anomaly:water"
     assert raised[0].device.device_id == truth.device_id
     assert truth.start_ms <= raised[0].at_ms <= truth.start_ms + 60_000
+    # One finding, held while the pump cavitates (a moving fault is never re-baselined), and
+    # it says why: the model, and the metrics behind it with the normal range learned.
+    assert [(c.change, c.at_ms) for c in changes] == [
+        ("raise", raised[0].at_ms),
+        ("clear", changes[-1].at_ms),
+    ]
+    assert changes[-1].at_ms > truth.end_ms and changes[-1].message == "Back to its normal behaviour"
+    values = raised[0].values
+    assert values["model"] == "water/water-001 v1"
+    drivers = str(values["drivers"]).split(", ")
+    assert drivers[0] == "outlet_pressure" and len(drivers) == 3
+    assert set(values) == {"score", "model", "drivers"} | {
+        f"{name}{suffix}" for name in drivers for suffix in ("", " normal", " share")
+    }
+    assert values["outlet_pressure normal"] == "3.51 .. 4.215"  # training's 0.5-99.5 %
+    assert 0.3 < float(values["outlet_pressure share"]) < 1
 
 
 def test_a_model_that_fails_validation_leaves_the_previous_in_service(
