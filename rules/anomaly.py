@@ -396,7 +396,9 @@ class AnomalyStream:
         become a baseline; a moving fault keeps its alarm until it ends."""
         d = self.detector
         now = self._levels[-1]
-        return all(d._score_of(now - self._levels[i]) < d.threshold_ for i in (0, len(self._levels) // 2))
+        return all(
+            d._score_of(now - self._levels[i]) < d.threshold_ for i in (0, len(self._levels) // 2)
+        )
 
     def explain(self, top: int = 3, names: Sequence[str] | None = None) -> list[Contribution]:
         """The columns behind the last row's score (`names`: the columns' names, if the

@@ -117,7 +117,9 @@ def train(
             continue
         by_system.setdefault(system, []).append(history)
         if len(history) >= plan.device_min_rows:
-            results.append(_fit(registry, f"{system}/{device_id}", features, [history], plan, now_ms))
+            results.append(
+                _fit(registry, f"{system}/{device_id}", features, [history], plan, now_ms)
+            )
     for system, histories in sorted(by_system.items()):
         results.append(_fit(registry, system, features_of(system), histories, plan, now_ms))
     for result in results:
@@ -187,7 +189,9 @@ def _fit(
     return TrainingResult(key, meta, True, reason)
 
 
-def validate(detector: TelemetryAnomalyDetector, held_out: Sequence[History]) -> tuple[float, float]:
+def validate(
+    detector: TelemetryAnomalyDetector, held_out: Sequence[History]
+) -> tuple[float, float]:
     """A candidate on recent history believed normal: the share of rows it flags, and its alarm
     onsets (a new alarm, which opens an inspection) per device-day. Each device's rows run
     through a fresh stream, as in service after a model is taken up."""

@@ -90,7 +90,9 @@ def test_the_live_stream_finds_pump_cavitation_and_stays_quiet_without_it(
         ("raise", raised[0].at_ms),
         ("clear", changes[-1].at_ms),
     ]
-    assert changes[-1].at_ms > truth.end_ms and changes[-1].message == "Back to its normal behaviour"
+    assert (
+        changes[-1].at_ms > truth.end_ms and changes[-1].message == "Back to its normal behaviour"
+    )
     values = raised[0].values
     assert values["model"] == "water/water-001 v1"
     drivers = str(values["drivers"]).split(", ")
