@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.payloads import PayloadLimits, parse_message
@@ -13,7 +14,8 @@ from ingest.readings import Reading
 from ingest.store.sqlite import SqliteTelemetryStore
 from rules.registry import ModelRegistry
 from rules.scoring import AnomalyScorer
-from rules.training import TrainingPlan, train
+from rules.anomaly import TelemetryAnomalyDetector
+from rules.training import History, TrainingPlan, train, validate
 from simulators.fleet import Fleet
 
 DAY_MS = 86_400_000
@@ -133,3 +135,38 @@ def test_the_scorer_takes_up_a_model_put_in_service_after_it_started(
     )
     raised = [c for r in readings(faulty) for c in scorer.score(r) if c.change == "raise"]
     assert raised[0].values["model"] == "water/water-001 v2"
+
+
+def test_validation_counts_alarms_per_device_day_on_recent_normal_history() -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(20_000)
+    load = 0.6 + 0.3 * np.sin(2 * np.pi * t / 2000) + rng.normal(0, 0.02, len(t))
+    rows = np.column_stack([20 * load + rng.normal(0, 0.4, len(t)), 50 * load])
+    stamps = START + 5_000 * t  # a row per 5 s: 20 000 rows = 1.157 days
+    detector = TelemetryAnomalyDetector().fit(rows[:10_000])
+    recent = History(stamps[10_000:], rows[10_000:].copy())
+    assert validate(detector, [recent]) == (0.0, 0.0)
+    for start in (2_000, 6_000):  # two faults in the recent history: two inspections
+        recent.rows[start : start + 300, 1] -= 8.0  # flow low for the current
+    share, per_day = validate(detector, [recent])
+    days = (stamps[-1] - stamps[10_000]) / DAY_MS
+    flags = detector.predict(recent.rows)
+    assert share == flags.mean() and per_day == pytest.approx(2 / days)
+
+
+def test_a_model_over_the_alarm_budget_is_not_put_in_service(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite")
+    plan = TrainingPlan(START, START + DAY_MS, max_false_alarms_per_device_day=-1.0)
+    (result,) = [
+        r
+        for r in train(store, registry, [("s1", "water", "water-001")], plan, now_ms=0)
+        if r.key == "water"
+    ]
+    assert not result.activated
+    assert result.reason == (
+        "v2 not put in service: 0.00 alarms per device-day on held-out normal history "
+        "(budget -1.00); the model in service stays"
+    )
+    assert registry.current_version("water") == 1
