@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 
 from api import console, errors
 from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, ApiKeyCache, LoginLimiter, Tokens, access
-from api.metrics import IngestMetrics, LedgerMetrics, make_registry
+from api.metrics import AnomalyBudgetMetrics, IngestMetrics, LedgerMetrics, make_registry
 from api.routes import (
     alarms,
     auth,
@@ -39,6 +39,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             ingest.collector.stats, ingest.collector.spool, ingest.subscriber.connected.is_set
         ),
         *([LedgerMetrics(devices)] if devices else []),
+        AnomalyBudgetMetrics(runtime.database),
     )
     # Without rules in this process, people still acknowledge and shelve through a monitor
     # that evaluates nothing.

@@ -15,7 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm
-from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition, transition_of
+from maintenance.alarms.service import (
+    ACTIVE_STATES,
+    ANOMALY_PREFIX,
+    AlarmTransition,
+    transition_of,
+)
 from maintenance.db import get_required
 from maintenance.errors import InvalidInput
 from maintenance.notify import Notifier
@@ -31,7 +36,6 @@ PRIORITY = {
     "minor": Priority.normal,
     "warning": Priority.low,
 }
-ANOMALY_PREFIX = "anomaly:"
 
 
 def is_anomaly(rule_id: str) -> bool:

@@ -12,9 +12,9 @@ from ingest.payloads import PayloadLimits, parse_message
 from ingest.points import reading_point
 from ingest.readings import Reading
 from ingest.store.sqlite import SqliteTelemetryStore
+from rules.anomaly import TelemetryAnomalyDetector
 from rules.registry import ModelRegistry
 from rules.scoring import AnomalyScorer
-from rules.anomaly import TelemetryAnomalyDetector
 from rules.training import History, TrainingPlan, train, validate
 from simulators.fleet import Fleet
 
