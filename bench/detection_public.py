@@ -4,8 +4,9 @@
     python -m bench.detection_public [--data ../shared/anomaly-dev] [--no-curve]
 
 Prints, in one run, the detector before issue 13 (`bench.baseline_anomaly`) and the detector in
-service (`rules.anomaly`), then the trade-off curve of the one in service: recall and false
-alarms as its `margin` (the threshold, in units of the extreme-value edge of normal) moves.
+service (`rules.anomaly`), then the trade-off curves of both: recall and false alarms as the
+`margin` (the threshold, for the new detector in units of the extreme-value edge of normal)
+moves.
 The models are calibrated from normal rows only (each set's training rows); the labels are
 used to score, never to fit.
 
@@ -36,6 +37,7 @@ CATEGORIES = [
     "artificialNoAnomaly",
 ]
 CURVE = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
+CURVE_BEFORE = (1.25, 2.0, 4.0, 8.0, 16.0)  # its margin multiplied a 0.999 quantile
 
 
 def evaluator(data: Path) -> ModuleType:
@@ -74,6 +76,11 @@ def main() -> int:
         print("\ntrade-off of the detector in service over its margin (threshold):")
         for margin in CURVE:
             nab, lbnl = score(ev, args.data, lambda m=margin: TelemetryAnomalyDetector(margin=m))
+            print(f"margin {margin:<4} {nab}")
+            print(f"margin {margin:<4} {lbnl}", flush=True)
+        print("\nthe same for the detector before (its margin, from 1.25):")
+        for margin in CURVE_BEFORE:
+            nab, lbnl = score(ev, args.data, lambda m=margin: BaselineAnomalyDetector(margin=m))
             print(f"margin {margin:<4} {nab}")
             print(f"margin {margin:<4} {lbnl}", flush=True)
     return 0
