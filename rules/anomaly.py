@@ -45,13 +45,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import lfilter
-from scipy.stats import chi2, genpareto
+from scipy.stats import chi2
 from sklearn.base import BaseEstimator
 from sklearn.covariance import MinCovDet
 from sklearn.decomposition import PCA
 
+from rules.anomaly_math import TAIL_SHARE, as_matrix, extreme_value_limit, fill_forward, sustained
+
 Array = NDArray[np.float64]
-_TAIL_SHARE = 0.1  # the calibration scores above their 90 % quantile make the fitted tail
 _MCD_ROWS = 2000  # the robust covariance is estimated on at most this many rows
 _TRIM_QUANTILE = 0.9999
 _FAULT_SHARE = 0.25  # at most this share of the history is taken for a fault
@@ -109,9 +110,9 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"persistence needs 1 <= k <= n, got k={self.k}, n={self.n}")
         if self.smoothing < 1 or self.despike < 1:
             raise ValueError("smoothing and despike are numbers of rows, at least 1")
-        if not 0 < self.false_alarm_rate < _TAIL_SHARE:
-            raise ValueError(f"false_alarm_rate must be in (0, {_TAIL_SHARE})")
-        columns, values = _as_matrix(X)
+        if not 0 < self.false_alarm_rate < TAIL_SHARE:
+            raise ValueError(f"false_alarm_rate must be in (0, {TAIL_SHARE})")
+        columns, values = as_matrix(X)
         if len(values) < 2:
             raise ValueError("fit needs at least 2 rows of normal data")
         self.feature_names_in_ = columns
@@ -125,7 +126,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         # A column constant in training: any change is news, but not infinitely so.
         floor = np.maximum(np.abs(self.center_) * 1e-2, 1e-3)
         self.scale_ = np.where(np.isfinite(scale) & (scale > floor), scale, floor)
-        filled = _fill_forward(values, self.center_)
+        filled = fill_forward(values, self.center_)
         low, high = np.percentile(filled, [0.5, 99.5], axis=0)
         self.normal_low_, self.normal_high_ = low, high
         smoothed = self._smooth(self._standardize(filled))
@@ -136,7 +137,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         # the threshold swings; this held the best trade-off on both public sets.
         kept = self._fit_trimmed(smoothed)
         raw = self._raw_scores(smoothed[kept])  # a fault left out of the fit sets no threshold
-        self.edge_ = _extreme_value_limit(raw, self.false_alarm_rate)
+        self.edge_ = extreme_value_limit(raw, self.false_alarm_rate)
         self.threshold_ = float(self.margin)
         self.training_score_ = float(np.mean(raw / self.edge_ > self.threshold_))
         self.n_training_rows_ = len(values)
@@ -165,7 +166,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
             distance = mcd.mahalanobis(rows)
         except (ValueError, np.linalg.LinAlgError):
             distance = np.zeros(len(rows))
-        far = _sustained(distance > float(chi2.ppf(_TRIM_QUANTILE, rows.shape[1])), 4 * self.n)
+        far = sustained(distance > float(chi2.ppf(_TRIM_QUANTILE, rows.shape[1])), 4 * self.n)
         bulk = ~far if far.mean() <= 0.5 else everything
         self._fit_subspace(train[bulk])
         episodes = int(np.sum(np.diff(np.concatenate([[0], far.astype(np.int64)])) == 1))
@@ -244,7 +245,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
 
     def _run(self, X: Any) -> tuple[Array, NDArray[np.int64]]:
         values = self._matrix_for_predict(X)
-        smoothed = self._smooth(self._standardize(_fill_forward(values, self.center_)))
+        smoothed = self._smooth(self._standardize(fill_forward(values, self.center_)))
         stream = AnomalyStream(self)
         scores = np.empty(len(smoothed))
         flags = np.zeros(len(smoothed), dtype=np.int64)
@@ -259,7 +260,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
 
     def _matrix_for_predict(self, X: Any) -> Array:
         self._check_fitted()
-        columns, values = _as_matrix(X)
+        columns, values = as_matrix(X)
         if columns is not None and self.feature_names_in_ is not None:
             missing = [c for c in self.feature_names_in_ if c not in columns]
             if missing:
@@ -305,9 +306,6 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
     def _score_of(self, deviation: Array) -> float:
         t2, spe = self._statistics(deviation)
         return float(max(t2 / self.t2_unit_, spe / self.spe_unit_) / self.edge_)
-
-    def _score_smoothed(self, smoothed: Array) -> Array:
-        return self._raw_scores(smoothed) / self.edge_
 
     def _contributions(self, deviation: Array) -> tuple[Array, Array]:
         """Per-column parts of T² and SPE for one centred row (they sum to the statistics)."""
@@ -414,63 +412,3 @@ class AnomalyStream:
         """The columns behind the last row's score (`names`: the columns' names, if the
         detector was fitted on an array)."""
         return self.detector.explain(self.deviation, self.values, top, names)
-
-
-def _sustained(over: NDArray[np.bool_], rows: int) -> NDArray[np.bool_]:
-    """The rows of runs of at least `rows` consecutive True values."""
-    out = np.zeros_like(over)
-    start = None
-    for i, flag in enumerate([*over.tolist(), False]):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            if i - start >= rows:
-                out[start:i] = True
-            start = None
-    return out
-
-
-def _extreme_value_limit(scores: Array, rate: float) -> float:
-    """The score that normal rows exceed with probability `rate`: peaks over the 90 % quantile
-    fitted with a generalised Pareto distribution (its shape bounded, as few peaks cannot say
-    much about it); never below the largest score seen."""
-    scores = scores[np.isfinite(scores)]
-    if len(scores) == 0:
-        return 1.0
-    top = float(scores.max())
-    u = float(np.quantile(scores, 1 - _TAIL_SHARE))
-    excess = scores[scores > u] - u
-    if len(excess) < 10 or float(excess.std()) <= 0:
-        return max(top * 1.5, 1e-6)
-    shape, _, scale = genpareto.fit(excess, floc=0)
-    shape = float(np.clip(shape, -0.5, 0.5))
-    tail = rate / _TAIL_SHARE
-    limit = u + float(genpareto.ppf(1 - tail, shape, loc=0, scale=scale))
-    return max(limit, top, 1e-6)
-
-
-def _as_matrix(X: Any) -> tuple[list[str] | None, Array]:
-    """A 2-D float array from an array, a list of rows or a DataFrame (its numeric columns)."""
-    columns: list[str] | None = None
-    if hasattr(X, "select_dtypes") and hasattr(X, "columns"):
-        X = X.select_dtypes(include=["number", "bool"])
-        columns = [str(c) for c in X.columns]
-        X = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    values = np.asarray(X, dtype=np.float64)
-    if values.ndim == 1:
-        values = values.reshape(-1, 1)
-    if values.ndim != 2 or values.shape[1] == 0:
-        raise ValueError("X must be 2-D with at least one numeric column")
-    values = np.where(np.isinf(values), np.nan, values)
-    return columns, values
-
-
-def _fill_forward(values: Array, fallback: Array) -> Array:
-    """Causal gap filling: a missing value takes the column's last value, or the fallback."""
-    missing = np.isnan(values)
-    if not missing.any():
-        return values
-    index = np.where(~missing, np.arange(len(values))[:, np.newaxis], -1)
-    np.maximum.accumulate(index, axis=0, out=index)
-    filled = values[np.maximum(index, 0), np.arange(values.shape[1])]
-    return np.where(index < 0, fallback, filled)
