@@ -53,6 +53,8 @@ from sklearn.decomposition import PCA
 from rules.anomaly_math import TAIL_SHARE, as_matrix, extreme_value_limit, fill_forward, sustained
 
 Array = NDArray[np.float64]
+# Bumped when fitted attributes change: a model saved by an older version must be retrained.
+MODEL_FORMAT = 2
 _MCD_ROWS = 2000  # the robust covariance is estimated on at most this many rows
 _TRIM_QUANTILE = 0.9999
 _FAULT_SHARE = 0.25  # at most this share of the history is taken for a fault
@@ -141,6 +143,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         self.threshold_ = float(self.margin)
         self.training_score_ = float(np.mean(raw / self.edge_ > self.threshold_))
         self.n_training_rows_ = len(values)
+        self.format_ = MODEL_FORMAT
         return self
 
     def _fit_trimmed(self, train: Array) -> NDArray[np.bool_]:

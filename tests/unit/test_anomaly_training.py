@@ -170,3 +170,22 @@ def test_a_model_over_the_alarm_budget_is_not_put_in_service(
         "(budget -1.00); the model in service stays"
     )
     assert registry.current_version("water") == 1
+
+
+def test_a_model_saved_by_an_older_version_is_not_scored_with(
+    registry: ModelRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    loaded = registry.load("water")
+    assert loaded is not None
+    detector, meta = loaded
+    del detector.format_  # as pickled before MODEL_FORMAT existed
+    older = registry.save(asdict(meta), detector)
+    registry.activate("water", older.version)
+    with pytest.raises(TypeError, match="older version: retrain it"):
+        registry.load("water")
+    with caplog.at_level("ERROR", logger="rules.scoring"):
+        scorer = AnomalyScorer(registry)
+    assert "water" not in scorer._models and "water/water-001" in scorer._models
+    assert [r.getMessage() for r in caplog.records] == [
+        f"anomaly model water v{older.version} cannot be loaded; skipped"
+    ]
