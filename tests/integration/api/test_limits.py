@@ -22,9 +22,8 @@ from fastapi.testclient import TestClient
 from api.auth import NOT_AUTHENTICATED
 from api.main import create_app
 from api.runtime import Runtime
-from api.settings import Settings
-from tests.helpers import api_key, serving
-from tests.servers import Postgres, free_port
+from tests.helpers import api_key, quiet_service, serving
+from tests.servers import Postgres
 
 MIB = 1024 * 1024
 HUGE = 200 * MIB
@@ -45,21 +44,13 @@ class Service:
 
 @pytest.fixture
 def service(postgres_server: Postgres, tmp_path: Path) -> Iterator[Service]:
-    runtime = Runtime(
-        Settings(
-            state_dir=tmp_path / "state",
-            embedded_mqtt_port=free_port(),
-            demo_fleet=False,
-            plan_generation=False,
-            rules_enabled=False,
-            admin_password="the admin's long password",
-            database_url=postgres_server.create_database(f"l_{uuid.uuid4().hex[:12]}"),
-        )
-    )
-    runtime.start()
-    with serving(create_app(runtime)) as base:
-        yield Service(runtime, base)
-    runtime.stop()
+    with quiet_service(
+        tmp_path / "state",
+        admin_password="the admin's long password",
+        database_url=postgres_server.create_database(f"l_{uuid.uuid4().hex[:12]}"),
+    ) as runtime:
+        with serving(create_app(runtime)) as base:
+            yield Service(runtime, base)
 
 
 @dataclass

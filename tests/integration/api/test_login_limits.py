@@ -13,11 +13,9 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.runtime import Runtime
-from api.settings import Settings
 from maintenance.accounts import service as users
 from maintenance.storage.db import utcnow
-from tests.helpers import api_key
-from tests.servers import free_port
+from tests.helpers import api_key, quiet_service
 
 WRONG = {"detail": "wrong username or password"}
 THROTTLED = {"detail": "too many failed logins; try later"}
@@ -25,24 +23,16 @@ THROTTLED = {"detail": "too many failed logins; try later"}
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
-    runtime = Runtime(
-        Settings(
-            state_dir=tmp_path / "state",
-            embedded_mqtt_port=free_port(),
-            demo_fleet=False,
-            plan_generation=False,
-            rules_enabled=False,
-            admin_password="the admin's long password",
-            login_max_failures=5,
-            login_client_max_failures=12,
-        )
-    )
-    runtime.start()
-    with runtime.database.transaction() as s:
-        for name in ("wang", "li", "zhao"):
-            users.create_user(s, name, f"{name} long secret", "engineer", now=utcnow())
-    yield runtime, TestClient(create_app(runtime))
-    runtime.stop()
+    with quiet_service(
+        tmp_path / "state",
+        admin_password="the admin's long password",
+        login_max_failures=5,
+        login_client_max_failures=12,
+    ) as runtime:
+        with runtime.database.transaction() as s:
+            for name in ("wang", "li", "zhao"):
+                users.create_user(s, name, f"{name} long secret", "engineer", now=utcnow())
+        yield runtime, TestClient(create_app(runtime))
 
 
 def attempt(client: TestClient, username: str, password: str, address: str = "10.0.0.9") -> int:
