@@ -56,7 +56,7 @@ def readings_of(device: str, ts_ms: int | None, values: dict[str, object]) -> li
     """A reading of the numeric and boolean values; each other value a Problem naming it."""
     metrics: dict[str, RawValue] = {}
     out: list[Decoded] = []
-    for name, value in values.items():
+    for name, value in _flat(values):
         converted = number(value)
         if converted is None:
             out.append(Problem(f"device {device!r} metric {name!r}: not a number or boolean"))
@@ -64,4 +64,16 @@ def readings_of(device: str, ts_ms: int | None, values: dict[str, object]) -> li
             metrics[str(name)] = converted
     if metrics:
         out.insert(0, RawReading(device, ts_ms, metrics))
+    return out
+
+
+def _flat(values: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
+    """Nested objects (a gateway's statistics) as dotted names: {"machine": {"cpu": 3}} ->
+    machine.cpu."""
+    out: list[tuple[str, object]] = []
+    for name, value in values.items():
+        if isinstance(value, dict) and value:
+            out.extend(_flat(value, f"{prefix}{name}."))
+        else:
+            out.append((f"{prefix}{name}", value))
     return out
