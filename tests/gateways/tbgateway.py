@@ -12,22 +12,30 @@ from pathlib import Path
 from tests.servers import ROOT, ManagedProcess
 
 VENV = ROOT / ".venv-tbgateway"
-GATEWAY_VERSION = "3.8.5"
-PYMODBUS = "pymodbus==3.9.2"  # its Modbus connector pip-installs exactly this at import otherwise
+# The gateway (which brings ThingsBoard's device SDK, tb-mqtt-client, and its own fork of paho)
+# and exactly the pymodbus its Modbus connector pip-installs at import otherwise.
+GATEWAY = ("thingsboard-gateway==3.8.5", "pymodbus==3.9.2")
+SPARKPLUG_VENV = ROOT / ".venv-sparkplug"
+SPARKPLUG = ("pysparkplug==0.6.1",)  # pins paho-mqtt<2: not in the service's environment
+
+
+def client_python(venv: Path, packages: tuple[str, ...]) -> Path:
+    """A client's own virtualenv, made once (a minute or two) and reused."""
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    if not stamp.exists() or stamp.read_text() != " ".join(packages):
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+        stamp.write_text(" ".join(packages))
+    return python
 
 
 def gateway_python() -> Path:
-    """The gateway's virtualenv, made once (a few minutes) and reused."""
-    python = VENV / "bin" / "python"
-    stamp = VENV / ".installed"
-    if not stamp.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", f"thingsboard-gateway=={GATEWAY_VERSION}", PYMODBUS],
-            check=True,
-        )
-        stamp.touch()
-    return python
+    return client_python(VENV, GATEWAY)
+
+
+def sparkplug_python() -> Path:
+    return client_python(SPARKPLUG_VENV, SPARKPLUG)
 
 
 class ModbusDevice(ManagedProcess):

@@ -4,6 +4,7 @@ node (pysparkplug), and an unmapped device held, listed, mapped and replayed onc
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from ingest.service import IngestService
 from ingest.sources.router import SourceRouter
 from ingest.sources.sourcefile import SourceFile
 from ingest.store.sqlite import SqliteTelemetryStore
-from tests.gateways.tbgateway import ModbusDevice, ThingsBoardGateway
+from tests.gateways.tbgateway import ModbusDevice, ThingsBoardGateway, gateway_python, sparkplug_python
 from tests.helpers import wait_until
 from tests.servers import Mosquitto, free_port
 
@@ -115,8 +116,6 @@ def test_thingsboard_device_sdk_with_an_access_token(tmp_path: Path) -> None:
     getSessionLimits request is answered on its response topic; mosquitto 2.0.11 delivers that
     answer with the mount point still on the topic, so the SDK does not recognise it and goes on
     with its default limits (it sends telemetry either way)."""
-    from tb_device_mqtt import TBDeviceMqttClient
-
     broker = Mosquitto(tmp_path / "mosquitto")
     device_port = free_port()
     with broker.config.open("a") as config:
@@ -142,19 +141,64 @@ sources:
         answered: list[str] = []
         publish = service.sources.publish
         service.sources.publish = lambda topic, payload: (answered.append(topic), publish(topic, payload))
-        client = TBDeviceMqttClient("127.0.0.1", port=device_port, username="METER-TOKEN-7")
-        client.connect()
         try:
-            wait_until(lambda: answered, 15, "the session limits answer")
-            assert answered == ["tb/METER-TOKEN-7/v1/devices/me/rpc/response/1"]
-            now = int(time.time() * 1000)
-            client.send_telemetry({"ts": now, "values": {"Pump1_Current_A": 17.5, "flow": 42}}).get()
-            client.send_telemetry({"Pump1_Current_A": 18.0}).get()
+            script = Path(__file__).parent.parent / "gateways" / "tb_device.py"
+            run = subprocess.run(
+                [str(gateway_python()), str(script), str(device_port), "METER-TOKEN-7"],
+                capture_output=True, text=True, timeout=60, check=True,
+            )
+            assert "limits answered" in run.stdout
             wait_until(lambda: len(values(store, "water", "pump-7", "pump_current")) == 2, 15, "telemetry")
             assert values(store, "water", "pump-7", "pump_current") == [17.5, 18.0]
             assert values(store, "water", "pump-7", "flow") == [42.0]
+            assert answered == ["tb/METER-TOKEN-7/v1/devices/me/rpc/response/1"]
+            assert service.collector.dead_letters.count() == 0
         finally:
-            client.disconnect()
             service.stop()
     finally:
         broker.stop()
+
+
+def test_a_sparkplug_edge_node_birth_aliases_gap_rebirth_and_death(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    service, store = start_collector(
+        mosquitto,
+        tmp_path / "state",
+        f"""
+sources:
+  - name: edge
+    format: sparkplug-b
+    site: {SITE}
+    system: water
+    devices:
+      plant/node1: {{device_id: edge-1}}
+      plant/node1/pump1: {{device_id: pump-1}}
+    metrics:
+      Outlet Pressure: {{name: outlet_pressure, scale: 0.01}}
+""",
+    )
+    registry = service.collector.devices
+    pump_key, node_key = DeviceKey(SITE, "water", "pump-1"), DeviceKey(SITE, "water", "edge-1")
+    try:
+        script = Path(__file__).parent.parent / "gateways" / "spb_edge_node.py"
+        run = subprocess.run(
+            [str(sparkplug_python()), str(script), str(mosquitto.port)],
+            capture_output=True, text=True, timeout=60, check=True,
+        )
+        assert run.stdout.splitlines() == [
+            "NCMD Node Control/Rebirth True",
+            "rebirth requested: True",
+        ]
+        wait_until(lambda: len(values(store, "water", "pump-1", "pump_current")) == 4, 15, "data")
+        assert values(store, "water", "pump-1", "pump_current") == [10.0, 11.0, 12.0, 13.0]
+        assert values(store, "water", "pump-1", "outlet_pressure") == [3.5]
+        assert values(store, "water", "edge-1", "uptime") == [1.0]
+        wait_until(lambda: not any(r.online for r in registry.all()), 15, "death: all offline")
+        assert {r.device: r.online for r in registry.all()} == {node_key: False, pump_key: False}
+        reasons = [d.letter.reason for d in service.collector.dead_letters.list()]
+        assert reasons == [
+            "source edge: sparkplug: sequence gap on plant/node1: expected 4, got 5; rebirth requested"
+        ]
+    finally:
+        service.stop()

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import orjson
-import pysparkplug as spb
 import pytest
 
 from ingest.payloads import PayloadLimits
 from ingest.readings import DeadLetter, DeviceKey, DeviceStatus, Reading
+from ingest.sources.formats import sparkplug_b_pb2 as pb
 from ingest.sources.formats.sparkplug import REBIRTH
 from ingest.sources.router import SourceRouter
 from ingest.sources.sourcefile import SourceFile, SourceFileError, parse_sources
@@ -347,7 +347,7 @@ def test_mapped_json_with_paths_records_and_unit_factors() -> None:
     ]
 
 
-# -- Sparkplug B (payloads built by pysparkplug) -------------------------------------------
+# -- Sparkplug B (payloads encoded with the published schema; a real edge node in integration) --
 
 SPB = f"""
 sources:
@@ -361,44 +361,53 @@ sources:
 """
 
 
-def metric(name: str | None, value: float, alias: int, dtype: spb.DataType = spb.DataType.DOUBLE) -> spb.Metric:
-    return spb.Metric(NOW, name, dtype, value=value, alias=alias)
+def spb(seq: int | None, *metrics: dict[str, object]) -> bytes:
+    payload = pb.Payload(timestamp=NOW)
+    if seq is not None:
+        payload.seq = seq
+    for m in metrics:
+        payload.metrics.add(**m)  # type: ignore[arg-type]
+    return payload.SerializeToString()
+
+
+def double(value: float, alias: int, name: str | None = None) -> dict[str, object]:
+    m: dict[str, object] = {"alias": alias, "datatype": pb.Double, "double_value": value}
+    return {**m, "name": name} if name else m
 
 
 def test_sparkplug_birth_aliases_sequence_gap_and_death() -> None:
     r, sent = router(SPB)
-    bd = spb.Metric(NOW, "bdSeq", spb.DataType.INT64, value=0)
-    nbirth = spb.NBirth(NOW, 0, (bd, metric("uptime", 5, 1)))
-    items = parse(r, "spBv1.0/plant/NBIRTH/node1", nbirth.encode(include_dtypes=True))
-    assert items == [
+    bd = {"name": "bdSeq", "datatype": pb.Int64, "long_value": 0}
+    nbirth = spb(0, bd, double(5, 1, "uptime"), {"name": "temp", "alias": 9, "datatype": pb.Int16, "int_value": 65535})
+    assert parse(r, "spBv1.0/plant/NBIRTH/node1", nbirth) == [
         DeviceStatus(key("water", "node-1"), True, NOW),
-        Reading(key("water", "node-1"), NOW, None, {"uptime": 5.0}),
+        Reading(key("water", "node-1"), NOW, None, {"uptime": 5.0, "temp": -1.0}),
     ]
-    dbirth = spb.DBirth(NOW, 1, (metric("pump_current", 10, 2), metric("flow", 50, 3)))
-    parse(r, "spBv1.0/plant/DBIRTH/node1/pump1", dbirth.encode(include_dtypes=True))
-    ddata = spb.DData(NOW, 2, (metric(None, 11, 2), metric(None, 52, 3)))
-    assert parse(r, "spBv1.0/plant/DDATA/node1/pump1", ddata.encode(include_dtypes=False)) == [
+    dbirth = spb(1, double(10, 2, "pump_current"), double(50, 3, "flow"))
+    parse(r, "spBv1.0/plant/DBIRTH/node1/pump1", dbirth)
+    # by alias only, without the datatype: the birth gave both
+    ddata = spb(2, {"alias": 2, "double_value": 11.0}, {"alias": 3, "double_value": 52.0})
+    assert parse(r, "spBv1.0/plant/DDATA/node1/pump1", ddata) == [
         Reading(key("water", "pump-1"), NOW, None, {"pump_current": 11.0, "flow": 52.0})
     ]
     assert sent == []
-    gap = spb.DData(NOW, 5, (metric(None, 12, 2),))
-    items = parse(r, "spBv1.0/plant/DDATA/node1/pump1", gap.encode(include_dtypes=True))
+    items = parse(r, "spBv1.0/plant/DDATA/node1/pump1", spb(5, double(12, 2)))
     assert isinstance(items[0], DeadLetter)
     assert items[0].reason == (
         "source edge: sparkplug: sequence gap on plant/node1: expected 3, got 5; rebirth requested"
     )
     assert items[1] == Reading(key("water", "pump-1"), NOW, None, {"pump_current": 12.0})
-    (topic, payload), = sent
+    ((topic, payload),) = sent
     assert topic == "spBv1.0/plant/NCMD/node1"
-    (command,) = spb.NCmd.decode(payload).metrics
-    assert (command.name, command.value) == (REBIRTH, True)
-    unknown = spb.DData(NOW, 6, (metric(None, 1, 99),))
-    (letter,) = parse(r, "spBv1.0/plant/DDATA/node1/pump1", unknown.encode(include_dtypes=True))
+    (command,) = pb.Payload.FromString(payload).metrics
+    assert (command.name, command.datatype, command.boolean_value) == (REBIRTH, pb.Boolean, True)
+    (letter,) = parse(r, "spBv1.0/plant/DDATA/node1/pump1", spb(6, double(1, 99)))
     assert isinstance(letter, DeadLetter)
-    assert letter.reason == "source edge: sparkplug: plant/node1/pump1: alias 99 was never declared in a birth"
+    assert letter.reason == (
+        "source edge: sparkplug: plant/node1/pump1: alias 99 was never declared in a birth"
+    )
     assert len(sent) == 2
-    death = spb.NDeath(NOW, bd)
-    assert parse(r, "spBv1.0/plant/NDEATH/node1", death.encode()) == [
+    assert parse(r, "spBv1.0/plant/NDEATH/node1", spb(None, bd)) == [
         DeviceStatus(key("water", "pump-1"), False, NOW),
         DeviceStatus(key("water", "node-1"), False, NOW),
     ]
@@ -406,8 +415,7 @@ def test_sparkplug_birth_aliases_sequence_gap_and_death() -> None:
 
 def test_sparkplug_data_before_birth_and_malformed_protobuf() -> None:
     r, sent = router(SPB)
-    data = spb.NData(NOW, 1, (metric("uptime", 5, 1),))
-    (letter,) = parse(r, "spBv1.0/plant/NDATA/node1", data.encode(include_dtypes=True))
+    (letter,) = parse(r, "spBv1.0/plant/NDATA/node1", spb(1, double(5, 1, "uptime")))
     assert isinstance(letter, DeadLetter)
     assert letter.reason == "source edge: sparkplug: NDATA before its birth certificate"
     assert [t for t, _ in sent] == ["spBv1.0/plant/NCMD/node1"]
