@@ -14,7 +14,6 @@ from api.metrics import IngestMetrics, LedgerMetrics, make_registry
 from api.routes import (
     alarms,
     auth,
-    devices,
     health,
     ledger,
     notifications,
@@ -23,6 +22,7 @@ from api.routes import (
     sla,
     technicians,
     tickets,
+    unmapped_devices,
 )
 from api.runtime import Runtime
 from maintenance.alarms.monitor import AlarmMonitor
@@ -103,7 +103,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         (sla.router, STAFF, OFFICE),
         (plans.router, STAFF, STAFF),  # technicians record checklists; plan changes: OFFICE
         (alarms.router, STAFF, CONTROL_ROOM),
-        (devices.router, CONTROL_ROOM, OFFICE),  # unmapped devices: the control room maps them
+        (unmapped_devices.router, CONTROL_ROOM, OFFICE),  # the control room maps them
         (notifications.router, OFFICE, OFFICE),
         (reports.router, OFFICE, OFFICE),
         (tickets.router, ALL, ALL),  # requesters and technicians: row-level rules inside

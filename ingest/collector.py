@@ -222,7 +222,8 @@ class Collector:
             with self._group_lock:
                 while not self._stopping.is_set():
                     wait = self._time_to_commit()
-                    if wait <= 0:
+                    # An idle stream still flushes the registry and takes up replay requests.
+                    if wait <= 0 or time.monotonic() - last_registry_flush > 1.0:
                         break
                     self._group_lock.wait(wait)
                 group, self._group = self._group, _Group()

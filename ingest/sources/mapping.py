@@ -80,7 +80,9 @@ class SourceMapping:
                 metrics[target.name] = value
             else:
                 scaled = value * target.scale + target.offset
-                metrics[target.name] = scaled if math.isfinite(scaled) else value
+                # 12 significant digits: 402 * 0.01 is 4.02, not 4.0200000000000005 (no sensor
+                # is that precise, and the stored value is what an operator reads).
+                metrics[target.name] = float(f"{scaled:.12g}") if math.isfinite(scaled) else value
         if len(metrics) > limits.max_metrics:
             return self.dead(
                 topic, raw, f"{len(metrics)} metrics; the limit is {limits.max_metrics}", now_ms
