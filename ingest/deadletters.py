@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -69,7 +70,7 @@ class DeadLetterStore:
             for row in rows
         ]
 
-    def held(self, reason: str, limit: int = 10_000) -> list[StoredDeadLetter]:
+    def held(self, reason: str, limit: int = 10_000) -> builtins.list[StoredDeadLetter]:
         """Letters with this reason not replayed yet, oldest first."""
         with self._lock:
             rows = self._db.execute(
@@ -92,7 +93,7 @@ class DeadLetterStore:
             )
             return cursor.rowcount
 
-    def replay_requests(self, limit: int = 5_000) -> list[StoredDeadLetter]:
+    def replay_requests(self, limit: int = 5_000) -> builtins.list[StoredDeadLetter]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, received_ms, topic, reason, payload FROM dead_letters "
@@ -118,7 +119,8 @@ class DeadLetterStore:
     def pending_replays(self) -> int:
         with self._lock:
             row = self._db.execute(
-                "SELECT COUNT(*) FROM dead_letters WHERE replay_requested = 1 AND replayed_ms IS NULL"
+                "SELECT COUNT(*) FROM dead_letters "
+                "WHERE replay_requested = 1 AND replayed_ms IS NULL"
             ).fetchone()
         return int(row[0])
 

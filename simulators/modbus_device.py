@@ -22,9 +22,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--registers", required=True, help="address=value,...")
     args = parser.parse_args()
-    values = dict(
-        (int(a), int(v)) for a, v in (pair.split("=") for pair in args.registers.split(","))
-    )
+    pairs = (pair.split("=") for pair in args.registers.split(","))
+    values = {int(a): int(v) for a, v in pairs}
     table = [values.get(address, 0) for address in range(max(values) + 1)]
     # pymodbus adds 1 to a request's address (zero_mode off): the block starts at 1, so
     # register 0 of a request is table[0]. pymodbus 3.9 keeps `hr` only when `di` is given too.
@@ -35,7 +34,9 @@ def main() -> None:
         hr=ModbusSequentialDataBlock(1, table),
     )
     logging.basicConfig(level=logging.WARNING)
-    StartTcpServer(context=ModbusServerContext(slaves=device, single=True), address=("127.0.0.1", args.port))
+    StartTcpServer(
+        context=ModbusServerContext(slaves=device, single=True), address=("127.0.0.1", args.port)
+    )
 
 
 if __name__ == "__main__":

@@ -68,7 +68,9 @@ class _Route:
             and old.source.format == source.format
             and source.format == "sparkplug-b"
         )
-        self.decoder = old.decoder if same and old is not None else make_decoder(source, limits)
+        self.decoder: Decoder | None = (
+            old.decoder if same and old is not None else make_decoder(source, limits)
+        )
         self.mapping = SourceMapping(source, ledger, limits)
 
 
@@ -132,7 +134,8 @@ class SourceRouter:
             return [parse_message(topic, payload, now_ms, self.limits)]
         name = route.source.name
         if len(payload) > self.limits.max_bytes:
-            reason = f"source {name}: payload is {len(payload)} bytes; the limit is {self.limits.max_bytes}"
+            limit = self.limits.max_bytes
+            reason = f"source {name}: payload is {len(payload)} bytes; the limit is {limit}"
             return [dead_letter(text, payload, reason, now_ms)]
         try:
             decoded = route.decoder.decode(text, payload, now_ms)
@@ -171,7 +174,7 @@ class SourceRouter:
             if isinstance(item, RawReading)
             else route.mapping.status(item, letter.topic, now_ms)
         )
-        items = mapped if isinstance(mapped, list) else [mapped]
+        items: list[Parsed] = [*mapped] if isinstance(mapped, list) else [mapped]
         if any(isinstance(i, DeadLetter) and i.reason == UNMAPPED for i in items):
             return None
         return items

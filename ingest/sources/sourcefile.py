@@ -46,7 +46,8 @@ def parse_sources(text: str, path: str = "<sources>") -> list[Source]:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise SourceFileError(path, mark.line + 1 if mark else 1, f"not valid YAML: {error}")
+        line = mark.line + 1 if mark else 1
+        raise SourceFileError(path, line, f"not valid YAML: {error}") from None
     if not isinstance(document, dict):
         raise SourceFileError(path, 1, "a sources file is a mapping with a `sources:` list")
     try:

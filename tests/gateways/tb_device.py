@@ -1,6 +1,6 @@
 """ThingsBoard's device SDK (tb-mqtt-client) as a device runs it; from the gateway's virtualenv.
 
-    python tb_device.py PORT TOKEN  -> two telemetry messages, then a clean disconnect."""
+python tb_device.py PORT TOKEN  -> two telemetry messages, then a clean disconnect."""
 
 import sys
 import time

@@ -73,7 +73,9 @@ class ThingsBoardGateway(ManagedProcess):
             },
         )
         gateway["thingsboard"]["statistics"]["statsSendPeriodInSeconds"] = 2
-        gateway["connectors"] = [{"type": "modbus", "name": "Modbus", "configuration": "modbus.json"}]
+        gateway["connectors"] = [
+            {"type": "modbus", "name": "Modbus", "configuration": "modbus.json"}
+        ]
         (config / "tb_gateway.json").write_text(json.dumps(gateway))
         register = {"type": "16uint", "functionCode": 3, "objectsCount": 1}
         modbus = {

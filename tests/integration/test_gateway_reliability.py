@@ -75,10 +75,13 @@ def test_a_gateway_source_killed_mid_stream_and_restarted_loses_and_duplicates_n
 
     def message(m: int) -> bytes:
         return orjson.dumps(
-            {f"Pump {d}": [{"ts": start + m, "values": {"flow": m * 10 + d}}] for d in range(DEVICES)}
+            {
+                f"Pump {d}": [{"ts": start + m, "values": {"flow": m * 10 + d}}]
+                for d in range(DEVICES)
+            }
         )
 
-    log = open(tmp_path / "collector.log", "ab")  # noqa: SIM115
+    log = open(tmp_path / "collector.log", "ab")
     processes: list[subprocess.Popen[bytes]] = []
     try:
         first = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
@@ -105,7 +108,9 @@ def test_a_gateway_source_killed_mid_stream_and_restarted_loses_and_duplicates_n
         second = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
         processes.append(second)
         thread.join()
-        wait_until(lambda: count(store) == MESSAGES * DEVICES, 60, "every reading after the restart")
+        wait_until(
+            lambda: count(store) == MESSAGES * DEVICES, 60, "every reading after the restart"
+        )
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=30) == 0
     finally:

@@ -18,7 +18,12 @@ from ingest.service import IngestService
 from ingest.sources.router import SourceRouter
 from ingest.sources.sourcefile import SourceFile
 from ingest.store.sqlite import SqliteTelemetryStore
-from tests.gateways.tbgateway import ModbusDevice, ThingsBoardGateway, gateway_python, sparkplug_python
+from tests.gateways.tbgateway import (
+    ModbusDevice,
+    ThingsBoardGateway,
+    gateway_python,
+    sparkplug_python,
+)
 from tests.helpers import wait_until
 from tests.servers import Mosquitto, free_port
 
@@ -50,7 +55,9 @@ def start_collector(
 
 def values(store: SqliteTelemetryStore, system: str, device: str, metric: str) -> list[float]:
     now = int(time.time() * 1000)
-    rows = store.raw(system, {"site": SITE, "device_id": device}, metric, now - 600_000, now + 60_000)
+    rows = store.raw(
+        system, {"site": SITE, "device_id": device}, metric, now - 600_000, now + 60_000
+    )
     return [float(v) for _, v in rows]
 
 
@@ -82,7 +89,9 @@ sources:
       "40002": {{name: current_l1, scale: 0.01}}
 """,
     )
-    gateway = ThingsBoardGateway(tmp_path / "gateway", mosquitto.port, modbus.port, "Switch Room Meter")
+    gateway = ThingsBoardGateway(
+        tmp_path / "gateway", mosquitto.port, modbus.port, "Switch Room Meter"
+    )
     gateway.start()
     try:
         registry = service.collector.devices
@@ -96,7 +105,9 @@ sources:
         assert set(values(store, "power", "meter-1", "current_l1")) == {12.34}
         assert {r.device: r.online for r in registry.all()}[meter] is True
         modbus.stop()  # the device goes quiet: the gateway disconnects it after 3 s
-        wait_until(lambda: {r.device: r.online for r in registry.all()}[meter] is False, 30, "offline")
+        wait_until(
+            lambda: {r.device: r.online for r in registry.all()}[meter] is False, 30, "offline"
+        )
         # the gateway's own statistics, on its device API
         wait_until(
             lambda: DeviceKey(SITE, "power", "tb-gateway-1") in {r.device for r in registry.all()},
@@ -140,15 +151,23 @@ sources:
         assert service.sources is not None
         answered: list[str] = []
         publish = service.sources.publish
-        service.sources.publish = lambda topic, payload: (answered.append(topic), publish(topic, payload))
+        service.sources.publish = lambda topic, payload: (
+            answered.append(topic),
+            publish(topic, payload),
+        )
         try:
             script = Path(__file__).parent.parent / "gateways" / "tb_device.py"
             run = subprocess.run(
                 [str(gateway_python()), str(script), str(device_port), "METER-TOKEN-7"],
-                capture_output=True, text=True, timeout=60, check=True,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
             )
             assert "limits answered" in run.stdout
-            wait_until(lambda: len(values(store, "water", "pump-7", "pump_current")) == 2, 15, "telemetry")
+            wait_until(
+                lambda: len(values(store, "water", "pump-7", "pump_current")) == 2, 15, "telemetry"
+            )
             assert values(store, "water", "pump-7", "pump_current") == [17.5, 18.0]
             assert values(store, "water", "pump-7", "flow") == [42.0]
             assert answered == ["tb/METER-TOKEN-7/v1/devices/me/rpc/response/1"]
@@ -184,7 +203,10 @@ sources:
         script = Path(__file__).parent.parent / "gateways" / "spb_edge_node.py"
         run = subprocess.run(
             [str(sparkplug_python()), str(script), str(mosquitto.port)],
-            capture_output=True, text=True, timeout=60, check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
         assert run.stdout.splitlines() == [
             "NCMD Node Control/Rebirth True",
@@ -198,7 +220,8 @@ sources:
         assert {r.device: r.online for r in registry.all()} == {node_key: False, pump_key: False}
         reasons = [d.letter.reason for d in service.collector.dead_letters.list()]
         assert reasons == [
-            "source edge: sparkplug: sequence gap on plant/node1: expected 4, got 5; rebirth requested"
+            "source edge: sparkplug: sequence gap on plant/node1: expected 4, got 5; "
+            "rebirth requested"
         ]
     finally:
         service.stop()

@@ -46,13 +46,25 @@ def facility(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 def publish(port: int, topic: str, body: object) -> None:
     subprocess.run(
-        ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", topic, "-m", orjson.dumps(body).decode()],
+        [
+            "mosquitto_pub",
+            "-p",
+            str(port),
+            "-q",
+            "1",
+            "-t",
+            topic,
+            "-m",
+            orjson.dumps(body).decode(),
+        ],
         check=True,
     )
 
 
 @pytest.fixture
-def service(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[tuple[Runtime, TestClient, dict[str, str]]]:
+def service(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> Iterator[tuple[Runtime, TestClient, dict[str, str]]]:
     sources = tmp_path / "sources.yaml"
     sources.write_text(SOURCES)
     state = tmp_path / "state"
@@ -146,7 +158,11 @@ def test_an_unmapped_device_is_held_listed_mapped_and_replayed_once(
 
     again = facility("deadletters", "replay", "--reason", "unmapped device", env=env)
     assert again.stdout.strip() == "0 held messages: 0 replayed, 0 still held (device unmapped)"
-    publish(mosquitto.port, "v1/gateway/telemetry", {"pump-9": [{"ts": now + 3, "values": {"40001": 410}}]})
+    publish(
+        mosquitto.port,
+        "v1/gateway/telemetry",
+        {"pump-9": [{"ts": now + 3, "values": {"40001": 410}}]},
+    )
     wait_until(lambda: len(pressures(runtime, "pump-9")) == 4, 10, "a new message, mapped at once")
     assert pressures(runtime, "pump-9")[3] == (now + 3, 4.1)
     assert collector.stats.replayed == 3

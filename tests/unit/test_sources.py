@@ -44,7 +44,10 @@ def key(system: str, device: str) -> DeviceKey:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("sources: []\n", "<s>:1: sources: List should have at least 1 item after validation, not 0"),
+        (
+            "sources: []\n",
+            "<s>:1: sources: List should have at least 1 item after validation, not 0",
+        ),
         (
             "sources:\n  - name: a\n    format: modbus\n",
             "<s>:3: sources.0.format: Input should be 'facility', 'thingsboard-gateway', "
@@ -64,7 +67,8 @@ def key(system: str, device: str) -> DeviceKey:
             "<s>:4: sources.0.topics: 'a/#/b': '#' must be the last level",
         ),
         (
-            "sources:\n  - name: a\n    format: neuron\n    metrics:\n      '40001': {name: 'a b'}\n",
+            "sources:\n  - name: a\n    format: neuron\n    metrics:\n"
+            "      '40001': {name: 'a b'}\n",
             "<s>:5: sources.0.metrics.40001.name: 'a b' is not a safe metric name",
         ),
         (
@@ -135,7 +139,9 @@ def test_thingsboard_gateway_shapes_become_readings_and_statuses() -> None:
         ]
     }
     assert parse(r, "v1/gateway/telemetry", telemetry) == [
-        Reading(key("water", "pump-1"), NOW - 1000, None, {"pump_current": 12.0, "outlet_pressure": 3.5}),
+        Reading(
+            key("water", "pump-1"), NOW - 1000, None, {"pump_current": 12.0, "outlet_pressure": 3.5}
+        ),
         Reading(key("water", "pump-1"), NOW, None, {"pump_current": 13.5}),
     ]
     assert parse(r, "v1/gateway/attributes", {"Pump 1": {"running_hours": 7}}) == [
@@ -157,7 +163,11 @@ def test_the_gateways_session_limits_request_is_answered_as_thingsboard_would() 
     assert [t for t, _ in sent] == ["v1/devices/me/rpc/response/7"]
     answer = orjson.loads(sent[0][1])
     assert answer["maxPayloadSize"] == 16_384
-    assert answer["rateLimits"] == {"messages": "", "telemetryMessages": "", "telemetryDataPoints": ""}
+    assert answer["rateLimits"] == {
+        "messages": "",
+        "telemetryMessages": "",
+        "telemetryDataPoints": "",
+    }
 
 
 def test_bad_thingsboard_parts_are_dead_letters_and_the_rest_survives() -> None:
@@ -186,16 +196,26 @@ def test_an_unmapped_gateway_device_is_held_not_stored_under_a_guessed_name() ->
     held = items[1]
     assert isinstance(held, DeadLetter) and held.reason == "unmapped device"
     assert orjson.loads(held.payload) == {
-        "source": "plant", "device": "Fan 3", "ts": NOW, "metrics": {"rpm": 900.0}
+        "source": "plant",
+        "device": "Fan 3",
+        "ts": NOW,
+        "metrics": {"rpm": 900.0},
     }
     assert r.replay(held, NOW) is None  # still unmapped
     ledger = {"Fan-3": key("water", "Fan-3")}
     mapped = SourceRouter(
-        parse_sources(TB.replace('gateway: {device_id: tb-gw}', 'gateway: {device_id: tb-gw}\n      "Fan 3": {device_id: fan-3}')),
+        parse_sources(
+            TB.replace(
+                "gateway: {device_id: tb-gw}",
+                'gateway: {device_id: tb-gw}\n      "Fan 3": {device_id: fan-3}',
+            )
+        ),
         PayloadLimits(),
         ledger=lambda device_id, site: ledger.get(device_id),
     )
-    assert mapped.replay(held, NOW + 5) == [Reading(key("water", "fan-3"), NOW, None, {"rpm": 900.0})]
+    assert mapped.replay(held, NOW + 5) == [
+        Reading(key("water", "fan-3"), NOW, None, {"rpm": 900.0})
+    ]
 
 
 def test_a_device_is_found_by_an_assets_device_id_in_the_ledger() -> None:
@@ -210,7 +230,8 @@ def test_a_device_is_found_by_an_assets_device_id_in_the_ledger() -> None:
 
 def test_thingsboard_device_api_names_the_device_by_a_topic_level() -> None:
     r, sent = router(
-        f"sources:\n  - name: dev\n    format: thingsboard-device\n    topics: [tb/+/v1/devices/me/#]\n"
+        "sources:\n  - name: dev\n    format: thingsboard-device\n"
+        "    topics: [tb/+/v1/devices/me/#]\n"
         f"    device_level: 1\n    site: {SITE}\n    system: power\n"
         "    devices: {A1_TOKEN: {device_id: meter-1}}\n"
     )
@@ -244,9 +265,14 @@ def test_neuron_values_form_with_errors() -> None:
         "errors": {"tag2": 2014},
     }
     items = parse(r, "/neuron/mqtt-1", doc)
-    assert items[0] == Reading(key("water", "pump-2"), NOW, None, {"pump_current": 0.0, "outlet_pressure": 0.1})
+    assert items[0] == Reading(
+        key("water", "pump-2"), NOW, None, {"pump_current": 0.0, "outlet_pressure": 0.1}
+    )
     assert isinstance(items[1], DeadLetter)
-    assert items[1].reason == "source plant-room: neuron modbus-plus-tcp-1: tag 'tag2': error code 2014"
+    assert (
+        items[1].reason
+        == "source plant-room: neuron modbus-plus-tcp-1: tag 'tag2': error code 2014"
+    )
     assert len(items) == 2
 
 
@@ -260,8 +286,13 @@ def test_neuron_tags_form_and_heartbeat() -> None:
     }
     items = parse(r, "/neuron/mqtt-1", doc)
     assert items[0] == Reading(key("water", "pump-2"), NOW, None, {"pump_current": 4.0})
-    assert isinstance(items[1], DeadLetter) and items[1].reason.endswith("tag 'tag1': error code 2014")
-    heartbeat = {"timestamp": NOW, "states": [{"node": "modbus-plus-tcp-1", "link": 0, "running": 3}]}
+    assert isinstance(items[1], DeadLetter) and items[1].reason.endswith(
+        "tag 'tag1': error code 2014"
+    )
+    heartbeat = {
+        "timestamp": NOW,
+        "states": [{"node": "modbus-plus-tcp-1", "link": 0, "running": 3}],
+    }
     assert parse(r, "/neuron/mqtt-1/heartbeat", heartbeat) == [
         DeviceStatus(key("water", "pump-2"), False, NOW)
     ]
@@ -294,8 +325,18 @@ def test_line_protocol_with_escaped_spaces_commas_and_equals() -> None:
     ns = line.rsplit(" ", 1)[0] + f" {NOW * 1_000_000}"
     items = parse(r, "telegraf/meter/modbus", (ns + "\n" + ns.replace("230.5", "231.5")).encode())
     assert items == [
-        Reading(key("power", "meter-1"), NOW, None, {"voltage_l1": 230.5, "energy": 12.0, "breaker_closed": True}),
-        Reading(key("power", "meter-1"), NOW, None, {"voltage_l1": 231.5, "energy": 12.0, "breaker_closed": True}),
+        Reading(
+            key("power", "meter-1"),
+            NOW,
+            None,
+            {"voltage_l1": 230.5, "energy": 12.0, "breaker_closed": True},
+        ),
+        Reading(
+            key("power", "meter-1"),
+            NOW,
+            None,
+            {"voltage_l1": 231.5, "energy": 12.0, "breaker_closed": True},
+        ),
     ]
 
 
@@ -305,7 +346,9 @@ def test_a_line_protocol_syntax_error_loses_only_its_line() -> None:
     items = parse(r, "telegraf/x", f"{good}\nmodbus,host=x energy=\n{good}".encode())
     assert [type(i).__name__ for i in items] == ["Reading", "DeadLetter", "Reading"]
     assert isinstance(items[1], DeadLetter)
-    assert items[1].reason == "source telegraf: line protocol: line 2: Failed to parse value of field."
+    assert (
+        items[1].reason == "source telegraf: line protocol: line 2: Failed to parse value of field."
+    )
 
 
 # -- mapped JSON ---------------------------------------------------------------------------
@@ -332,13 +375,20 @@ def test_mapped_json_with_paths_records_and_unit_factors() -> None:
     r, _ = router(JSON)
     doc = {
         "data": [
-            {"meta": {"unit": "LIFT-A"}, "at": NOW / 1000, "i": {"motor": 31.5}, "door": {"close_ms": 2400}},
+            {
+                "meta": {"unit": "LIFT-A"},
+                "at": NOW / 1000,
+                "i": {"motor": 31.5},
+                "door": {"close_ms": 2400},
+            },
             {"meta": {"unit": "LIFT-A"}, "at": NOW / 1000, "i": {"motor": 30}},
             {"meta": {}, "at": NOW / 1000, "i": {"motor": 1}},
         ]
     }
     items = parse(r, "bms/1/report", doc)
-    assert items[0] == Reading(key("elevator", "lift-a"), NOW, None, {"motor_current": 31.5, "door_close_time": 2.4})
+    assert items[0] == Reading(
+        key("elevator", "lift-a"), NOW, None, {"motor_current": 31.5, "door_close_time": 2.4}
+    )
     assert items[1] == Reading(key("elevator", "lift-a"), NOW, None, {"motor_current": 30.0})
     reasons = [i.reason for i in items[2:] if isinstance(i, DeadLetter)]
     assert reasons == [
@@ -378,7 +428,12 @@ def double(value: float, alias: int, name: str | None = None) -> dict[str, objec
 def test_sparkplug_birth_aliases_sequence_gap_and_death() -> None:
     r, sent = router(SPB)
     bd = {"name": "bdSeq", "datatype": pb.Int64, "long_value": 0}
-    nbirth = spb(0, bd, double(5, 1, "uptime"), {"name": "temp", "alias": 9, "datatype": pb.Int16, "int_value": 65535})
+    nbirth = spb(
+        0,
+        bd,
+        double(5, 1, "uptime"),
+        {"name": "temp", "alias": 9, "datatype": pb.Int16, "int_value": 65535},
+    )
     assert parse(r, "spBv1.0/plant/NBIRTH/node1", nbirth) == [
         DeviceStatus(key("water", "node-1"), True, NOW),
         Reading(key("water", "node-1"), NOW, None, {"uptime": 5.0, "temp": -1.0}),

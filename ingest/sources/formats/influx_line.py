@@ -33,11 +33,8 @@ class InfluxLine:
                 continue
             device = point["tags"].get(self.options.device_tag)
             if device is None:
-                out.append(
-                    Problem(
-                        f"line protocol: line {number}: no {self.options.device_tag!r} tag (the device)"
-                    )
-                )
+                tag = self.options.device_tag
+                out.append(Problem(f"line protocol: line {number}: no {tag!r} tag (the device)"))
                 continue
             fields = point["fields"]
             if self.options.prefix_measurement:

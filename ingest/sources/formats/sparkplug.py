@@ -23,8 +23,8 @@ from ingest.sources.model import Source
 REBIRTH = "Node Control/Rebirth"
 _BIRTHS = ("NBIRTH", "DBIRTH")
 _DATA = ("NDATA", "DDATA")
-_SIGNED_BITS = {pb.Int8: 8, pb.Int16: 16, pb.Int32: 32, pb.Int64: 64}
-_NUMERIC = {
+_SIGNED_BITS: dict[int, int] = {pb.Int8: 8, pb.Int16: 16, pb.Int32: 32, pb.Int64: 64}
+_NUMERIC: set[int] = {
     pb.Int8, pb.Int16, pb.Int32, pb.Int64, pb.UInt8, pb.UInt16, pb.UInt32, pb.UInt64,
     pb.Float, pb.Double, pb.Boolean,
 }  # fmt: skip
@@ -177,7 +177,9 @@ class Sparkplug:
             metric_name = metric.name if metric.HasField("name") else aliases.get(metric.alias)
             if metric_name is None:
                 out.append(
-                    Problem(f"sparkplug: {name}: alias {metric.alias} was never declared in a birth")
+                    Problem(
+                        f"sparkplug: {name}: alias {metric.alias} was never declared in a birth"
+                    )
                 )
                 unknown_alias = True
                 continue
@@ -185,7 +187,9 @@ class Sparkplug:
                 continue  # the protocol's own metrics
             if metric.is_null:
                 continue
-            datatype = metric.datatype if metric.HasField("datatype") else types.get(metric.alias, 0)
+            datatype = (
+                metric.datatype if metric.HasField("datatype") else types.get(metric.alias, 0)
+            )
             value = metric_value(metric, datatype)
             if value is None:
                 out.append(

@@ -41,7 +41,9 @@ class ThingsBoard:
         try:
             start = levels.index("v1")
         except ValueError:
-            raise FormatError("not a ThingsBoard topic (v1/gateway/... or v1/devices/me/...)")
+            raise FormatError(
+                "not a ThingsBoard topic (v1/gateway/... or v1/devices/me/...)"
+            ) from None
         api = levels[start + 1 : start + 3]
         if self.gateway and api[:1] == ["gateway"] and len(levels) == start + 3:
             return self._gateway(api[1], json_body(payload))
@@ -91,7 +93,7 @@ class ThingsBoard:
         return out
 
     def _telemetry(self, device: str, records: object) -> list[Decoded]:
-        """The shapes ThingsBoard takes: {"k": v}, {"ts": .., "values": {..}}, or a list of either."""
+        """ThingsBoard's shapes: {"k": v}, {"ts": .., "values": {..}}, or a list of either."""
         out: list[Decoded] = []
         for record in records if isinstance(records, list) else [records]:
             if isinstance(record, dict) and "values" in record:
