@@ -84,11 +84,14 @@ class JsonPaths(_Strict):
     device: str | None = None  # unset: the source's `device`
     time: str | None = None  # unset: the time the message arrived
     time_unit: Literal["ms", "s", "us", "ns"] = "ms"  # of a numeric time; strings are RFC 3339
-    metrics: dict[str, str] = Field(min_length=1)  # metric name -> path
+    metrics: dict[str, str] = {}  # metric name -> path
+    metrics_object: str | None = None  # path to an object whose members are metrics, as named
 
     @model_validator(mode="after")
     def _compiles(self) -> JsonPaths:
-        paths = [self.records, self.device, self.time, *self.metrics.values()]
+        if not self.metrics and self.metrics_object is None:
+            raise ValueError("metrics or metrics_object: required (where the values are)")
+        paths = [self.records, self.device, self.time, self.metrics_object, *self.metrics.values()]
         for path in paths:
             if path is not None:
                 try:

@@ -20,6 +20,7 @@ class MappedJson:
         self._device = compile_(paths.device) if paths.device else None
         self._time = compile_(paths.time) if paths.time else None
         self._metrics = {name: compile_(path) for name, path in paths.metrics.items()}
+        self._object = compile_(paths.metrics_object) if paths.metrics_object else None
 
     def decode(self, topic: str, payload: bytes, now_ms: int) -> list[Decoded]:
         body = json_body(payload)
@@ -55,6 +56,13 @@ class MappedJson:
             ts = time_ms(found, self.paths.time_unit)
         values: dict[str, object] = {}
         missing: list[Decoded] = []
+        if self._object is not None:
+            found = self._object.search(record)
+            if isinstance(found, dict):
+                values.update(found)
+            else:
+                path = self.paths.metrics_object
+                missing.append(Problem(f"{where}json path {path!r} found no object of metrics"))
         for name, path in self._metrics.items():
             found = path.search(record)
             if found is None:
