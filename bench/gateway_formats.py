@@ -61,6 +61,8 @@ def sources(fmt: str, readings: list[Telemetry]) -> str:
         lines += ["    line: {device_tag: host, precision: ms}"]
     lines.append("    devices:")
     lines += [f'      "{name(d)}": {{device_id: {d}, system: {s}}}' for d, s in devices]
+    if fmt == "sparkplug-b":
+        lines.append('      "bench/node1": {device_id: node1, system: power}')
     return "\n".join(lines) + "\n"
 
 
