@@ -477,3 +477,31 @@ def test_sparkplug_data_before_birth_and_malformed_protobuf() -> None:
     (letter,) = parse(r, "spBv1.0/plant/NBIRTH/node1", b"\xff\xff\xff")
     assert isinstance(letter, DeadLetter)
     assert letter.reason.startswith("source edge: sparkplug: malformed NBIRTH payload")
+
+
+def test_mapped_json_with_a_metrics_object() -> None:
+    r, _ = router(
+        f"sources:\n  - name: v\n    format: json\n    topics: [v/#]\n    site: {SITE}\n"
+        "    system: water\n    devices: {P: {device_id: p-1}}\n"
+        "    json: {device: id, metrics_object: vals}\n"
+    )
+    assert parse(r, "v/1", {"id": "P", "vals": {"flow": 3, "pump_running": True}}) == [
+        Reading(key("water", "p-1"), NOW, None, {"flow": 3.0, "pump_running": True})
+    ]
+    (letter,) = parse(r, "v/1", {"id": "P", "vals": 7})
+    assert isinstance(letter, DeadLetter)
+    assert letter.reason == "source v: json path 'vals' found no object of metrics"
+
+
+def test_facility_sources_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli import main
+
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(TB)
+    bad.write_text("sources:\n  - name: x\n    format: json\n    topics: [a/#]\n")
+    assert main(["sources", "check", str(good)]) == 0
+    assert capsys.readouterr().out == f"{good}: 1 sources ok: plant (thingsboard-gateway)\n"
+    assert main(["sources", "check", str(bad)]) == 1
+    assert capsys.readouterr().err == (
+        f"{bad}:2: sources.0: json: required for the json format (field paths)\n"
+    )
