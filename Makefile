@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian packages for the real servers the integration tests start privately, the browser the
-# console's tests drive, and Pango for the PDF reports.
+# console's tests drive, Pango for the PDF reports, and a CJK font (Chinese text in the browser
+# and in the PDFs, not empty boxes).
 system-packages:
 	@missing=""; \
 	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
@@ -25,6 +26,7 @@ system-packages:
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -38,6 +40,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+# The fast lane: unit tests only, no server started (seconds).
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not integration" tests/unit
+
+# Everything that talks to real mosquitto, InfluxDB, PostgreSQL or Chromium.
+integration: system-packages $(STAMP)
+	$(BIN)/pytest -q -m integration
 
 test: system-packages $(STAMP) lint
 	$(BIN)/pytest -q

@@ -21,9 +21,9 @@ from fastapi.security import OAuth2PasswordBearer
 from starlette.requests import HTTPConnection
 
 from api.login_limits import LoginLimiter
-from maintenance.db import Database, utcnow
-from maintenance.users import service as users
-from maintenance.users import sessions
+from maintenance.accounts import service as users
+from maintenance.accounts import sessions
+from maintenance.storage.db import Database, utcnow
 
 ALL = frozenset({"admin", "manager", "engineer", "technician", "requester"})
 STAFF = frozenset({"admin", "manager", "engineer", "technician"})

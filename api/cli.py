@@ -30,10 +30,10 @@ from ingest.redact import MaskingFilter, mask_text, mask_url
 from ingest.sources.mapping import UNMAPPED
 from ingest.sources.sourcefile import SourceFileError, load_sources
 from ingest.sources.unmapped import unmapped_devices
-from maintenance import crypto
 from maintenance.alarms.ledger import LedgerDevices
 from maintenance.errors import MaintenanceError
-from maintenance.notify import LogNotifier
+from maintenance.notifications.notifier import LogNotifier
+from maintenance.storage import crypto
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 from simulators.scenarios import SCENARIOS

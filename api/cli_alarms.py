@@ -10,7 +10,7 @@ from api.runtime import make_store, open_database, train_anomaly_models
 from api.settings import Settings
 from maintenance.alarms import queries
 from maintenance.alarms.monitor import AlarmMonitor
-from maintenance.notify import LogNotifier
+from maintenance.notifications.notifier import LogNotifier
 from rules.alarms import AlarmState
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from api.runtime import open_database
 from api.settings import Settings
-from maintenance.db import utcnow
-from maintenance.users import service as users
-from maintenance.users.models import ROLES, ApiKey, User
+from maintenance.accounts import service as users
+from maintenance.accounts.models import ROLES, ApiKey, User
+from maintenance.storage.db import utcnow
 
 
 def _password(args: argparse.Namespace) -> str:

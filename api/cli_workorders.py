@@ -14,8 +14,9 @@ from pydantic import ValidationError
 from api.runtime import open_database
 from api.settings import Settings
 from maintenance.assets import csvio
-from maintenance.db import utcnow
-from maintenance.notify import LogNotifier
+from maintenance.flows import intake
+from maintenance.notifications.notifier import LogNotifier
+from maintenance.storage.db import utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import queries, service
 from maintenance.work_orders.schemas import TicketCreate, TicketRead
@@ -76,7 +77,7 @@ def tickets_create(settings: Settings, args: argparse.Namespace) -> int:
             print(f"facility: {'.'.join(map(str, e['loc']))}: {e['msg']}", file=sys.stderr)
         return 2
     with open_database(settings).transaction() as s:
-        ticket = service.create(s, data, actor="cli", now=utcnow(), notifier=LogNotifier())
+        ticket = intake.create(s, data, actor="cli", now=utcnow(), notifier=LogNotifier())
         print(_row(TicketRead.model_validate(ticket)))
         print(f"  {ticket.assignment_reason}")
     return 0
@@ -124,9 +125,9 @@ def plans_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def plans_preview(settings: Settings, args: argparse.Namespace) -> int:
-    from maintenance.db import get_required
     from maintenance.plans.models import InspectionPlan
     from maintenance.plans.service import preview
+    from maintenance.storage.db import get_required
 
     with open_database(settings).transaction() as s:
         plan = get_required(s, InspectionPlan, args.id, "plan")
@@ -155,9 +156,9 @@ PLAN_OPTIONS = (
 
 def plans_create(settings: Settings, args: argparse.Namespace) -> int:
     """create, or with an id `change`: the options given replace the plan's."""
-    from maintenance.db import get_required
     from maintenance.plans.models import InspectionPlan
     from maintenance.plans.service import PlanCreate, PlanRead, save_plan
+    from maintenance.storage.db import get_required
 
     fields: dict[str, Any] = {
         "name": args.name,
@@ -193,8 +194,8 @@ def plans_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def plans_pause(settings: Settings, args: argparse.Namespace) -> int:
-    from maintenance.db import get_required
     from maintenance.plans.models import InspectionPlan
+    from maintenance.storage.db import get_required
 
     with open_database(settings).transaction() as s:
         get_required(s, InspectionPlan, args.id, "plan").paused = args.verb == "pause"

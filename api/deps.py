@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from maintenance.alarms.monitor import AlarmMonitor
-from maintenance.db import Database, utcnow
-from maintenance.notify import Notifier
+from maintenance.flows.group_commit import TicketIntake
+from maintenance.notifications.notifier import Notifier
+from maintenance.storage.db import Database, utcnow
 from maintenance.work_orders.attachments import AttachmentStore
-from maintenance.work_orders.intake import TicketIntake
 
 
 async def _database(request: Request) -> Database:

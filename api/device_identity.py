@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ingest.readings import DeviceKey
 from maintenance.assets.models import Asset, AssetDevice, Site
-from maintenance.db import Database
+from maintenance.storage.db import Database
 
 
 class LedgerIdentity:

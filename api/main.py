@@ -26,7 +26,7 @@ from api.routes import (
 )
 from api.runtime import Runtime
 from maintenance.alarms.monitor import AlarmMonitor
-from maintenance.work_orders.intake import TicketIntake
+from maintenance.flows.group_commit import TicketIntake
 from rules.engine import RuleEngine
 
 

@@ -27,22 +27,15 @@ from ingest.sources.sourcefile import SourceFile
 from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
-from maintenance import crypto
+from maintenance.accounts import service as users
 from maintenance.alarms.ledger import LedgerDevices
 from maintenance.alarms.monitor import AlarmListener, AlarmMonitor
 from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
-from maintenance.db import (
-    Database,
-    database_up,
-    grant_reporting,
-    make_engine,
-    migrate,
-    utcnow,
-)
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
+from maintenance.flows import unit_of_work
 from maintenance.notifications.channels import (
     Channel,
     EmailChannel,
@@ -50,10 +43,18 @@ from maintenance.notifications.channels import (
     WebhookChannel,
 )
 from maintenance.notifications.grouping import FloodGrouping
+from maintenance.notifications.notifier import LogNotifier, Notifier
 from maintenance.notifications.outbox import Outbox
-from maintenance.notify import LogNotifier, Notifier
 from maintenance.scheduler import MaintenanceScheduler
-from maintenance.users import service as users
+from maintenance.storage import crypto
+from maintenance.storage.db import (
+    Database,
+    database_up,
+    grant_reporting,
+    make_engine,
+    migrate,
+    utcnow,
+)
 from maintenance.work_orders.attachments import AttachmentStore
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
@@ -164,7 +165,7 @@ def open_database(settings: Settings) -> Database:
     crypto.configure(settings.resolved_data_key())
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
-    return Database(engine)
+    return unit_of_work.database(engine)
 
 
 def make_alarm_monitor(
@@ -288,7 +289,7 @@ class Runtime:
         self.mqtt_url = settings.mqtt_url or settings.embedded_mqtt_url()
         crypto.configure(settings.resolved_data_key())
         self.engine = make_engine(settings.resolved_database_url)
-        self.database = Database(self.engine)
+        self.database = unit_of_work.database(self.engine)
         self.outbox = make_outbox(settings, self.database)
         self.notifier: Notifier = self.outbox
         self.attachments = AttachmentStore(

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from maintenance import crypto
+from maintenance.storage import crypto
 from rules.alarms import AlarmPolicy
 from rules.rulefile import SHIPPED
 

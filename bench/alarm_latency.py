@@ -34,9 +34,10 @@ from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.alarms.service import AlarmTransition
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
-from maintenance.db import Database, make_engine, migrate
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
-from maintenance.notify import CollectingNotifier
+from maintenance.flows import unit_of_work
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database, make_engine, migrate
 from rules.engine import RuleEngine
 from rules.rulefile import parse_rules, shipped_rules
 from tests.servers import Influx, Mosquitto, Postgres
@@ -152,7 +153,7 @@ def main() -> int:
     try:
         engine = make_engine(postgres.create_database("alarm_latency"))
         migrate(engine)
-        database = Database(engine)
+        database = unit_of_work.database(engine)
         seed_probe_site(database, args.probes)
         persisted: dict[str, float] = {}
         ticketed: dict[str, float] = {}

@@ -35,7 +35,8 @@ from bench.alarm_latency import (
     seed_probe_site,
     start_load,
 )
-from maintenance.db import Database, make_engine, migrate
+from maintenance.flows import unit_of_work
+from maintenance.storage.db import make_engine, migrate
 from tests.servers import Influx, Mosquitto, Postgres, free_port
 
 PASSWORD = "bench admin password"
@@ -44,7 +45,7 @@ PASSWORD = "bench admin password"
 def seed(url: str, probes: int) -> None:
     engine = make_engine(url)
     migrate(engine)
-    seed_probe_site(Database(engine), probes)
+    seed_probe_site(unit_of_work.database(engine), probes)
     engine.dispose()
 
 

@@ -35,8 +35,9 @@ from ingest.service import IngestService
 from ingest.store.sqlite import SqliteTelemetryStore
 from maintenance.alarms.models import Alarm, AlarmEvent
 from maintenance.alarms.monitor import AlarmMonitor
-from maintenance.db import Database, make_engine, migrate
-from maintenance.notify import CollectingNotifier
+from maintenance.flows import unit_of_work
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database, make_engine, migrate
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
 from rules.rulefile import shipped_rules
@@ -111,7 +112,7 @@ def run_fleet(
     arrival, evaluated = StreamClock(fleet.start_ms), StreamClock(fleet.start_ms)
     engine = make_engine(f"sqlite:///{work / f'{name}.sqlite'}")
     migrate(engine)
-    database = Database(engine)
+    database = unit_of_work.database(engine)
 
     class ReplayMonitor(AlarmMonitor):
         def __call__(self, accepted: Sequence[Accepted]) -> None:

@@ -16,10 +16,11 @@ from datetime import UTC, date, datetime
 
 import psycopg
 
-from maintenance.db import Database, make_engine, migrate
-from maintenance.notify import CollectingNotifier
+from maintenance.flows import unit_of_work
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.generation import generate
+from maintenance.storage.db import make_engine, migrate
 from tests.servers import Postgres
 
 SITES = 50
@@ -96,7 +97,7 @@ def main() -> int:
         engine = make_engine(url)
         migrate(engine)
         load(url, args.assets)
-        db = Database(engine)
+        db = unit_of_work.database(engine)
         with db.transaction() as s:
             ensure_default_plans(s, starts_on=date(2027, 1, 1), now=NOW)
         print(f"generating one quarter for {args.assets} assets ...", flush=True)

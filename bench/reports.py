@@ -28,9 +28,9 @@ from api.runtime import Runtime
 from api.settings import Settings
 from bench.tickets import InProcessClient
 from ingest.store.influx import InfluxStore
-from maintenance.db import make_engine, migrate
 from maintenance.reports.failures import failure_report
 from maintenance.reports.quarterly import quarterly_report
+from maintenance.storage.db import make_engine, migrate
 from tests.helpers import api_key
 from tests.servers import Influx, Postgres, free_port
 

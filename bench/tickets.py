@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.db import make_engine, migrate
+from maintenance.storage.db import make_engine, migrate
 from tests.helpers import api_key
 from tests.servers import Postgres, free_port
 

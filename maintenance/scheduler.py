@@ -16,12 +16,12 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from maintenance.db import Database
-from maintenance.notify import Notifier
+from maintenance.flows import sla_watch as watch
+from maintenance.notifications.notifier import Notifier
 from maintenance.plans import generation
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.usage import UsageSource
-from maintenance.sla import watch
+from maintenance.storage.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,14 @@
 """Every table, imported in one place so that the metadata (and Alembic) sees them all."""
 
+from maintenance.accounts.models import ApiKey, LoginSession, SecurityEvent, User
 from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
-from maintenance.db import Base
 from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.notifications.models import NotificationDelivery
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
-from maintenance.sla.models import SlaPolicyOverride
-from maintenance.users.models import ApiKey, LoginSession, SecurityEvent, User
-from maintenance.work_orders.models import Attachment, Comment, SlaBreach, Ticket, TicketEvent
+from maintenance.sla.models import SlaBreach, SlaPolicyOverride
+from maintenance.storage.db import Base
+from maintenance.work_orders.models import Attachment, Comment, Ticket, TicketEvent
 
 __all__ = [
     "ApiKey",

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ingest.store.influx import InfluxStore
-from maintenance.db import Database, make_engine, migrate
+from maintenance.flows import unit_of_work
+from maintenance.storage.db import Database, make_engine, migrate
 from tests.servers import Influx, Mosquitto, Postgres
 
 
@@ -62,7 +63,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         url = server.create_database(f"t_{uuid.uuid4().hex[:12]}")
     engine = make_engine(url)
     migrate(engine)
-    yield Database(engine)
+    yield unit_of_work.database(engine)
     engine.dispose()
 
 
@@ -70,5 +71,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 def pg_database(postgres_server: Postgres) -> Iterator[Database]:
     engine = make_engine(postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}"))
     migrate(engine)
-    yield Database(engine)
+    yield unit_of_work.database(engine)
     engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration and tests/e2e talks to real servers: marked so, so that
+    `make unit` (-m "not integration") never starts one and `make integration` runs them all."""
+    for item in items:
+        if {"integration", "e2e"} & set(item.path.parts):
+            item.add_marker(pytest.mark.integration)

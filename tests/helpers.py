@@ -7,21 +7,25 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 
+from api.runtime import Runtime
+from api.settings import Settings
 from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
 from ingest.service import IngestService
 from ingest.store.influx import InfluxStore
-from maintenance.db import Database, utcnow
-from maintenance.users import service as users
+from maintenance.accounts import service as users
+from maintenance.storage.db import Database, utcnow
 from simulators.fleet import Fleet, Message
 from simulators.publisher import FleetPublisher
+from tests.servers import free_port
+from tests.servers import wait_until as wait_until  # the one wait helper, re-exported
 
 SYSTEMS = ("elevator", "water", "power", "fire", "camera")
 Expected = dict[tuple[str, str, int], dict[str, object]]
@@ -67,7 +71,7 @@ def landed_points(store: InfluxStore, site: str = "s1") -> Expected:
         ):
             columns = series["columns"]
             for row in series["values"]:
-                fields = {
+                fields: dict[str, object] = {
                     c: store._typed(system, c, v)
                     for c, v in zip(columns, row, strict=True)
                     if c != "time" and v is not None
@@ -82,15 +86,6 @@ def count_points(store: InfluxStore, site: str = "s1") -> int:
         series = store.query(f"SELECT COUNT(seq) FROM \"{system}\" WHERE site = '{site}'")
         total += int(series[0]["values"][0][1]) if series else 0
     return total
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def publish(url: str, messages: Iterable[Message], fleet: Fleet, client_id: str = "pub") -> int:
@@ -192,3 +187,22 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def quiet_service(state_dir: Path, **settings: Any) -> Iterator[Runtime]:
+    """The whole service, started, without its producers of background work (no demo fleet, no
+    plan generation, no rules), on an embedded broker of a free port: the tests' service
+    factory. `settings` override or add to those."""
+    defaults: dict[str, Any] = {
+        "embedded_mqtt_port": free_port(),
+        "demo_fleet": False,
+        "plan_generation": False,
+        "rules_enabled": False,
+    }
+    runtime = Runtime(Settings(state_dir=state_dir, **{**defaults, **settings}))
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
-from maintenance.db import Database
 from maintenance.dispatch.roster import TeamCreate, TechnicianCreate, create_team, create_technician
+from maintenance.storage.db import Database
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

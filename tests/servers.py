@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -36,12 +37,13 @@ def binary(name: str) -> str:
     return found
 
 
-def wait_for(predicate: object, timeout: float, what: str) -> None:
+def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    """The tests' one way of waiting: poll `predicate` until it holds, or fail naming `what`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return
-        time.sleep(0.05)
+        time.sleep(0.02)
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
@@ -138,7 +140,7 @@ class Mosquitto(ManagedProcess):
                         return False
             return True
 
-        wait_for(listening, 15, "mosquitto to listen")
+        wait_until(listening, 15, "mosquitto to listen")
 
 
 class Influx(ManagedProcess):
@@ -191,7 +193,7 @@ bind-address = "127.0.0.1:{rpc}"
             except httpx.HTTPError:
                 return False
 
-        wait_for(pinging, 30, "influxd to answer /ping")
+        wait_until(pinging, 30, "influxd to answer /ping")
 
 
 class Postgres(ManagedProcess):

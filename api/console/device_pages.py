@@ -15,13 +15,14 @@ from api.deps import DatabaseDep, NowDep
 from ingest.catalogue import CATALOGUE
 from ingest.store.base import TelemetryStore
 from maintenance.alarms import queries as alarm_queries
-from maintenance.assets.service import asset_for_device
+from maintenance.assets.service import asset_for_device, labels
 from maintenance.errors import InvalidInput
 from maintenance.work_orders import queries as ticket_queries
 
 router = APIRouter()
 BUCKETS = 240  # points per chart: enough for a screen's width, few enough to draw at once
 HIDDEN_FIELDS = frozenset({"seq"})  # the contract's bookkeeping, nothing a person reads
+UNITLESS = frozenset({"bool", "1", ""})  # a flag's yes/no or a ratio needs no unit after it
 
 
 def _store(request: Request) -> TelemetryStore:
@@ -58,7 +59,7 @@ def device_page(
             if asset is not None
             else []
         )
-        asset_name = f"{asset.code} {asset.name}".strip() if asset is not None else None
+        asset_name = str(labels(s, {asset.id})[asset.id]) if asset is not None else None
     gauges = [m for m in CATALOGUE[system] if m.kind == "gauge"]
     return page(
         request,
@@ -86,7 +87,8 @@ def newest_values(system: str, fields: dict[str, Any]) -> list[tuple[str, str, s
             continue
         metric = known.get(name)
         label = metric.description if metric else name.replace("_", " ")
-        out.append((label[:1].upper() + label[1:], _shown(value), metric.unit if metric else ""))
+        unit = metric.unit if metric and metric.unit not in UNITLESS else ""
+        out.append((label[:1].upper() + label[1:], _shown(value), unit))
     return out
 
 

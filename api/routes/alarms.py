@@ -34,7 +34,7 @@ from maintenance.alarms.schemas import (
 from maintenance.alarms.service import AlarmTransition
 from maintenance.alarms.tickets import ticket_alarms
 from maintenance.assets.models import Asset
-from maintenance.db import get_required
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import MAX_ID, Id
 from maintenance.work_orders.models import Ticket
 from rules.alarms import AlarmState

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from api.auth import OFFICE, PrincipalDep, access, client_of, log_in, log_out
 from api.deps import DatabaseDep, NowDep
-from maintenance.db import get_required
-from maintenance.users import service as users
-from maintenance.users.models import ApiKey, SecurityEvent, User
+from maintenance.accounts import service as users
+from maintenance.accounts.models import ApiKey, SecurityEvent, User
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id
 
 router = APIRouter(tags=["access"])

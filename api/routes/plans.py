@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from api.auth import OFFICE, PrincipalDep, access, audit_name, refuse
 from api.deps import DatabaseDep, NotifierDep, NowDep
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
 from maintenance.plans import service
 from maintenance.plans.models import InspectionPlan
 from maintenance.plans.results import ChecklistResults, record_results
 from maintenance.plans.service import PlanCreate, PlanRead
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id
 from maintenance.work_orders import permissions
 from maintenance.work_orders import service as work_orders

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, refuse
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from api.headers import download
-from maintenance.db import Database
 from maintenance.errors import NotFound
+from maintenance.flows import intake, transitions
+from maintenance.storage.db import Database
 from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
 from maintenance.work_orders import disclosure, permissions, queries, service
 from maintenance.work_orders.lifecycle import Action, allowed_actions
@@ -125,7 +126,7 @@ def create_tickets(
     with db.transaction() as s:
         return [
             read(t, principal)
-            for t in service.create_many(s, items, actor=who, now=now, notifier=notifier)
+            for t in intake.create_many(s, items, actor=who, now=now, notifier=notifier)
         ]
 
 
@@ -206,7 +207,9 @@ def transition(
         why = permissions.why_not_act(principal, ticket, str(body.action), did_the_work=did)
         if why is not None:
             raise refuse(request, principal, why)
-        return read(service.transition(s, ticket_id, body, now=now, notifier=notifier), principal)
+        return read(
+            transitions.transition(s, ticket_id, body, now=now, notifier=notifier), principal
+        )
 
 
 @router.post("/tickets/{ticket_id}/comments", status_code=201, responses=MISSING)

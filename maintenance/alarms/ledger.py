@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from ingest.readings import DeviceKey
 from maintenance.assets.models import Asset, AssetDevice, Site
-from maintenance.db import Database
+from maintenance.storage.db import Database
 
 MAX_UNMAPPED_LISTED = 1000  # beyond this many distinct unmapped devices, only counted
 

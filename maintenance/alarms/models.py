@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maintenance.db import Base, UtcDateTime
+from maintenance.storage.db import Base, UtcDateTime
 from rules.alarms import AlarmState
 
 

@@ -28,8 +28,8 @@ from maintenance.alarms import service, tickets
 from maintenance.alarms.ledger import LedgerDevices
 from maintenance.alarms.models import Alarm
 from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition
-from maintenance.db import Database, utcnow
-from maintenance.notify import Notification, Notifier
+from maintenance.notifications.notifier import Notification, Notifier
+from maintenance.storage.db import Database, utcnow
 from rules.alarms import AlarmPolicy
 from rules.engine import AlarmChange, RuleEngine
 from rules.rulefile import RuleFileError, RuleFiles

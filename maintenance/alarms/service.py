@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
 from maintenance.assets.models import AssetDevice, Site
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 from rules.alarms import (

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm
 from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition, transition_of
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
-from maintenance.notify import Notifier
+from maintenance.flows import intake
+from maintenance.notifications.notifier import Notifier
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketType
-from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmPolicy
@@ -91,7 +91,7 @@ def open_tickets(
             continue  # the same fault on another device of the asset: its ticket comes below
         to_create.append((alarm, _ticket_for(alarm)))
     if to_create:
-        tickets = work_orders.create_many(
+        tickets = intake.create_many(
             session, [data for _, data in to_create], actor="alarms", now=now, notifier=notifier
         )
         for (alarm, _), ticket in zip(to_create, tickets, strict=True):
@@ -121,7 +121,7 @@ def open_by_hand(
     if alarm.site_id is None:
         raise InvalidInput("alarm_id", f"site {alarm.site!r} is not in the ledger; add it first")
     data = _ticket_for(alarm)
-    ticket = work_orders.create_many(session, [data], actor=by, now=now, notifier=notifier)[0]
+    ticket = intake.create_many(session, [data], actor=by, now=now, notifier=notifier)[0]
     alarm.ticket_id = ticket.id
     return ticket.id, transition_of(
         alarm, "ticket", alarm.state, now, by, note="opened a ticket by hand"
@@ -166,6 +166,7 @@ def _ticket_for(alarm: Alarm) -> TicketCreate:
         asset_id=alarm.asset_id,
         source_ref=f"alarm:{alarm.id}:{alarm.occurrences}",
         opened_at=alarm.raised_at,
+        fault=alarm.rule_id[:80],
     )
 
 

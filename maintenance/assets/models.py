@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.db import Base
+from maintenance.storage.db import Base
 from maintenance.vocabulary import Criticality, System
 
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from maintenance.assets.calendar import BusinessCalendar, CalendarError
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
-from maintenance.sla.calendar import BusinessCalendar, CalendarError
+from maintenance.storage.db import get_required
 
 
 def create_site(session: Session, data: SiteCreate) -> Site:
@@ -117,7 +117,8 @@ class AssetLabel:
     where: str  # "A / 1 / lobby", or "" when the ledger has no location
 
     def __str__(self) -> str:
-        what = f"{self.code} {self.name}".strip() if self.name != self.code else self.code
+        same = self.name.casefold() in ("", self.code.casefold())
+        what = self.code if same else f"{self.code} {self.name}"
         return f"{what} @ {self.where}" if self.where else what
 
 

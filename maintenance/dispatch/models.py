@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maintenance.assets.models import Site
-from maintenance.db import Base, UtcDateTime
+from maintenance.storage.db import Base, UtcDateTime
 
 technician_sites = Table(
     "technician_sites",

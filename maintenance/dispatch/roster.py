@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Site
-from maintenance.db import get_required
 from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.errors import InvalidInput
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id, System
 
 

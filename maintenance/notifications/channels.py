@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 
 from ingest.redact import mask_text, mask_url
-from maintenance.notify import Notification
+from maintenance.notifications.notifier import Notification
 
 
 class DeliveryFailed(Exception):

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from maintenance.notify import Notification
+from maintenance.notifications.notifier import Notification
 
 QUOTED = 10  # held messages quoted in a grouped notification; the rest are counted
 

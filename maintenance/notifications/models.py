@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maintenance.db import Base, UtcDateTime
+from maintenance.storage.db import Base, UtcDateTime
 
 
 class NotificationDelivery(Base):

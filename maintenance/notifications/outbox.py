@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ingest.redact import mask_text
-from maintenance.db import Database, utcnow
 from maintenance.notifications.channels import Channel, DeliveryFailed
 from maintenance.notifications.grouping import FloodGrouping
 from maintenance.notifications.models import NotificationDelivery
-from maintenance.notify import Notification, Notifier
+from maintenance.notifications.notifier import Notification, Notifier
+from maintenance.storage.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
 from maintenance.assets.service import labels
-from maintenance.notify import Notifier
+from maintenance.flows import intake
+from maintenance.notifications.notifier import Notifier
 from maintenance.plans.cadence import Cadence, due_at, local_date
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.plans.usage import UsageSource, usage_periods
 from maintenance.vocabulary import Channel, TicketType
-from maintenance.work_orders import service
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate
 
@@ -178,7 +178,7 @@ def _generate_batch(
     mine = [o for o in mine if _ref(o) not in taken]
     assets = labels(session, {o.asset_id for o in mine})
     tickets = (
-        service.create_many(
+        intake.create_many(
             session,
             [
                 TicketCreate(

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, ColumnElement, Enum, ForeignKey, String, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from maintenance.assets.models import Asset
-from maintenance.db import Base, UtcDateTime
+from maintenance.storage.db import Base, UtcDateTime
 from maintenance.vocabulary import Priority, System
 
 

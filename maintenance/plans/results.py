@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from maintenance.errors import InvalidInput
-from maintenance.notify import Notifier
+from maintenance.flows import intake
+from maintenance.notifications.notifier import Notifier
 from maintenance.vocabulary import OPEN_STATES, Channel, Id, Priority, TicketType
 from maintenance.work_orders import service
 from maintenance.work_orders.models import Ticket
@@ -99,7 +100,7 @@ def record_results(
     failed = [i for i in data.items if i.result == "fail"]
     if not failed or ticket.asset_id is None:
         return []
-    repairs = service.create_many(
+    repairs = intake.create_many(
         session,
         [
             TicketCreate(

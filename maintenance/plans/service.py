@@ -11,12 +11,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
 from maintenance.plans.cadence import Cadence, CadenceError, due_at
 from maintenance.plans.checklists import CHECKLISTS
 from maintenance.plans.generation import cadence_of, plan_assets
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id, Priority, System, TicketState
 from maintenance.work_orders.models import Ticket
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Site
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
 from maintenance.reports.failures import FailureReport, failure_report
 from maintenance.reports.quality import QualityReport, quality_report
+from maintenance.storage.db import get_required
 
 
 @dataclass(frozen=True, slots=True)

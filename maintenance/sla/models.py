@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import Enum, ForeignKey, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maintenance.db import Base
+from maintenance.storage.db import Base, UtcDateTime
 from maintenance.vocabulary import Priority, TicketType
 
 
@@ -22,3 +24,15 @@ class SlaPolicyOverride(Base):
     response_minutes: Mapped[int]
     resolution_minutes: Mapped[int | None]
     progress_minutes: Mapped[int | None]
+
+
+class SlaBreach(Base):
+    """A recorded breach or near-breach; never deleted or recomputed."""
+
+    __tablename__ = "sla_breaches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # response|resolution|progress, near_*
+    due: Mapped[datetime] = mapped_column(UtcDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from maintenance.sla.calendar import BusinessCalendar
+from maintenance.assets.calendar import BusinessCalendar
 from maintenance.sla.models import SlaPolicyOverride
 from maintenance.vocabulary import Priority, TicketType
 

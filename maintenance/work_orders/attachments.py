@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from maintenance.db import get_required
 from maintenance.errors import InvalidInput
+from maintenance.storage.db import get_required
 from maintenance.work_orders.models import Attachment
 from maintenance.work_orders.service import get, record, snapshot
 

@@ -1,7 +1,8 @@
 """Which failure a work order records, decided when it is opened: its fault (the alarm rule of
-an alarm ticket, `repair` for a person's repair request) and whether it repeats an earlier
-failure of the same asset and fault within REPEAT_WITHIN. Recorded on the ticket, so failure
-statistics over a million tickets are one aggregate, not a sort of every failure."""
+an alarm ticket, which the alarm stage passes in; `repair` for a person's repair request) and
+whether it repeats an earlier failure of the same asset and fault within REPEAT_WITHIN.
+Recorded on the ticket, so failure statistics over a million tickets are one aggregate, not a
+sort of every failure."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from maintenance.alarms.models import Alarm
 from maintenance.vocabulary import TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 
@@ -23,29 +23,14 @@ REPAIR_FAULT = "repair"
 REPEAT_WITHIN = timedelta(days=30)
 
 
-def alarm_id_of(source_ref: str | None) -> int | None:
-    """The alarm behind an alarm ticket: `alarm:<id>:<occurrence>`."""
-    if not source_ref or not source_ref.startswith("alarm:"):
-        return None
-    parts = source_ref.split(":")
-    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
-
-
-def fault_of(kind: TicketType, source_ref: str | None, rules: dict[int, str]) -> str | None:
+def fault_of(kind: TicketType) -> str | None:
+    """The fault a failure records when its source names none: a person's repair request, or
+    an alarm ticket whose creator did not say which rule (the alarm stage names it)."""
     if kind is TicketType.repair:
         return REPAIR_FAULT
     if kind is TicketType.alarm:
-        alarm_id = alarm_id_of(source_ref)
-        return rules.get(alarm_id, "alarm") if alarm_id is not None else "alarm"
+        return "alarm"
     return None
-
-
-def alarm_rules(session: Session, refs: Sequence[str | None]) -> dict[int, str]:
-    ids = {a for a in (alarm_id_of(r) for r in refs) if a is not None}
-    if not ids:
-        return {}
-    rows = session.execute(select(Alarm.id, Alarm.rule_id).where(Alarm.id.in_(ids)))
-    return {int(alarm_id): str(rule) for alarm_id, rule in rows}
 
 
 def classify(session: Session, tickets: Sequence[Ticket]) -> list[tuple[Ticket, Ticket]]:
@@ -59,9 +44,8 @@ def classify(session: Session, tickets: Sequence[Ticket]) -> list[tuple[Ticket, 
     failures = [t for t in tickets if t.type in FAILURE_TYPES and t.asset_id is not None]
     if not failures:
         return []
-    rules = alarm_rules(session, [t.source_ref for t in failures])
     for ticket in failures:
-        ticket.fault = fault_of(ticket.type, ticket.source_ref, rules)
+        ticket.fault = ticket.fault or fault_of(ticket.type)
     history: defaultdict[tuple[int | None, str | None], list[tuple[datetime, int | Ticket]]]
     history = defaultdict(list)
     # The newest stored failure of each (asset, fault) up to the newest new one: one row a

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from maintenance.crypto import EncryptedText, cipher
-from maintenance.db import Base, UtcDateTime
+from maintenance.storage.crypto import EncryptedText, cipher
+from maintenance.storage.db import Base, UtcDateTime
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 
 
@@ -120,15 +120,3 @@ class Attachment(Base):
     size: Mapped[int]
     uploaded_by: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class SlaBreach(Base):
-    """A recorded breach or near-breach; never deleted or recomputed."""
-
-    __tablename__ = "sla_breaches"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))  # response|resolution|progress, near_*
-    due: Mapped[datetime] = mapped_column(UtcDateTime)
-    detected_at: Mapped[datetime] = mapped_column(UtcDateTime)

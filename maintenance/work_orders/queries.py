@@ -10,10 +10,10 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from maintenance.crypto import cipher
-from maintenance.users.models import User
+from maintenance.accounts.models import User
+from maintenance.storage.crypto import cipher
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
-from maintenance.work_orders.models import Comment, SlaBreach, Ticket, TicketEvent
+from maintenance.work_orders.models import Comment, Ticket, TicketEvent
 
 SlaStatus = Literal["breached", "at_risk", "on_track"]
 
@@ -186,14 +186,6 @@ def audit_trail(session: Session, ticket_id: int) -> list[TicketEvent]:
 def comments(session: Session, ticket_id: int) -> list[Comment]:
     return list(
         session.scalars(select(Comment).where(Comment.ticket_id == ticket_id).order_by(Comment.id))
-    )
-
-
-def breaches(session: Session, ticket_id: int) -> list[SlaBreach]:
-    return list(
-        session.scalars(
-            select(SlaBreach).where(SlaBreach.ticket_id == ticket_id).order_by(SlaBreach.id)
-        )
     )
 
 

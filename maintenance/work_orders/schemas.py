@@ -5,33 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from maintenance.vocabulary import Channel, Id, Priority, TicketState, TicketType
 from maintenance.work_orders.lifecycle import Action
 
+EXAMPLE: dict[str, JsonValue] = {
+    "site_id": 1,
+    "type": "repair",
+    "channel": "hotline",
+    "priority": "normal",
+    "title": "Lift 2 door closes slowly",
+    "asset_id": 12,
+    "requester": "Unit 1203",
+}
 
-class TicketCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "site_id": 1,
-                    "type": "repair",
-                    "channel": "hotline",
-                    "priority": "normal",
-                    "title": "Lift 2 door closes slowly",
-                    "asset_id": 12,
-                    "requester": "Unit 1203",
-                }
-            ]
-        },
-    )
+
+class _TicketFields(BaseModel):
+    """What every new ticket says, however it comes in."""
+
+    model_config = ConfigDict(extra="forbid")
 
     site_id: Id
     type: TicketType
-    channel: Channel
     priority: Priority = Priority.normal
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
@@ -40,14 +36,24 @@ class TicketCreate(BaseModel):
     location_id: Id | None = None
     in_scope: bool | None = Field(None, description="complaints: the intake scope check")
     complex: bool = Field(False, description="complaints: progress report every 72 h")
+    parent_ticket_id: Id | None = Field(None, description="the inspection a repair comes from")
+
+
+class TicketCreate(_TicketFields):
+    """A ticket as the service registers it: also what only its own sources set (the alarm
+    stage, the schedule, checklist repairs)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+
+    channel: Channel
     source_ref: str | None = Field(None, max_length=200, description="alarm or plan key")
     opened_at: datetime | None = Field(None, description="SLA start if not now (an alarm's raise)")
     due_at: datetime | None = Field(None, description="resolution due, when a schedule sets it")
     checklist: list[dict[str, Any]] | None = Field(None, description="inspection checklist items")
-    parent_ticket_id: Id | None = Field(None, description="the inspection a repair comes from")
+    fault: str | None = Field(None, max_length=80, description="failures: the alarm rule")
 
 
-class TicketRequest(BaseModel):
+class TicketRequest(_TicketFields):
     """A ticket as a caller files it over the API: what a person or an integration may say.
     Which of these fields each caller may set is in `permissions.CREATE_FIELDS`; the rest
     (SLA, due times, checklists, system keys) the service derives."""
@@ -56,34 +62,15 @@ class TicketRequest(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {
-                    "site_id": 1,
-                    "type": "repair",
-                    "channel": "hotline",
-                    "priority": "normal",
-                    "title": "Lift 2 door closes slowly",
-                    "asset_id": 12,
-                    "requester": "Unit 1203",
-                },
+                EXAMPLE,
                 {"site_id": 1, "type": "repair", "title": "Tap leaking", "location_id": 3},
             ]
         },
     )
 
-    site_id: Id
-    type: TicketType
     channel: Channel | None = Field(None, description="how it came in; a requester's: app")
-    priority: Priority = Priority.normal
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=10_000)
-    requester: str = Field("", max_length=200)
-    asset_id: Id | None = None
-    location_id: Id | None = None
-    in_scope: bool | None = Field(None, description="complaints: the intake scope check")
-    complex: bool = Field(False, description="complaints: progress report every 72 h")
     source_ref: str | None = Field(None, max_length=200, description="an integration's own key")
     opened_at: AwareDatetime | None = Field(None, description="integrations: registered at")
-    parent_ticket_id: Id | None = Field(None, description="the inspection a repair comes from")
 
 
 class TransitionRequest(BaseModel):

@@ -1,27 +1,23 @@
 """Work-order operations. Each runs inside the caller's transaction and records every change
-in the audit trail (TicketEvent: who, when, field from -> to)."""
+in the audit trail (TicketEvent: who, when, field from -> to). What crosses into the other
+domains (SLA, dispatch, escalation) is in maintenance/flows/."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, event, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from maintenance.assets.models import Asset, Location, Site
-from maintenance.db import get_required
-from maintenance.dispatch.models import Team, Technician
-from maintenance.dispatch.service import DispatchPool
-from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
-from maintenance.notify import Notification, Notifier
-from maintenance.sla.calendar import BusinessCalendar
-from maintenance.sla.policy import SlaPolicies, SlaTarget, due_times
-from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketState, TicketType
+from maintenance.errors import InvalidInput, NotFound
+from maintenance.notifications.notifier import Notifier
+from maintenance.storage.db import get_required
+from maintenance.vocabulary import OPEN_STATES, Channel, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.lifecycle import Action, TransitionNotAllowed, next_state
 from maintenance.work_orders.models import Comment, Ticket, TicketEvent
@@ -32,8 +28,10 @@ from maintenance.work_orders.schemas import (
     TransitionRequest,
 )
 
-technicians_table: Table = Technician.__table__  # type: ignore[assignment]
 M = TypeVar("M", Site, Asset, Location)
+# The pending change of each technician's open-ticket count, kept on the session by `record`
+# and written by the unit of work before it commits (maintenance/dispatch/workload.py).
+WORKLOAD_DELTAS = "workload_deltas"
 OPEN_VALUES = frozenset(s.value for s in OPEN_STATES)
 RETURN_VISIT_AFTER = timedelta(days=7)
 PROGRESS_EVERY = timedelta(hours=72)
@@ -92,29 +90,10 @@ def _track_workload(session: Session, before: dict[str, Any], after: dict[str, A
     now_ = after.get("assignee_id") if after.get("state") in OPEN_VALUES else None
     if was == now_:
         return
-    deltas: Counter[int] = session.info.setdefault("workload_deltas", Counter())
+    deltas: Counter[int] = session.info.setdefault(WORKLOAD_DELTAS, Counter())
     for technician_id, delta in ((was, -1), (now_, 1)):
         if technician_id is not None:
             deltas[technician_id] += delta
-
-
-@event.listens_for(Session, "before_commit")
-def _apply_workload_deltas(session: Session) -> None:
-    deltas: Counter[int] = session.info.pop("workload_deltas", Counter())
-    params = [{"tid": t, "delta": d} for t, d in sorted(deltas.items()) if d]  # sorted: lock order
-    if params:
-        # One executemany (pipelined by psycopg) rather than a round trip per technician.
-        session.connection().execute(
-            update(technicians_table)
-            .where(technicians_table.c.id == bindparam("tid"))
-            .values(open_tickets=technicians_table.c.open_tickets + bindparam("delta")),
-            params,
-        )
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_workload_deltas(session: Session) -> None:
-    session.info.pop("workload_deltas", None)
 
 
 def record(
@@ -154,175 +133,14 @@ def get(session: Session, ticket_id: int) -> Ticket:
     return get_required(session, Ticket, ticket_id, "ticket")
 
 
-def supervisor_for(session: Session, ticket: Ticket) -> str:
-    site = session.get(Site, ticket.site_id)
-    if site and site.supervisor:
-        return site.supervisor
-    if ticket.assignee_id is not None:
-        technician = session.get(Technician, ticket.assignee_id)
-        if technician and technician.team_id:
-            team = session.get(Team, technician.team_id)
-            if team and team.supervisor:
-                return team.supervisor
-    return "supervisor"
-
-
-def escalate(
-    session: Session,
-    ticket: Ticket,
-    reason: str,
-    *,
-    now: datetime,
-    notifier: Notifier,
-    actor: str = "system",
-    raise_priority: bool = False,
-) -> None:
-    before = snapshot(ticket)
-    ticket.escalated = True
-    ticket.escalated_to = supervisor_for(session, ticket)
-    ticket.escalation_reason = reason
-    if raise_priority:
-        ticket.priority = Priority(ticket.priority).raised()
-    record(session, ticket, before, actor=actor, action="escalate", now=now, note=reason)
-    notifier.notify(Notification("escalation", ticket.escalated_to, ticket.id, reason))
-
-
-def create(
-    session: Session, data: TicketCreate, *, actor: str, now: datetime, notifier: Notifier
-) -> Ticket:
-    return create_many(session, [data], actor=actor, now=now, notifier=notifier)[0]
-
-
-def create_many(
-    session: Session,
-    items: Sequence[TicketCreate],
-    *,
-    actor: str,
-    now: datetime,
-    notifier: Notifier,
-) -> list[Ticket]:
-    """Register tickets (one, or a batch from an integration, the alarm engine or the schedule):
-    SLA due times, the audit trail, then dispatch, emergencies first. A batch is one unit: any
-    invalid item refuses all of it, its error naming the item (`3.asset_id`)."""
-    sites = _by_id(session, Site, {d.site_id for d in items})
-    assets = _by_id(session, Asset, {d.asset_id for d in items if d.asset_id is not None})
-    locations = _by_id(
-        session, Location, {d.location_id for d in items if d.location_id is not None}
-    )
-    policies = SlaPolicies(session, set(sites))
-    targets: dict[tuple[int, TicketType, Priority], SlaTarget] = {}
-    tickets: list[Ticket] = []
-    for index, data in enumerate(items):
-        where = f"{index}." if len(items) > 1 else ""
-        site = _check(data, sites, assets, locations, where)
-        opened = data.opened_at or now
-        key = (site.id, data.type, data.priority)
-        if key not in targets:
-            targets[key] = policies.target(site.id, data.type, data.priority)
-        due = due_times(
-            targets[key],
-            opened,
-            BusinessCalendar(site.business_hours, site.timezone),
-            data.priority,
-            complex_complaint=data.type is TicketType.complaint and data.complex,
-        )
-        tickets.append(
-            Ticket(
-                **data.model_dump(exclude={"opened_at", "due_at"}),
-                state=TicketState.new,
-                created_at=opened,
-                updated_at=now,
-                response_due=due.response_due,
-                resolution_due=data.due_at or due.resolution_due,
-                progress_due=due.progress_due,
-                escalated=False,
-                reopen_count=0,
-                assignment_reason="",
-            )
-        )
-    # Dispatch before inserting, emergencies first: each ticket is inserted in its final state
-    # (one INSERT for the batch, no UPDATE per ticket); the audit trail still shows both steps.
-    pool = DispatchPool(session, set(sites))
-    steps: dict[int, tuple[dict[str, Any], str, str, str]] = {}
-    unassigned_emergencies: list[Ticket] = []
-    for index in sorted(range(len(tickets)), key=lambda i: (tickets[i].priority.rank, i)):
-        ticket = tickets[index]
-        created = snapshot(ticket)
-        if ticket.type is TicketType.complaint and ticket.in_scope is False:
-            ticket.state = next_state(TicketState.new, Action.cancel)
-            ticket.cancel_reason = note = "out of scope at intake"
-            steps[index] = (created, actor, Action.cancel.value, note)
-            continue
-        asset = assets.get(ticket.asset_id) if ticket.asset_id is not None else None
-        choice = pool.choose(ticket.site_id, asset.system.value if asset else None, now)
-        ticket.assignment_reason = choice.reason
-        if choice.technician is None:
-            steps[index] = (created, "dispatch", "dispatch", choice.reason)
-            if ticket.priority is Priority.emergency:
-                unassigned_emergencies.append(ticket)
-            continue
-        ticket.state = next_state(TicketState.new, Action.assign)
-        ticket.assignee_id = choice.technician.id
-        steps[index] = (created, "dispatch", Action.assign.value, choice.reason)
-    repeats_in_batch = failures.classify(session, tickets)
-    _preassign_ids(session, tickets)
-    session.add_all(tickets)
-    session.flush()
-    if repeats_in_batch:
-        failures.link_repeats(repeats_in_batch)
-    events: list[dict[str, Any]] = []
-    for index, ticket in enumerate(tickets):
-        created, step_actor, step, note = steps[index]
-        target = targets[(ticket.site_id, ticket.type, ticket.priority)]
-        record(
-            session,
-            ticket,
-            {},
-            actor=actor,
-            action="create",
-            now=now,
-            note=f"SLA from {target.source}",
-            into=events,
-            after=created,
-        )
-        record(
-            session, ticket, created, actor=step_actor, action=step, now=now, note=note, into=events
-        )
-    session.execute(insert(TicketEvent), events)
-    for ticket in unassigned_emergencies:
-        escalate(
-            session,
-            ticket,
-            f"unassigned emergency: {ticket.assignment_reason}",
-            now=now,
-            notifier=notifier,
-            actor="dispatch",
-        )
-    return tickets
-
-
-def _preassign_ids(session: Session, tickets: list[Ticket]) -> None:
-    """On PostgreSQL, take the ids from the sequence first: the batch then goes out as one
-    pipelined executemany of a short INSERT rather than one INSERT ... RETURNING with a
-    placeholder per value (which the driver spends longer parsing than the server inserting).
-    Elsewhere the ORM's own batching is used."""
-    if len(tickets) < 2 or session.get_bind().dialect.name != "postgresql":
-        return
-    ids = session.scalars(
-        select(func.nextval("tickets_id_seq")).select_from(func.generate_series(1, len(tickets)))
-    ).all()
-    for ticket, new_id in zip(tickets, ids, strict=True):
-        ticket.id = int(new_id)
-
-
-def _by_id(session: Session, model: type[M], ids: set[int]) -> dict[int, M]:
+def by_id(session: Session, model: type[M], ids: set[int]) -> dict[int, M]:
     if not ids:
         return {}
     rows = session.scalars(select(model).where(model.id.in_(ids)))
     return {row.id: row for row in rows}
 
 
-def _check(
+def validate_new(
     data: TicketCreate,
     sites: dict[int, Site],
     assets: dict[int, Asset],
@@ -361,33 +179,58 @@ def _check(
     return site
 
 
-def transition(
+def insert_new(
     session: Session,
-    ticket_id: int,
-    request: TransitionRequest,
+    tickets: list[Ticket],
+    steps: Mapping[int, tuple[dict[str, Any], str, str, str]],
     *,
+    actor: str,
     now: datetime,
-    notifier: Notifier,
-) -> Ticket:
-    ticket = get(session, ticket_id)
-    if request.expected_version is not None and request.expected_version != ticket.version:
-        raise ConcurrentUpdate(ticket_id)
-    if request.action == "escalate":
-        if ticket.state not in OPEN_STATES:
-            raise TransitionNotAllowed(TicketState(ticket.state), "escalate")
-        if not request.note:
-            raise InvalidInput("note", "say why the ticket is escalated")
-        escalate(session, ticket, request.note, now=now, notifier=notifier, actor=request.actor)
-    else:
-        _apply(session, ticket, request, now, notifier)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ConcurrentUpdate(ticket_id) from None
-    return ticket
+    created_notes: Sequence[str],
+) -> None:
+    """Insert new tickets in their final state with their audit trail: each ticket's `create`
+    (its state as built) and its first step (dispatch or cancel), in one executemany."""
+    repeats_in_batch = failures.classify(session, tickets)
+    _preassign_ids(session, tickets)
+    session.add_all(tickets)
+    session.flush()
+    if repeats_in_batch:
+        failures.link_repeats(repeats_in_batch)
+    events: list[dict[str, Any]] = []
+    for index, ticket in enumerate(tickets):
+        created, step_actor, step, note = steps[index]
+        record(
+            session,
+            ticket,
+            {},
+            actor=actor,
+            action="create",
+            now=now,
+            note=created_notes[index],
+            into=events,
+            after=created,
+        )
+        record(
+            session, ticket, created, actor=step_actor, action=step, now=now, note=note, into=events
+        )
+    session.execute(insert(TicketEvent), events)
 
 
-def _apply(
+def _preassign_ids(session: Session, tickets: list[Ticket]) -> None:
+    """On PostgreSQL, take the ids from the sequence first: the batch then goes out as one
+    pipelined executemany of a short INSERT rather than one INSERT ... RETURNING with a
+    placeholder per value (which the driver spends longer parsing than the server inserting).
+    Elsewhere the ORM's own batching is used."""
+    if len(tickets) < 2 or session.get_bind().dialect.name != "postgresql":
+        return
+    ids = session.scalars(
+        select(func.nextval("tickets_id_seq")).select_from(func.generate_series(1, len(tickets)))
+    ).all()
+    for ticket, new_id in zip(tickets, ids, strict=True):
+        ticket.id = int(new_id)
+
+
+def apply(
     session: Session,
     ticket: Ticket,
     request: TransitionRequest,
@@ -403,8 +246,8 @@ def _apply(
     if action is Action.assign:
         if request.technician_id is None:
             raise InvalidInput("technician_id", "required to assign")
-        technician = get_required(session, Technician, request.technician_id, "technician")
-        ticket.assignee_id = technician.id
+        # The technician exists: the caller (maintenance.flows.transitions) looked it up.
+        ticket.assignee_id = request.technician_id
         if request.actor != "dispatch":
             note = note or f"manual assignment by {request.actor}"
         ticket.assignment_reason = note
@@ -500,7 +343,7 @@ def rate(
     ticket.satisfaction_comment = data.comment
     record(session, ticket, before, actor=data.actor, action="rate", now=now, note=data.comment)
     if data.rating <= reopen_at_or_below:
-        _apply(
+        apply(
             session,
             ticket,
             TransitionRequest(

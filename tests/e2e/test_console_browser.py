@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.db import migrate, utcnow
-from maintenance.users import service as users
+from maintenance.accounts import service as users
+from maintenance.storage.db import migrate, utcnow
 from tests.e2e.test_fault_to_ticket import seed_ledger
 from tests.helpers import console_login, publish, recent_fleet, wait_until
 from tests.servers import Mosquitto, free_port

@@ -19,8 +19,8 @@ from api.settings import Settings
 from maintenance.alarms.service import AlarmTransition
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
-from maintenance.db import migrate
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
+from maintenance.storage.db import migrate
 from simulators.fleet import Fleet
 from tests.helpers import authorized, publish, recent_fleet, wait_until
 from tests.servers import Mosquitto

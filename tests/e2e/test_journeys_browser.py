@@ -27,9 +27,9 @@ from sqlalchemy import select
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.db import utcnow
+from maintenance.accounts import service as users
 from maintenance.dispatch.models import Technician
-from maintenance.users import service as users
+from maintenance.storage.db import utcnow
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 from tests.e2e.test_console_browser import browser, log_in, png  # noqa: F401 (a fixture)

@@ -12,29 +12,18 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.runtime import Runtime
-from api.settings import Settings
-from maintenance.db import utcnow
-from maintenance.users import service as users
-from tests.helpers import api_key
+from maintenance.accounts import service as users
+from maintenance.storage.db import utcnow
+from tests.helpers import api_key, quiet_service
 from tests.integration.test_access_table import TABLE
-from tests.servers import free_port
 
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
-    settings = Settings(
-        state_dir=tmp_path / "state",
-        embedded_mqtt_port=free_port(),
-        demo_fleet=False,
-        plan_generation=False,
-        rules_enabled=False,
-        admin_password="the admin's long password",
-        login_max_failures=3,
-    )
-    runtime = Runtime(settings)
-    runtime.start()
-    yield runtime, TestClient(create_app(runtime))
-    runtime.stop()
+    with quiet_service(
+        tmp_path / "state", admin_password="the admin's long password", login_max_failures=3
+    ) as runtime:
+        yield runtime, TestClient(create_app(runtime))
 
 
 OPEN = [("GET", "/health"), ("POST", "/auth/token")]

@@ -19,18 +19,17 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.runtime import Runtime
-from api.settings import Settings
+from maintenance.accounts import service as users
 from maintenance.alarms.models import Alarm
-from maintenance.db import utcnow
-from maintenance.notify import CollectingNotifier
+from maintenance.flows import intake
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.checklists import CHECKLISTS
-from maintenance.users import service as users
+from maintenance.storage.db import utcnow
 from maintenance.vocabulary import Channel, TicketType
-from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmState
+from tests.helpers import quiet_service
 from tests.ledger import Ledger, seed
-from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 ROLES = ("admin", "manager", "engineer", "technician", "requester")
@@ -95,7 +94,7 @@ class World:
 
     def inspection(self) -> dict[str, Any]:
         with self.runtime.database.transaction() as s:
-            made = work_orders.create(
+            made = intake.create(
                 s,
                 TicketCreate(
                     site_id=self.ledger.site,
@@ -215,8 +214,11 @@ OFFICE = {"admin", "manager"}
 LIFT = {"site_id": 1, "code": "LIFT-X", "system": "elevator", "type": "traction lift"}
 
 
-def unique(base: dict[str, Any], key: str) -> Callable[[], dict[str, Any]]:
-    return lambda role: {**base, key: f"{base[key]}-{next(numbers)}"}
+def unique(base: dict[str, Any], key: str) -> Callable[[str], dict[str, Any]]:
+    def body(role: str) -> dict[str, Any]:
+        return {**base, key: f"{base[key]}-{next(numbers)}"}
+
+    return body
 
 
 TABLE = [
@@ -503,36 +505,28 @@ TABLE = [
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    settings = Settings(
-        state_dir=tmp_path_factory.mktemp("access") / "state",
-        embedded_mqtt_port=free_port(),
-        demo_fleet=False,
-        plan_generation=False,
-        rules_enabled=False,
-        admin_password=PASSWORD,
-    )
-    runtime = Runtime(settings)
-    runtime.start()
-    ledger = seed(runtime.database)
-    assert ledger.lift == LIFT_ID
-    client = TestClient(create_app(runtime))
-    with runtime.database.transaction() as s:
+    with quiet_service(
+        tmp_path_factory.mktemp("access") / "state", admin_password=PASSWORD
+    ) as runtime:
+        ledger = seed(runtime.database)
+        assert ledger.lift == LIFT_ID
+        client = TestClient(create_app(runtime))
+        with runtime.database.transaction() as s:
+            for role, name in PERSON.items():
+                if role != "admin":
+                    users.create_user(
+                        s,
+                        name,
+                        PASSWORD,
+                        role,
+                        now=utcnow(),
+                        technician_id=ledger.wang if role == "technician" else None,
+                    )
+        headers = {}
         for role, name in PERSON.items():
-            if role != "admin":
-                users.create_user(
-                    s,
-                    name,
-                    PASSWORD,
-                    role,
-                    now=utcnow(),
-                    technician_id=ledger.wang if role == "technician" else None,
-                )
-    headers = {}
-    for role, name in PERSON.items():
-        token = client.post("/auth/token", data={"username": name, "password": PASSWORD})
-        headers[role] = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    yield World(runtime, client, ledger, headers)
-    runtime.stop()
+            token = client.post("/auth/token", data={"username": name, "password": PASSWORD})
+            headers[role] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        yield World(runtime, client, ledger, headers)
 
 
 def call(world: World, row: Row, role: str | None) -> Any:

@@ -16,11 +16,11 @@ from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, Maintenance
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.alarms.service import AlarmTransition
 from maintenance.alarms.tickets import ticket_alarms
-from maintenance.db import Database
 from maintenance.errors import InvalidInput
-from maintenance.notify import CollectingNotifier
+from maintenance.flows import intake, transitions
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Priority, TicketState, TicketType
-from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import TicketCreate, TransitionRequest
 from rules.alarms import AlarmActionNotAllowed
@@ -163,7 +163,7 @@ def test_a_critical_alarm_opens_one_emergency_ticket_and_a_repeat_attaches_to_it
         assert actions == ["create", "assign", "alarm_attached"]
     # once the ticket is closed, a new occurrence opens a new ticket
     with database.transaction() as s:
-        work_orders.transition(
+        transitions.transition(
             s,
             ticket.id,
             TransitionRequest(action="cancel", actor="sup", note="duplicate of a call"),
@@ -211,16 +211,16 @@ def test_only_work_in_progress_on_site_suppresses_and_never_a_life_safety_alarm(
 ) -> None:
     def move(ticket_id: int, action: str, **fields: object) -> None:
         with database.transaction() as s:
-            work_orders.transition(
+            transitions.transition(
                 s,
                 ticket_id,
-                TransitionRequest(action=action, actor="wang", **fields),  # type: ignore[arg-type]
+                TransitionRequest(action=action, actor="wang", **fields),
                 now=NOW,
                 notifier=CollectingNotifier(),
             )
 
     with database.transaction() as s:
-        repair = work_orders.create(
+        repair = intake.create(
             s,
             TicketCreate(
                 site_id=ledger.site,

@@ -21,7 +21,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
-from maintenance.db import Database, make_engine, migrate
+from maintenance.flows import unit_of_work
+from maintenance.storage.db import make_engine, migrate
 from tests.servers import Mosquitto
 
 SERVICE_PASSWORD = "service-" + uuid.uuid4().hex
@@ -89,7 +90,7 @@ def connect(
 
     def on_message(c: mqtt.Client, u: object, message: mqtt.MQTTMessage) -> None:
         with session.acked:
-            session.received.append((message.topic, message.payload, bool(message.retain)))
+            session.received.append((message.topic, bytes(message.payload), bool(message.retain)))
             session.acked.notify_all()
 
     def on_disconnect(c: mqtt.Client, u: object, f: object, reason: ReasonCode, p: object) -> None:
@@ -114,7 +115,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     url = f"sqlite:///{tmp_path / 'facility.sqlite'}"
     engine = make_engine(url)
     migrate(engine)
-    with Database(engine).transaction() as s:
+    with unit_of_work.database(engine).transaction() as s:
         estate = create_site(s, SiteCreate(code="estate-1", name="Riverside"))
         tower = create_site(s, SiteCreate(code="tower-2", name="Tower"))
         for site, code, system, device in [

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from ingest.store.influx import InfluxStore
+from maintenance.flows import unit_of_work
 from tests.helpers import collector, count_points, wait_until
 from tests.servers import Influx, Mosquitto
 
@@ -100,11 +101,11 @@ def test_ticket_and_asset_commands_on_a_database(tmp_path: Path) -> None:
     }
     from maintenance.assets.schemas import SiteCreate
     from maintenance.assets.service import create_site
-    from maintenance.db import Database, make_engine, migrate
+    from maintenance.storage.db import make_engine, migrate
 
     engine = make_engine(env["FACILITY_DATABASE_URL"])
     migrate(engine)
-    with Database(engine).transaction() as s:
+    with unit_of_work.database(engine).transaction() as s:
         create_site(s, SiteCreate(code="estate-1", name="Riverside"))
     csv_file = tmp_path / "assets.csv"
     csv_file.write_text(
@@ -152,12 +153,12 @@ def test_plan_commands(tmp_path: Path) -> None:
 
     from maintenance.assets.schemas import AssetCreate, SiteCreate
     from maintenance.assets.service import create_site, save_asset
-    from maintenance.db import Database, make_engine, migrate
     from maintenance.plans.defaults import ensure_default_plans
+    from maintenance.storage.db import make_engine, migrate
 
     engine = make_engine(env["FACILITY_DATABASE_URL"])
     migrate(engine)
-    with Database(engine).transaction() as s:
+    with unit_of_work.database(engine).transaction() as s:
         site = create_site(s, SiteCreate(code="estate-1", name="Riverside"))
         save_asset(s, AssetCreate(site_id=site.id, code="CAM-1", system="camera", type="dome"))
         ensure_default_plans(s, starts_on=date.today(), now=datetime.now(UTC))
@@ -214,7 +215,7 @@ def test_plan_commands(tmp_path: Path) -> None:
     assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[5]
     from maintenance.plans.models import InspectionPlan
 
-    with Database(engine).transaction() as s:
+    with unit_of_work.database(engine).transaction() as s:
         plan = s.get(InspectionPlan, 6)
         assert plan is not None
         assert (plan.usage_metric, plan.usage_every, plan.name) == (

@@ -13,20 +13,18 @@ from fastapi.testclient import TestClient
 from api.console.alarm_pages import site_status
 from api.main import create_app
 from api.runtime import Runtime
-from api.settings import Settings
 from ingest.store.base import Point
+from maintenance.accounts import service as users
 from maintenance.alarms.models import Alarm
-from maintenance.db import Database, utcnow
-from maintenance.notify import CollectingNotifier
-from maintenance.users import service as users
+from maintenance.flows import intake
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database, utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
-from maintenance.work_orders import service as work_orders
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmState
-from tests.helpers import api_key, console_login, logout_token
+from tests.helpers import api_key, console_login, logout_token, quiet_service
 from tests.ledger import seed
-from tests.servers import free_port
 
 PASSWORD = "the admin's long password"
 CONTROL = {"admin", "manager", "engineer"}
@@ -44,18 +42,8 @@ PAGES = [
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
-    settings = Settings(
-        state_dir=tmp_path / "state",
-        embedded_mqtt_port=free_port(),
-        demo_fleet=False,
-        plan_generation=False,
-        rules_enabled=False,
-        admin_password=PASSWORD,
-    )
-    runtime = Runtime(settings)
-    runtime.start()
-    yield runtime, TestClient(create_app(runtime))
-    runtime.stop()
+    with quiet_service(tmp_path / "state", admin_password=PASSWORD) as runtime:
+        yield runtime, TestClient(create_app(runtime))
 
 
 @pytest.mark.parametrize(("path", "allowed"), PAGES, ids=[p for p, _ in PAGES])
@@ -287,7 +275,7 @@ def test_a_device_page_reads_as_words_and_lists_its_assets_open_inspection(
         ]
     )
     with runtime.database.transaction() as s:
-        work_orders.create(
+        intake.create(
             s,
             TicketCreate(
                 site_id=ledger.site,

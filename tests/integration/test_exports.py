@@ -20,7 +20,7 @@ from maintenance.alarms.models import Alarm
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
 from maintenance.cells import FORMULA_LEADS
-from maintenance.db import Database
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.models import Ticket
@@ -85,12 +85,13 @@ def hostile_ledger(db: Database) -> None:
                 assignment_reason="",
                 type=kind,
                 source_ref=ref,
+                fault=fault,  # an alarm ticket's: its rule, named by the alarm stage
                 created_at=made,
                 updated_at=made,
             )
-            for title, kind, ref in [
-                (LINK, TicketType.repair, None),
-                (SUM, TicketType.alarm, f"alarm:{alarm.id}:1"),
+            for title, kind, ref, fault in [
+                (LINK, TicketType.repair, None, None),
+                (SUM, TicketType.alarm, f"alarm:{alarm.id}:1", CMD),
             ]
         ]
         failures.classify(s, tickets)

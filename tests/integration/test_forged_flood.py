@@ -22,7 +22,7 @@ from api.settings import Settings
 from maintenance.alarms.models import Alarm
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
-from maintenance.notify import CollectingNotifier, Notification
+from maintenance.notifications.notifier import CollectingNotifier, Notification
 from maintenance.work_orders.models import Ticket
 from tests.helpers import authorized, wait_until
 from tests.servers import Mosquitto, free_port

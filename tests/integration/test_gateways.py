@@ -151,10 +151,12 @@ sources:
         assert service.sources is not None
         answered: list[str] = []
         publish = service.sources.publish
-        service.sources.publish = lambda topic, payload: (
-            answered.append(topic),
-            publish(topic, payload),
-        )
+
+        def recorded(topic: str, payload: bytes) -> None:
+            answered.append(topic)
+            publish(topic, payload)
+
+        service.sources.publish = recorded
         try:
             script = Path(__file__).parent.parent / "gateways" / "tb_device.py"
             run = subprocess.run(

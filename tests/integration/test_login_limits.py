@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.db import utcnow
-from maintenance.users import service as users
+from maintenance.accounts import service as users
+from maintenance.storage.db import utcnow
 from tests.helpers import api_key
 from tests.servers import free_port
 
@@ -53,7 +53,7 @@ def attempt(client: TestClient, username: str, password: str, address: str = "10
         assert response.json() == WRONG
     if response.status_code == 429:
         assert response.json() == THROTTLED and int(response.headers["Retry-After"]) > 0
-    return response.status_code
+    return int(response.status_code)
 
 
 @pytest.fixture(autouse=True)

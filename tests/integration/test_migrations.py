@@ -10,10 +10,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
-from maintenance.db import make_engine
+from maintenance.storage.db import make_engine
 from tests.servers import Postgres
 
-MIGRATIONS = Path(__file__).parents[2] / "maintenance" / "migrations"
+MIGRATIONS = Path(__file__).parents[2] / "maintenance" / "storage" / "migrations"
 
 
 def upgrade(engine: Engine, revision: str) -> None:

@@ -16,11 +16,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from maintenance.db import Database
 from maintenance.notifications.channels import EmailChannel, SmtpServer, WebhookChannel
 from maintenance.notifications.models import NotificationDelivery
+from maintenance.notifications.notifier import Notification
 from maintenance.notifications.outbox import Outbox
-from maintenance.notify import Notification
+from maintenance.storage.db import Database
 from tests.ledger import NOW
 from tests.servers import free_port
 
@@ -31,7 +31,8 @@ class Receiver:
     """An HTTP endpoint that answers the statuses it is given, in turn, and keeps the bodies."""
 
     def __init__(self, statuses: list[int], delay_s: float = 0.0) -> None:
-        self.statuses, self.delay_s, self.bodies = list(statuses), delay_s, []
+        self.statuses, self.delay_s = list(statuses), delay_s
+        self.bodies: list[Any] = []  # the decoded JSON bodies
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):

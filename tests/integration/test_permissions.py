@@ -12,13 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.runtime import Runtime
-from api.settings import Settings
-from maintenance.db import utcnow
-from maintenance.users import service as users
-from tests.helpers import api_key
+from maintenance.accounts import service as users
+from maintenance.storage.db import utcnow
+from tests.helpers import api_key, quiet_service
 from tests.ledger import Ledger, seed
-from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 PASSWORD = "a long enough password"
@@ -51,7 +48,7 @@ class Estate:
         )
         assert made.status_code == 201, made.text
         ticket = made.json()["id"]
-        steps = [
+        steps: list[tuple[str, dict[str, Any]]] = [
             ("eng", {"action": "assign", "technician_id": self.ledger.wang}),
             ("wang", {"action": "accept", "committed_at": "2030-01-01T10:00:00Z"}),
             ("wang", {"action": "start"}),
@@ -65,47 +62,39 @@ class Estate:
             assert moved.status_code == 200, (body, moved.text)
             if reached == state:
                 break
-        return ticket
+        return int(ticket)
 
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
     """One service for the module (people log in once); every test files its own tickets."""
-    settings = Settings(
-        state_dir=tmp_path_factory.mktemp("permissions") / "state",
-        embedded_mqtt_port=free_port(),
-        demo_fleet=False,
-        plan_generation=False,
-        rules_enabled=False,
-        admin_password=PASSWORD,
-    )
-    runtime = Runtime(settings)
-    runtime.start()
-    ledger = seed(runtime.database)
-    client = TestClient(create_app(runtime))
-    people = [
-        ("eng", "engineer", None),
-        ("qa", "manager", None),
-        ("wang", "technician", ledger.wang),
-        ("li", "technician", ledger.li),
-        ("unit-1203", "requester", None),
-        ("unit-0501", "requester", None),
-    ]
-    with runtime.database.transaction() as s:
-        for name, role, technician in people:
-            users.create_user(s, name, PASSWORD, role, now=utcnow(), technician_id=technician)
-    who = {}
-    for name in ["admin", *(p[0] for p in people)]:
-        token = client.post("/auth/token", data={"username": name, "password": PASSWORD})
-        who[name] = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    who["crm"] = {"X-API-Key": api_key(runtime.database, "engineer", "crm")}
-    yield Estate(client, ledger, who)
-    runtime.stop()
+    with quiet_service(
+        tmp_path_factory.mktemp("permissions") / "state", admin_password=PASSWORD
+    ) as runtime:
+        ledger = seed(runtime.database)
+        client = TestClient(create_app(runtime))
+        people = [
+            ("eng", "engineer", None),
+            ("qa", "manager", None),
+            ("wang", "technician", ledger.wang),
+            ("li", "technician", ledger.li),
+            ("unit-1203", "requester", None),
+            ("unit-0501", "requester", None),
+        ]
+        with runtime.database.transaction() as s:
+            for name, role, technician in people:
+                users.create_user(s, name, PASSWORD, role, now=utcnow(), technician_id=technician)
+        who = {}
+        for name in ["admin", *(p[0] for p in people)]:
+            token = client.post("/auth/token", data={"username": name, "password": PASSWORD})
+            who[name] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        who["crm"] = {"X-API-Key": api_key(runtime.database, "engineer", "crm")}
+        yield Estate(client, ledger, who)
 
 
 PAST, FUTURE = "2026-11-01T08:00:00+08:00", "2099-01-01T00:00:00Z"
 # (who, fields beyond the common ones, status, the refused field or None)
-CREATE = [
+CREATE: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("unit-1203", {}, 201, None),
     ("unit-1203", {"channel": "app"}, 422, "channel"),
     ("unit-1203", {"requester": "someone else"}, 422, "requester"),
@@ -172,7 +161,7 @@ def test_who_may_set_what_on_a_new_ticket(
 
 
 # (who, the ticket's state, the action and its fields, status, the state after)
-ACT = [
+ACT: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("wang", "accepted", {"action": "assign", "technician_id": "wang"}, 403, None),
     ("unit-1203", "accepted", {"action": "assign", "technician_id": "wang"}, 403, None),
     ("eng", "accepted", {"action": "assign", "technician_id": "wang"}, 200, "assigned"),

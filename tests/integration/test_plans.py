@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from ingest.store.influx import InfluxStore
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
-from maintenance.db import Database
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.generation import generate
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.storage.db import Database
 from maintenance.vocabulary import TicketType
 from maintenance.work_orders.models import Ticket
 
@@ -286,7 +286,7 @@ def test_usage_based_plans_follow_counters_in_a_real_influxdb(
 
 
 def test_an_overdue_inspection_escalates_like_any_sla_breach(database: Database) -> None:
-    from maintenance.sla import watch
+    from maintenance.flows import sla_watch as watch
 
     estate(database)
     run(database, datetime(2026, 12, 28, tzinfo=UTC))  # Jan 1 inspections, due end of Jan 1

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from maintenance.db import Database
-from maintenance.notify import CollectingNotifier
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.generation import generate
+from maintenance.storage.db import Database
 from tests.helpers import authorized
 from tests.integration.test_tickets_api import make_runtime, ok, seed
 

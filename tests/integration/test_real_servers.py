@@ -20,8 +20,8 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
-from maintenance import crypto
 from maintenance.assets.broker import DeviceAccount, acl_text, set_password
+from maintenance.storage import crypto
 from tests.helpers import wait_until
 from tests.servers import Influx, Mosquitto, Postgres, free_port
 

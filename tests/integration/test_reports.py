@@ -10,12 +10,15 @@ from typing import Any
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from api.main import create_app
 from maintenance.alarms.models import Alarm
-from maintenance.db import Database
+from maintenance.assets.schemas import SiteCreate
+from maintenance.assets.service import create_site
 from maintenance.reports.failures import failure_report
 from maintenance.reports.quality import _kpi, quality_report
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.models import Ticket
@@ -95,6 +98,7 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
         asset_id=lift,
         type=alarm_type,
         source_ref=f"alarm:{trapped}:1",
+        fault="elevator-trapped",
         created_at=at(11, 5),
         resolved_at=at(11, 5, 12),
     )  # 2 h
@@ -103,6 +107,7 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
         asset_id=pump,
         type=alarm_type,
         source_ref=f"alarm:{leak}:1",
+        fault="water-leak",
         created_at=at(11, 10),
     )
     add(database, asset_id=pump, type=repair, created_at=at(11, 30), state=TicketState.cancelled)
@@ -112,6 +117,7 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
         asset_id=lift,
         type=alarm_type,
         source_ref=f"alarm:{trapped}:2",
+        fault="elevator-trapped",
         created_at=at(11, 25),
     )  # repeat
     add(database, asset_id=lift, type=TicketType.inspection, created_at=at(10, 7))  # not a failure
@@ -347,5 +353,36 @@ def test_quarterly_report_as_json_page_excel_and_pdf(
         )
         sheets = openpyxl.load_workbook(io.BytesIO(failures.content)).sheetnames
         assert sheets == ["Failure trend", "By system", "Top causes"]
+    finally:
+        runtime.stop()
+
+
+def test_the_quarterly_pdf_carries_chinese_text_in_an_embedded_cjk_font(
+    database: Database, tmp_path: Path
+) -> None:
+    """A Chinese estate's report reads in Chinese: the glyphs are in the PDF (a CJK font from
+    Debian's fonts-noto-cjk, embedded), not empty boxes; read back with pypdf."""
+    with database.transaction() as s:
+        site = create_site(s, SiteCreate(code="hepan", name="河畔花园", timezone="Asia/Shanghai"))
+        site_id = site.id
+    runtime = make_runtime(database, tmp_path)
+    app = create_app(runtime)
+    app.state.clock = lambda: NOW
+    client = authorized(TestClient(app), runtime.database)
+    try:
+        pdf = client.get(
+            "/reports/quarterly",
+            params={"year": 2026, "quarter": 4, "site_id": site_id, "format": "pdf"},
+        )
+        assert pdf.status_code == 200
+        reader = PdfReader(io.BytesIO(pdf.content))
+        text = "".join(page.extract_text() for page in reader.pages)
+        assert "河畔花园" in text
+        fonts = {
+            str(font.get_object()["/BaseFont"])
+            for page in reader.pages
+            for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
+        }
+        assert any("Noto-Sans-CJK-SC" in name for name in fonts), fonts  # the Chinese forms
     finally:
         runtime.stop()

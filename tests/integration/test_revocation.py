@@ -24,10 +24,10 @@ from api.auth import NOT_AUTHENTICATED
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.db import Database, utcnow
-from maintenance.users import service as users
-from maintenance.users import sessions
-from maintenance.users.models import LoginSession
+from maintenance.accounts import service as users
+from maintenance.accounts import sessions
+from maintenance.accounts.models import LoginSession
+from maintenance.storage.db import Database, utcnow
 from tests.helpers import console_login, logout_token, serving
 from tests.servers import Postgres, free_port
 

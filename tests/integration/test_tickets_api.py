@@ -17,10 +17,11 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.db import Database
-from maintenance.notify import CollectingNotifier
+from maintenance.flows import intake
+from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Channel, TicketState, TicketType
-from maintenance.work_orders import queries, service
+from maintenance.work_orders import queries
 from maintenance.work_orders.lifecycle import allowed_actions
 from maintenance.work_orders.schemas import TicketCreate
 from tests.helpers import api_key, authorized
@@ -416,7 +417,7 @@ def test_the_board_fast_path_answers_exactly_what_the_orm_path_does(
 ) -> None:
     ids = seed(client)
     with database.transaction() as s:  # as the schedule files them: checklists are its own
-        service.create_many(
+        intake.create_many(
             s,
             [
                 TicketCreate(

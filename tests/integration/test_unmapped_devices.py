@@ -92,7 +92,7 @@ def pressures(runtime: Runtime, device: str) -> list[tuple[int, float]]:
     rows = runtime.ingest.store.raw(
         "water", {"site": "tower-a", "device_id": device}, "outlet_pressure", 0, 2**62
     )
-    return [(ts, float(v)) for ts, v in rows]  # type: ignore[arg-type]
+    return [(ts, float(v)) for ts, v in rows]
 
 
 def test_an_unmapped_device_is_held_listed_mapped_and_replayed_once(

@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from maintenance.alarms.models import Alarm
-from maintenance.db import Database
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
-from maintenance.notify import CollectingNotifier
-from maintenance.sla import watch
+from maintenance.flows import intake, transitions, unit_of_work
+from maintenance.flows import sla_watch as watch
+from maintenance.flows.group_commit import TicketIntake
+from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.sla.models import SlaPolicyOverride
+from maintenance.storage.db import Database
 from maintenance.vocabulary import Priority, TicketState
 from maintenance.work_orders import queries, service
-from maintenance.work_orders.intake import TicketIntake
 from maintenance.work_orders.lifecycle import TransitionNotAllowed
 from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import (
@@ -44,14 +45,14 @@ def new_ticket(db: Database, **fields: Any) -> int:
         **fields,
     }
     with db.transaction() as s:
-        return service.create(
+        return intake.create(
             s, TicketCreate(**data), actor="desk", now=NOW, notifier=CollectingNotifier()
         ).id
 
 
 def act(db: Database, ticket_id: int, action: str, at: Any = NOW, **fields: Any) -> Any:
     with db.transaction() as s:
-        return service.transition(
+        return transitions.transition(
             s,
             ticket_id,
             TransitionRequest(action=action, actor="tester", **fields),
@@ -87,7 +88,7 @@ def test_dispatch_balances_workload_and_serves_emergencies(
 def test_an_unassignable_emergency_escalates_at_once(database: Database, ledger: Ledger) -> None:
     notifier = CollectingNotifier()
     with database.transaction() as s:
-        t = service.create(
+        t = intake.create(
             s,
             TicketCreate(
                 site_id=ledger.site,
@@ -253,7 +254,7 @@ def test_breaches_are_recorded_once_escalated_and_never_recomputed(
     with database.transaction() as s:
         t = service.get(s, ticket_id)
         assert t.response_breached_at == NOW + timedelta(minutes=31)
-        assert [b.kind for b in queries.breaches(s, ticket_id)] == ["near_response", "response"]
+        assert [b.kind for b in watch.breaches(s, ticket_id)] == ["near_response", "response"]
     assert [n.kind for n in notifier.sent] == ["sla_near_breach", "escalation", "sla_breach"]
 
 
@@ -317,12 +318,12 @@ def test_random_action_sequences_keep_a_replayable_audit_trail(tmp_path: Any) ->
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from maintenance.db import make_engine, migrate
+    from maintenance.storage.db import make_engine, migrate
     from maintenance.work_orders.lifecycle import Action
 
     engine = make_engine(f"sqlite:///{tmp_path / 'prop.sqlite'}")
     migrate(engine)
-    db = Database(engine)
+    db = unit_of_work.database(engine)
     ledger = seed(db)
     extras: dict[str, dict[str, Any]] = {
         "assign": {"technician_id": ledger.li},
@@ -445,7 +446,7 @@ def test_intake_records_each_failures_fault_and_the_failure_it_repeats(
 
     def opened(at: Any, **fields: Any) -> Ticket:
         with database.transaction() as s:
-            made = service.create(
+            made = intake.create(
                 s,
                 TicketCreate(site_id=1, channel="app", title="t", opened_at=at, **fields),
                 actor="desk",
@@ -464,6 +465,7 @@ def test_intake_records_each_failures_fault_and_the_failure_it_repeats(
         type="alarm",
         asset_id=ledger.lift,
         source_ref=f"alarm:{alarm_id}:1",
+        fault="elevator-door-slow",  # the alarm stage names its rule
     )
     complaint = opened(
         NOW + timedelta(days=62), type="complaint", asset_id=ledger.lift, in_scope=True
@@ -480,7 +482,7 @@ def test_intake_records_each_failures_fault_and_the_failure_it_repeats(
     # In one batch, the second failure of the same fault repeats the first of the batch.
     at = NOW + timedelta(days=100)
     with database.transaction() as s:
-        batch = service.create_many(
+        batch = intake.create_many(
             s,
             [
                 TicketCreate(

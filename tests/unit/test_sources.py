@@ -416,7 +416,7 @@ def spb(seq: int | None, *metrics: dict[str, object]) -> bytes:
     if seq is not None:
         payload.seq = seq
     for m in metrics:
-        payload.metrics.add(**m)  # type: ignore[arg-type]
+        payload.metrics.add(**m)
     return payload.SerializeToString()
 
 

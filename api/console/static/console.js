@@ -323,7 +323,8 @@ const Console = (() => {
     if (high === low) { const pad = Math.abs(high) * 0.05 || 1; high += pad; low -= pad; } // a flat line in the middle
     // A device newer than the window is drawn from its first point, not as a sliver at the end.
     const span = series.end_ms - series.start_ms;
-    const start = Math.max(series.start_ms, points[0][0] - span * 0.02);
+    const first = points[0][0];
+    const start = Math.max(series.start_ms, first - Math.max(60000, (series.end_ms - first) * 0.05));
     const x = (t) => ((t - start) / (series.end_ms - start)) * 600;
     const y = (v) => 155 - ((v - low) / (high - low)) * 150;
     const band = points.map(([t, , , max]) => `${x(t)},${y(max)}`)

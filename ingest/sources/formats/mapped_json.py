@@ -61,8 +61,10 @@ class MappedJson:
             if isinstance(found, dict):
                 values.update(found)
             else:
-                path = self.paths.metrics_object
-                missing.append(Problem(f"{where}json path {path!r} found no object of metrics"))
+                object_path = self.paths.metrics_object
+                missing.append(
+                    Problem(f"{where}json path {object_path!r} found no object of metrics")
+                )
         for name, path in self._metrics.items():
             found = path.search(record)
             if found is None:
