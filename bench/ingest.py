@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,22 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def wait_subscribed(port: int, registry: Path, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        subprocess.run(
+            [binary("mosquitto_pub"), "-p", str(port), "-q", "1", "-t",
+             "facility/probe/water/probe-1/status", "-m", "online"],
+            check=True,
+        )  # fmt: skip
+        time.sleep(1.5)  # the registry is flushed every second
+        if registry.exists():
+            with sqlite3.connect(registry) as db:
+                if db.execute("SELECT COUNT(*) FROM devices WHERE site = 'probe'").fetchone()[0]:
+                    return
+    raise RuntimeError("the collector did not subscribe")
 
 
 def format_table(
@@ -118,7 +135,9 @@ def main() -> int:
         paho_argv = [sys.executable, "-m", "bench.paho_reference", str(broker.port)]
         subprocess.run([*paho_argv, "0", "--protocol", args.protocol], check=True)
         first = subprocess.Popen(collector_argv, env=env)
-        time.sleep(2.5)
+        # Until it has subscribed, the broker queues nothing for it: a fixed sleep was shorter
+        # than a loaded machine's start-up. A probe status lands in its registry once it has.
+        wait_subscribed(broker.port, work / "state" / "devices.sqlite")
         first.terminate()
         first.wait()
 

@@ -51,19 +51,20 @@ class SourceMapping:
             return None
         return found
 
-    def reading(
-        self, raw: RawReading, topic: str, now_ms: int
-    ) -> Reading | DeadLetter | list[DeadLetter]:
+    def reading(self, raw: RawReading, topic: str, now_ms: int) -> list[Reading | DeadLetter]:
+        """The reading, after a dead letter per metric that cannot be stored; or its dead letter."""
         ts_ms = now_ms if raw.ts_ms is None else raw.ts_ms
         device = self.device(raw.device)
         if device is None:
-            return self.held(topic, {"ts": ts_ms, "metrics": raw.metrics}, raw.device, now_ms)
-        problems: list[DeadLetter] = []
+            return [self.held(topic, {"ts": ts_ms, "metrics": raw.metrics}, raw.device, now_ms)]
+        problems: list[Reading | DeadLetter] = []
         limits = self._limits
         if ts_ms > now_ms + limits.max_future_ms or ts_ms < now_ms - limits.max_past_ms:
-            return self.dead(
-                topic, raw, f"device {raw.device!r}: ts {ts_ms} outside the window", now_ms
-            )
+            return [
+                self.dead(
+                    topic, raw, f"device {raw.device!r}: ts {ts_ms} outside the window", now_ms
+                )
+            ]
         metrics: dict[str, MetricValue] = {}
         for name, value in raw.metrics.items():
             target = self.source.metrics.get(name)
@@ -84,13 +85,14 @@ class SourceMapping:
                 # is that precise, and the stored value is what an operator reads).
                 metrics[target.name] = float(f"{scaled:.12g}") if math.isfinite(scaled) else value
         if len(metrics) > limits.max_metrics:
-            return self.dead(
-                topic, raw, f"{len(metrics)} metrics; the limit is {limits.max_metrics}", now_ms
-            )
-        if not metrics:
-            return problems
-        reading = Reading(device, ts_ms, None, metrics)
-        return [*problems, reading] if problems else reading  # type: ignore[list-item]
+            return [
+                self.dead(
+                    topic, raw, f"{len(metrics)} metrics; the limit is {limits.max_metrics}", now_ms
+                )
+            ]
+        if metrics:
+            problems.append(Reading(device, ts_ms, None, metrics))
+        return problems
 
     def status(self, raw: RawStatus, topic: str, now_ms: int) -> DeviceStatus | DeadLetter:
         device = self.device(raw.device)

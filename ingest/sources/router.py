@@ -159,8 +159,7 @@ class SourceRouter:
         out: list[Parsed] = []
         for item in decoded:
             if isinstance(item, RawReading):
-                mapped = route.mapping.reading(item, text, now_ms)
-                out.extend(mapped if isinstance(mapped, list) else [mapped])
+                out.extend(route.mapping.reading(item, text, now_ms))
             elif isinstance(item, RawStatus):
                 out.append(route.mapping.status(item, text, now_ms))
             elif isinstance(item, Problem):
@@ -184,12 +183,11 @@ class SourceRouter:
         route = next((r for r in self._routes if r.source.name == source_name), None)
         if route is None:
             return None
-        mapped = (
-            route.mapping.reading(item, letter.topic, now_ms)
+        items: list[Parsed] = (
+            [*route.mapping.reading(item, letter.topic, now_ms)]
             if isinstance(item, RawReading)
-            else route.mapping.status(item, letter.topic, now_ms)
+            else [route.mapping.status(item, letter.topic, now_ms)]
         )
-        items: list[Parsed] = [*mapped] if isinstance(mapped, list) else [mapped]
         if any(isinstance(i, DeadLetter) and i.reason == UNMAPPED for i in items):
             return None
         return items

@@ -15,6 +15,7 @@ from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
 from ingest.readings import DeviceKey
 from ingest.service import IngestService
+from ingest.sources.mapping import LedgerLookup
 from ingest.sources.router import SourceRouter
 from ingest.sources.sourcefile import SourceFile
 from ingest.store.sqlite import SqliteTelemetryStore
@@ -31,14 +32,14 @@ SITE = "tower-a"
 
 
 def start_collector(
-    mosquitto: Mosquitto, state: Path, sources_yaml: str, ledger: object = None
+    mosquitto: Mosquitto, state: Path, sources_yaml: str, ledger: LedgerLookup | None = None
 ) -> tuple[IngestService, SqliteTelemetryStore]:
     path = state / "sources.yaml"
     state.mkdir(parents=True, exist_ok=True)
     path.write_text(sources_yaml)
     file = SourceFile(path)
     config = CollectorConfig()
-    router = SourceRouter(file.load(), config.limits, source_file=file, ledger=ledger)  # type: ignore[arg-type]
+    router = SourceRouter(file.load(), config.limits, source_file=file, ledger=ledger)
     store = SqliteTelemetryStore(state / "telemetry.sqlite")
     service = IngestService(
         BrokerAddress.from_url(mosquitto.url),
