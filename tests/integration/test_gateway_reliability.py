@@ -1,6 +1,7 @@
 """The no-loss guarantee with a gateway source: a ThingsBoard gateway's messages, each carrying
-several devices, through `facility collect` killed with SIGKILL mid-stream and restarted: every
-reading lands exactly once (a message is acknowledged only once all it yields is spooled)."""
+several devices, through `facility collect` killed with SIGKILL mid-stream and restarted, and
+through a collector whose InfluxDB goes away and whose broker restarts: every reading lands
+exactly once (a message is acknowledged only once all it yields is spooled)."""
 
 from __future__ import annotations
 
@@ -121,3 +122,75 @@ def test_a_gateway_source_killed_mid_stream_and_restarted_loses_and_duplicates_n
         log.close()
     assert 500 < killed_at < MESSAGES * DEVICES
     assert landed(store) == expected
+
+
+def test_a_gateway_source_through_a_store_outage_and_a_broker_restart_loses_nothing(
+    mosquitto: Mosquitto, influx_private: Influx, tmp_path: Path
+) -> None:
+    from ingest.client import BrokerAddress, SubscriptionConfig
+    from ingest.collector import CollectorConfig
+    from ingest.service import IngestService
+    from ingest.sources.router import SourceRouter
+    from ingest.sources.sourcefile import parse_sources
+
+    config = CollectorConfig()
+
+    def start() -> IngestService:
+        router = SourceRouter(parse_sources(SOURCES), config.limits)
+        service = IngestService(
+            BrokerAddress.from_url(mosquitto.url),
+            SubscriptionConfig(client_id="collector-gateway-outage", topics=router.filters()),
+            InfluxStore(influx_private.url, "outage", timeout_s=2.0),
+            tmp_path / "state",
+            config,
+            sources=router,
+        )
+        service.start()
+        wait_until(service.subscriber.connected.is_set, 10, "the collector to connect")
+        return service
+
+    service = start()
+    start_ms = int(time.time() * 1000) - 60_000
+    expected = {
+        (f"pump-{d}", start_ms + m): float(m * 10 + d)
+        for m in range(MESSAGES)
+        for d in range(DEVICES)
+    }
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="gateway-pub-outage")
+    publisher.connect("127.0.0.1", mosquitto.port)
+    publisher.loop_start()
+
+    def stream() -> None:
+        for m in range(MESSAGES):
+            body = {
+                f"Pump {d}": [{"ts": start_ms + m, "values": {"flow": m * 10 + d}}]
+                for d in range(DEVICES)
+            }
+            publisher.publish("v1/gateway/telemetry", orjson.dumps(body), qos=1)
+            time.sleep(8 / MESSAGES)
+
+    thread = threading.Thread(target=stream)
+    thread.start()
+    try:
+        time.sleep(1.5)
+        influx_private.stop()
+        time.sleep(3)
+        assert not service.collector.stats.store_up
+        assert service.collector.spool.backlog_points > 0
+        influx_private.start()
+        # The collector leaves (the broker queues its share), and the broker restarts.
+        service.stop()
+        mosquitto.stop()
+        time.sleep(0.5)
+        mosquitto.start()
+        service = start()
+        thread.join()
+        store = InfluxStore(influx_private.url, "outage")
+        wait_until(lambda: count(store) == MESSAGES * DEVICES, 60, "every reading")
+    finally:
+        thread.join()
+        publisher.loop_stop()
+        publisher.disconnect()
+        service.stop()
+    assert landed(store) == expected
+    assert service.collector.stats.dead_lettered == 0
