@@ -88,7 +88,9 @@ def cmd_anomaly_models(settings: Settings, args: argparse.Namespace) -> int:
             print(
                 f"{mark} {key:32} v{version:<3} {meta.training_rows:>8} rows "
                 f"threshold {meta.threshold:.2f} held-out flagged "
-                f"{meta.validation_false_alarm_share:.2%} features {','.join(meta.features)}"
+                f"{meta.validation_false_alarm_share:.2%} "
+                f"({meta.validation_false_alarms_per_device_day:.2f} alarms per device-day) "
+                f"features {','.join(meta.features)}"
             )
     return 0
 

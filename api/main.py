@@ -10,7 +10,7 @@ from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, Credentials, Tokens, acce
 from api.headers import SecurityHeaders
 from api.limits import LOGIN_FORM, MULTIPART_ENVELOPE, BodyLimits, RequestGate
 from api.login_limits import LoginLimiter
-from api.metrics import IngestMetrics, LedgerMetrics, make_registry
+from api.metrics import AnomalyBudgetMetrics, IngestMetrics, LedgerMetrics, make_registry
 from api.routes import (
     alarms,
     auth,
@@ -60,6 +60,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             ingest.collector.stats, ingest.collector.spool, ingest.subscriber.connected.is_set
         ),
         *([LedgerMetrics(devices)] if devices else []),
+        AnomalyBudgetMetrics(runtime.database),
     )
     # Without rules in this process, people still acknowledge and shelve through a monitor
     # that evaluates nothing.

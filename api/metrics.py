@@ -11,6 +11,8 @@ from prometheus_client.registry import Collector
 from ingest.collector import CollectorStats
 from ingest.spool import Spool
 from maintenance.alarms.ledger import LedgerDevices
+from maintenance.alarms.queries import over_budget
+from maintenance.storage.db import Database
 
 
 class IngestMetrics(Collector):
@@ -73,6 +75,25 @@ class LedgerMetrics(Collector):
             "messages of devices the ledger does not know, kept from the rules",
             value=unmapped.messages,
         )
+
+
+class AnomalyBudgetMetrics(Collector):
+    """Anomaly findings held back by the per-asset budget, per model: a model that keeps
+    finding more than the budget on an asset is one to look at (retrain, or a real problem)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "facility_anomaly_findings_over_budget",
+            "active anomaly findings recorded but not announced: the asset's weekly budget spent",
+            labels=["model"],
+        )
+        with self._database.read() as session:
+            for model, count in over_budget(session).items():
+                family.add_metric([model], count)
+        yield family
 
 
 def make_registry(*metrics: Collector) -> CollectorRegistry:

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     alarm_flood_window_s: float = Field(600.0, gt=0)
     alarm_shelve_max_minutes: float = Field(480.0, gt=0)
     alarm_ticket_min_severity: Literal["critical", "major", "minor", "warning"] = "major"
+    alarm_anomaly_findings_per_asset_week: int = Field(
+        3, ge=1, description="anomaly findings per asset per 7 days that open an inspection"
+    )
     alarm_mqtt_publish: bool = Field(True, description="retained facility/<site>/alarms/<id>")
     anomaly_enabled: bool = True
     anomaly_models_dir: Path | None = Field(None, description="unset: <state dir>/models")
@@ -244,6 +247,7 @@ class Settings(BaseSettings):
             flood_window_ms=int(self.alarm_flood_window_s * 1000),
             shelve_max_ms=int(self.alarm_shelve_max_minutes * 60_000),
             ticket_min_severity=self.alarm_ticket_min_severity,
+            anomaly_findings_per_asset_week=self.alarm_anomaly_findings_per_asset_week,
         )
 
     @property

@@ -94,6 +94,9 @@ class AlarmPolicy:
     flood_window_ms: int = 600_000  # ... in this window put a site in flood
     shelve_max_ms: int = 8 * 3_600_000  # a person may shelve for at most this long
     ticket_min_severity: str = "major"  # alarms at or above this open tickets
+    # anomaly findings on one asset in 7 days beyond which more are recorded but announced to
+    # no one and open no inspection (each is a technician sent out)
+    anomaly_findings_per_asset_week: int = 3
 
     def opens_ticket(self, severity: str) -> bool:
         return severity_rank(severity) <= severity_rank(self.ticket_min_severity)

@@ -12,7 +12,7 @@ from typing import Any
 
 import joblib
 
-from rules.anomaly import TelemetryAnomalyDetector
+from rules.anomaly import MODEL_FORMAT, TelemetryAnomalyDetector
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,8 @@ class ModelMeta:
     validation_false_alarm_share: float  # share of held-out rows flagged after persistence
     trained_at_ms: int
     detector_params: dict[str, Any]
+    # alarm onsets per device-day on the held-out newest history (the false-alarm budget)
+    validation_false_alarms_per_device_day: float = 0.0
 
 
 class ModelRegistry:
@@ -83,6 +85,8 @@ class ModelRegistry:
         detector = joblib.load(self._dir(key) / f"v{version}" / "model.joblib")
         if not isinstance(detector, TelemetryAnomalyDetector):
             raise TypeError(f"{key} v{version} is not a TelemetryAnomalyDetector")
+        if getattr(detector, "format_", 1) != MODEL_FORMAT:
+            raise TypeError(f"{key} v{version} was trained by an older version: retrain it")
         return detector, self.meta(key, version)
 
     def stamp(self) -> tuple[tuple[str, int | None], ...]:

@@ -1,14 +1,19 @@
 """Scoring the live stream with the anomaly models in service: a device's own model if it has
 one, else its device type's. Each device keeps the detector's causal state (`AnomalyStream`), so
-the persistence filter (k anomalous rows of n) holds on the stream as in `predict`."""
+the persistence filter (k anomalous rows of n) holds on the stream as in `predict`.
+
+A raised finding says why in its values: the model and version, the score, and the metrics that
+drove it (`drivers`, largest part first), each with the value seen, the normal range the model
+learned and its share of the score. Tickets and the alarm detail show them."""
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
 from ingest.readings import DeviceKey, Reading
-from rules.anomaly import AnomalyStream, TelemetryAnomalyDetector
+from rules.anomaly import AnomalyStream, Contribution, TelemetryAnomalyDetector
 from rules.engine import AlarmChange
 from rules.registry import ModelMeta, ModelRegistry
 
@@ -79,11 +84,19 @@ class AnomalyScorer:
         }
         if anomalous:
             self._active.add(device)
-            message = f"Behaves unlike its normal history (anomaly score {score:.2f})"
+            drivers = stream.explain(names=meta.features)
+            values.update(explanation_values(drivers))
+            names = ", ".join(c.column for c in drivers) or "-"
+            message = f"Behaves unlike its normal history (anomaly score {score:.2f}; {names})"
             change = "raise"
         else:
             self._active.discard(device)
-            message, change = "Back to its normal behaviour", "clear"
+            change = "clear"
+            message = (
+                "The change lasted: the model takes it as its new baseline"
+                if stream.rebaselined
+                else "Back to its normal behaviour"
+            )
         return [
             AlarmChange(
                 ANOMALY_RULE.format(system=device.system),
@@ -95,6 +108,16 @@ class AnomalyScorer:
                 values,
             )
         ]
+
+
+def explanation_values(drivers: Sequence[Contribution]) -> dict[str, float | bool | str]:
+    """Flat alarm values for the metrics behind a finding (the alarm values are flat JSON)."""
+    out: dict[str, float | bool | str] = {"drivers": ", ".join(c.column for c in drivers)}
+    for c in drivers:
+        out[c.column] = round(c.value, 4)
+        out[f"{c.column} normal"] = f"{c.normal_low:.4g} .. {c.normal_high:.4g}"
+        out[f"{c.column} share"] = c.share
+    return out
 
 
 def _number(value: object) -> float:

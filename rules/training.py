@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ingest.catalogue import CATALOGUE
 from ingest.store.base import TelemetryStore
@@ -17,6 +18,7 @@ from rules.anomaly import Array, TelemetryAnomalyDetector
 from rules.registry import ModelMeta, ModelRegistry
 
 log = logging.getLogger(__name__)
+DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,9 @@ class TrainingPlan:
     device_min_rows: int = 5_000  # a device gets a model of its own from this much
     holdout_share: float = 0.2
     max_false_alarm_share: float = 0.01  # validation: flagged share of held-out normal rows
+    # validation: alarm onsets per device-day on held-out history believed normal; each is a
+    # technician sent out, so this is the budget a new model must keep
+    max_false_alarms_per_device_day: float = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,30 @@ def features_of(system: str) -> list[str]:
     return [m.name for m in CATALOGUE.get(system, ()) if m.kind == "gauge"]
 
 
+@dataclass(frozen=True, slots=True)
+class History:
+    """One device's rows (columns = features) and the time of each row."""
+
+    stamps_ms: NDArray[np.int64]
+    rows: Array
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def days(self) -> float:
+        return float(self.stamps_ms[-1] - self.stamps_ms[0]) / DAY_MS if len(self) > 1 else 0.0
+
+    def take(self, columns: Sequence[int]) -> History:
+        return History(self.stamps_ms, self.rows[:, list(columns)])
+
+    def split(self, share: float) -> tuple[History, History]:
+        cut = int(len(self) * (1 - share))
+        return (
+            History(self.stamps_ms[:cut], self.rows[:cut]),
+            History(self.stamps_ms[cut:], self.rows[cut:]),
+        )
+
+
 def device_history(
     store: TelemetryStore,
     site: str,
@@ -48,7 +77,7 @@ def device_history(
     device_id: str,
     features: Sequence[str],
     plan: TrainingPlan,
-) -> Array:
+) -> History:
     """Rows at every timestamp any feature was reported; a feature not in a row is NaN (the
     detector carries the last value forward)."""
     series = {
@@ -64,7 +93,7 @@ def device_history(
         for ts, value in series[name]:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 rows[index[ts], column] = float(value)
-    return rows
+    return History(np.asarray(stamps, dtype=np.int64), rows)
 
 
 def train(
@@ -77,18 +106,20 @@ def train(
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[TrainingResult]:
     results: list[TrainingResult] = []
-    by_system: dict[str, list[Array]] = {}
+    by_system: dict[str, list[History]] = {}
     for index, (site, system, device_id) in enumerate(devices, 1):
         features = features_of(system)
         if not features:
             continue
-        rows = device_history(store, site, system, device_id, features, plan)
-        progress(f"[{index}/{len(devices)}] {site}/{device_id}: {len(rows)} rows")
-        if len(rows) == 0:
+        history = device_history(store, site, system, device_id, features, plan)
+        progress(f"[{index}/{len(devices)}] {site}/{device_id}: {len(history)} rows")
+        if len(history) == 0:
             continue
-        by_system.setdefault(system, []).append(rows)
-        if len(rows) >= plan.device_min_rows:
-            results.append(_fit(registry, f"{system}/{device_id}", features, [rows], plan, now_ms))
+        by_system.setdefault(system, []).append(history)
+        if len(history) >= plan.device_min_rows:
+            results.append(
+                _fit(registry, f"{system}/{device_id}", features, [history], plan, now_ms)
+            )
     for system, histories in sorted(by_system.items()):
         results.append(_fit(registry, system, features_of(system), histories, plan, now_ms))
     for result in results:
@@ -100,27 +131,26 @@ def _fit(
     registry: ModelRegistry,
     key: str,
     features: list[str],
-    histories: list[Array],
+    histories: list[History],
     plan: TrainingPlan,
     now_ms: int,
 ) -> TrainingResult:
     fit_parts, holdout_parts = [], []
-    for rows in histories:
-        cut = int(len(rows) * (1 - plan.holdout_share))
-        fit_parts.append(rows[:cut])
-        holdout_parts.append(rows[cut:])
+    for history in histories:
+        fitted, held_out = history.split(plan.holdout_share)
+        fit_parts.append(fitted.rows)
+        holdout_parts.append(held_out)
     fit_rows = np.concatenate(fit_parts)
     # Columns a device type never reports cannot be modelled: leave them out.
     seen = [i for i in range(len(features)) if not np.isnan(fit_rows[:, i]).all()]
     if len(fit_rows) < plan.min_rows or not seen:
         return TrainingResult(key, None, False, f"not trained: {len(fit_rows)} rows of history")
-    holdout = np.concatenate(holdout_parts)
+    holdout = np.concatenate([part.rows for part in holdout_parts])
     drifting = [i for i in seen if _drifts(fit_rows[:, i], holdout[:, i])]
     seen = [i for i in seen if i not in drifting] or seen
     names = [features[i] for i in seen]
     detector = TelemetryAnomalyDetector().fit(fit_rows[:, seen])
-    flagged = [detector.predict(part[:, seen]) for part in holdout_parts if len(part)]
-    false_share = float(np.concatenate(flagged).mean()) if flagged else 0.0
+    false_share, per_day = validate(detector, [part.take(seen) for part in holdout_parts])
     meta = registry.save(
         {
             "key": key,
@@ -132,11 +162,19 @@ def _fit(
             "threshold": detector.threshold_,
             "training_score": detector.training_score_,
             "validation_false_alarm_share": false_share,
+            "validation_false_alarms_per_device_day": per_day,
             "trained_at_ms": now_ms,
             "detector_params": detector.get_params(),
         },
         detector,
     )
+    if per_day > plan.max_false_alarms_per_device_day:
+        reason = (
+            f"v{meta.version} not put in service: {per_day:.2f} alarms per device-day on "
+            f"held-out normal history (budget {plan.max_false_alarms_per_device_day:.2f}); "
+            "the model in service stays"
+        )
+        return TrainingResult(key, meta, False, reason)
     if false_share > plan.max_false_alarm_share:
         reason = (
             f"v{meta.version} not put in service: flags {false_share:.1%} of held-out normal "
@@ -145,9 +183,33 @@ def _fit(
         return TrainingResult(key, meta, False, reason)
     registry.activate(key, meta.version)
     reason = (
-        f"v{meta.version} in service ({len(fit_rows)} rows, held-out flagged {false_share:.2%})"
+        f"v{meta.version} in service ({len(fit_rows)} rows, held-out flagged {false_share:.2%}, "
+        f"{per_day:.2f} alarms per device-day)"
     )
     return TrainingResult(key, meta, True, reason)
+
+
+def validate(
+    detector: TelemetryAnomalyDetector, held_out: Sequence[History]
+) -> tuple[float, float]:
+    """A candidate on recent history believed normal: the share of rows it flags, and its alarm
+    onsets (a new alarm, which opens an inspection) per device-day. Each device's rows run
+    through a fresh stream, as in service after a model is taken up."""
+    rows = onsets = 0
+    flagged = 0
+    days = 0.0
+    for part in held_out:
+        if not len(part):
+            continue
+        flags = detector.predict(part.rows)
+        rows += len(flags)
+        flagged += int(flags.sum())
+        onsets += int(np.sum(np.diff(np.concatenate([[0], flags])) == 1))
+        days += part.days()
+    share = flagged / rows if rows else 0.0
+    # Less than an hour of history cannot say much per day: count it as an hour.
+    per_day = onsets / max(days, 1 / 24) if rows else 0.0
+    return share, per_day
 
 
 def _drifts(fitted: Array, held_out: Array) -> bool:

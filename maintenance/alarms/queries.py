@@ -3,12 +3,14 @@ failure statistics are built from."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
+from maintenance.alarms.service import ANOMALY_PREFIX, BUDGET_NOTE
 from rules.alarms import SEVERITIES, AlarmState
 
 SEVERITY_ORDER = case({s: i for i, s in enumerate(SEVERITIES)}, value=Alarm.severity, else_=9)
@@ -100,3 +102,20 @@ def maintenance_windows(
     if asset_id is not None:
         query = query.where(MaintenanceWindow.asset_id == asset_id)
     return list(session.scalars(query.order_by(MaintenanceWindow.starts_at.desc())))
+
+
+def over_budget(session: Session) -> dict[str, int]:
+    """Active anomaly findings held back by the per-asset budget, per model (the model key
+    without its version, from the finding's values)."""
+    rows = session.scalars(
+        select(Alarm).where(
+            Alarm.rule_id.startswith(ANOMALY_PREFIX),
+            Alarm.suppressed_by.startswith(BUDGET_NOTE),
+            Alarm.state.in_([AlarmState.active_unacknowledged, AlarmState.active_acknowledged]),
+        )
+    )
+    counts: Counter[str] = Counter()
+    for alarm in rows:
+        model = str((alarm.values or {}).get("model") or alarm.rule_id)
+        counts[model.rsplit(" v", 1)[0]] += 1
+    return dict(counts)

@@ -4,6 +4,7 @@ chattering, floods and suppression (`tick`). Runs inside the caller's transactio
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,11 @@ from rules.alarms import (
     next_state,
 )
 from rules.engine import AlarmChange
+
+log = logging.getLogger(__name__)
+ANOMALY_PREFIX = "anomaly:"
+BUDGET_NOTE = "anomaly findings budget"
+BUDGET_WINDOW = timedelta(days=7)
 
 SUPPRESSING_TICKETS = (TicketType.inspection, TicketType.repair)
 ACTIVE_STATES = tuple(state for state in AlarmState if state.active)
@@ -230,7 +236,14 @@ def _raise(
     alarm.raised_at, alarm.cleared_at, alarm.last_raise_at = at, None, at
     alarm.acknowledged_at = alarm.acknowledged_by = None
     alarm.occurrences += 1
-    alarm.suppressed_by = suppression(session, alarm, at)
+    alarm.suppressed_by = suppression(session, alarm, at, policy)
+    if alarm.suppressed_by and alarm.suppressed_by.startswith(BUDGET_NOTE):
+        log.warning(
+            "anomaly model %s is over the findings budget on asset %s: %s",
+            (alarm.values or {}).get("model", alarm.rule_id),
+            alarm.asset_id,
+            alarm.suppressed_by,
+        )
     alarm.flood_id = _flood(session, alarm, at, policy)
     at_ms = to_ms(at)
     raises = [*(to_ms(t) for t in earlier), at_ms]
@@ -267,12 +280,20 @@ def _clear(
     return [record(session, alarm, action="clear", before=before, at=at, actor="rules")]
 
 
-def suppression(session: Session, alarm: Alarm, at: datetime) -> str | None:
+def suppression(session: Session, alarm: Alarm, at: datetime, policy: AlarmPolicy) -> str | None:
     """Why the asset's alarms are not to be announced now: a technician working on it on site
     (an inspection or repair in progress: a ticket only scheduled or assigned silences
-    nothing), or a maintenance window. Never a life-safety alarm."""
+    nothing), or a maintenance window; for an anomaly finding, the asset's findings budget
+    spent. Never a life-safety alarm."""
     if alarm.asset_id is None or alarm.life_safety:
         return None
+    if alarm.rule_id.startswith(ANOMALY_PREFIX) and alarm.raised_at is not None:
+        earlier = anomaly_findings(session, alarm.asset_id, alarm.raised_at)
+        if earlier >= policy.anomaly_findings_per_asset_week:
+            return (
+                f"{BUDGET_NOTE}: {earlier} findings on the asset in the 7 days before "
+                f"(at most {policy.anomaly_findings_per_asset_week})"
+            )
     ticket_q = (
         select(Ticket.id)
         .where(
@@ -299,6 +320,24 @@ def suppression(session: Session, alarm: Alarm, at: datetime) -> str | None:
     if window is not None:
         return f"asset under maintenance: window {window}"
     return None
+
+
+def anomaly_findings(session: Session, asset_id: int, before: datetime) -> int:
+    """New anomaly findings (occurrences of anomaly alarms) on the asset in the 7 days before
+    `before`."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(AlarmEvent)
+        .join(Alarm, Alarm.id == AlarmEvent.alarm_id)
+        .where(
+            Alarm.asset_id == asset_id,
+            Alarm.rule_id.startswith(ANOMALY_PREFIX),
+            AlarmEvent.new_occurrence.is_(True),
+            AlarmEvent.at >= before - BUDGET_WINDOW,
+            AlarmEvent.at < before,
+        )
+    )
+    return int(count or 0)
 
 
 def _new_alarms(site: str, at: datetime, policy: AlarmPolicy) -> Select[int]:
@@ -435,7 +474,7 @@ def tick(session: Session, *, policy: AlarmPolicy, now: datetime) -> list[AlarmT
         select(Alarm).where(Alarm.suppressed_by.is_not(None), Alarm.state.in_(ACTIVE_STATES))
     )
     for alarm in suppressed:
-        if suppression(session, alarm, now) is None:
+        if suppression(session, alarm, now, policy) is None:
             alarm.suppressed_by = None
             out.append(
                 record(

@@ -15,7 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maintenance.alarms.models import Alarm
-from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition, transition_of
+from maintenance.alarms.service import (
+    ACTIVE_STATES,
+    ANOMALY_PREFIX,
+    AlarmTransition,
+    transition_of,
+)
 from maintenance.errors import InvalidInput
 from maintenance.flows import intake
 from maintenance.notifications.notifier import Notifier
@@ -31,7 +36,6 @@ PRIORITY = {
     "minor": Priority.normal,
     "warning": Priority.low,
 }
-ANOMALY_PREFIX = "anomaly:"
 
 
 def is_anomaly(rule_id: str) -> bool:
@@ -154,19 +158,40 @@ def _ticket_for(alarm: Alarm) -> TicketCreate:
     else:
         kind, priority = TicketType.alarm, PRIORITY.get(alarm.severity, Priority.normal)
         title = f"{alarm.message or alarm.rule_id}: {where}"
+    description = (
+        f"Alarm {alarm.id}, rule {alarm.rule_id}, severity {alarm.severity}, "
+        f"raised {alarm.raised_at.isoformat()}. Values: {values or '-'}"
+    )
+    if is_anomaly(alarm.rule_id):
+        description = f"{anomaly_explanation(alarm.values or {})}\n{description}"
     return TicketCreate(
         site_id=alarm.site_id,
         type=kind,
         channel=Channel.alarm,
         priority=priority,
         title=title[:200],
-        description=f"Alarm {alarm.id}, rule {alarm.rule_id}, severity {alarm.severity}, "
-        f"raised {alarm.raised_at.isoformat()}. Values: {values or '-'}",
+        description=description,
         requester="alarms",
         asset_id=alarm.asset_id,
         source_ref=f"alarm:{alarm.id}:{alarm.occurrences}",
         opened_at=alarm.raised_at,
         fault=alarm.rule_id[:80],
+    )
+
+
+def anomaly_explanation(values: dict[str, object]) -> str:
+    """Why an anomaly finding was raised, for the technician: the model, and each metric that
+    drove it with the value seen and the range the model learned as normal."""
+    drivers = [d.strip() for d in str(values.get("drivers") or "").split(",") if d.strip()]
+    parts = [
+        f"{name} = {values.get(name)} (normal {values.get(f'{name} normal', '?')}, "
+        f"{float(str(values.get(f'{name} share', 0))):.0%} of the score)"
+        for name in drivers
+    ]
+    why = "; ".join(parts) or "-"
+    return (
+        f"Model {values.get('model', '?')}, anomaly score {values.get('score', '?')}. "
+        f"Metrics behind it: {why}"
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
-from maintenance.assets.service import labels
+from maintenance.assets.service import AssetLabel, labels
 from maintenance.flows import intake
 from maintenance.notifications.notifier import Notifier
 from maintenance.plans.cadence import Cadence, due_at, local_date
@@ -147,64 +147,17 @@ def generate(
 def _generate_batch(
     session: Session, batch: list[Occurrence], now: datetime, notifier: Notifier
 ) -> tuple[int, int]:
-    claimed = set(
-        _claim(
-            session,
-            [
-                {
-                    "plan_id": o.plan.id,
-                    "asset_id": o.asset_id,
-                    "period": o.period,
-                    "due_at": o.due_at,
-                    "generated_at": now,
-                    "late": o.due_at <= now and not o.baseline,
-                }
-                for o in batch
-            ],
-        )
-    )
+    """Claim the batch's occurrences, open a ticket for each claimed one, link them."""
+    claimed = set(_claim(session, [_claim_row(o, now) for o in batch]))
     mine = [o for o in batch if o.key in claimed and not o.baseline]
     if not mine:
         return 0, 0
-    # A ticket that already carries an occurrence's key (left by an interrupted run, or written
-    # by hand into the database) is that occurrence's ticket: linked, never a second insert that
-    # would fail the whole batch on the unique key.
-    refs = {_ref(o): o for o in mine}
-    found = session.execute(select(Ticket.source_ref, Ticket.id).where(Ticket.source_ref.in_(refs)))
-    taken = {row.source_ref: row.id for row in found}
-    if taken:
-        log.warning("plan occurrences already ticketed, linked: %s", sorted(map(str, taken)))
-    linked = [(refs[ref], ticket_id) for ref, ticket_id in taken.items() if ref is not None]
-    mine = [o for o in mine if _ref(o) not in taken]
+    mine, linked = _already_ticketed(session, mine)
     assets = labels(session, {o.asset_id for o in mine})
     tickets = (
         intake.create_many(
             session,
-            [
-                TicketCreate(
-                    site_id=o.site_id,
-                    asset_id=o.asset_id,
-                    location_id=assets[o.asset_id].location_id,
-                    type=TicketType.inspection,
-                    channel=Channel.schedule,
-                    priority=o.plan.priority,
-                    # The card must say which equipment and where (five inspections of one day
-                    # otherwise read alike).
-                    title=f"{o.plan.name} · {assets[o.asset_id]} ({o.period})"[:200],
-                    description=(
-                        f"Plan #{o.plan.id}, due {o.due_at.isoformat()}"
-                        + (
-                            "; generated late: the service was down when it fell due"
-                            if o.due_at <= now
-                            else ""
-                        )
-                    ),
-                    source_ref=_ref(o),
-                    due_at=o.due_at,
-                    checklist=o.plan.checklist,
-                )
-                for o in mine
-            ],
+            [_inspection(o, assets[o.asset_id], now) for o in mine],
             actor="schedule",
             now=now,
             notifier=notifier,
@@ -212,6 +165,57 @@ def _generate_batch(
         if mine
         else []
     )
+    _link(session, [*zip(mine, (t.id for t in tickets), strict=True), *linked])
+    return len(mine), sum(o.due_at <= now for o in mine)
+
+
+def _claim_row(o: Occurrence, now: datetime) -> dict[str, Any]:
+    return {
+        "plan_id": o.plan.id,
+        "asset_id": o.asset_id,
+        "period": o.period,
+        "due_at": o.due_at,
+        "generated_at": now,
+        "late": o.due_at <= now and not o.baseline,
+    }
+
+
+def _already_ticketed(
+    session: Session, mine: list[Occurrence]
+) -> tuple[list[Occurrence], list[tuple[Occurrence, int]]]:
+    """A ticket that already carries an occurrence's key (left by an interrupted run, or
+    written by hand into the database) is that occurrence's ticket: linked, never a second
+    insert that would fail the whole batch on the unique key. Answers the occurrences still
+    to ticket and the (occurrence, ticket id) pairs to link."""
+    refs = {_ref(o): o for o in mine}
+    found = session.execute(select(Ticket.source_ref, Ticket.id).where(Ticket.source_ref.in_(refs)))
+    taken = {row.source_ref: row.id for row in found}
+    if taken:
+        log.warning("plan occurrences already ticketed, linked: %s", sorted(map(str, taken)))
+    linked = [(refs[ref], ticket_id) for ref, ticket_id in taken.items() if ref is not None]
+    return [o for o in mine if _ref(o) not in taken], linked
+
+
+def _inspection(o: Occurrence, asset: AssetLabel, now: datetime) -> TicketCreate:
+    late = "; generated late: the service was down when it fell due" if o.due_at <= now else ""
+    return TicketCreate(
+        site_id=o.site_id,
+        asset_id=o.asset_id,
+        location_id=asset.location_id,
+        type=TicketType.inspection,
+        channel=Channel.schedule,
+        priority=o.plan.priority,
+        # The card must say which equipment and where (five inspections of one day otherwise
+        # read alike).
+        title=f"{o.plan.name} · {asset} ({o.period})"[:200],
+        description=f"Plan #{o.plan.id}, due {o.due_at.isoformat()}{late}",
+        source_ref=_ref(o),
+        due_at=o.due_at,
+        checklist=o.plan.checklist,
+    )
+
+
+def _link(session: Session, pairs: list[tuple[Occurrence, int]]) -> None:
     table: Table = PlanOccurrence.__table__  # type: ignore[assignment]
     session.connection().execute(  # one pipelined executemany
         update(table)
@@ -223,10 +227,9 @@ def _generate_batch(
         .values(ticket_id=bindparam("t")),
         [
             {"p": o.plan.id, "a": o.asset_id, "d": o.period, "t": ticket_id}
-            for o, ticket_id in [*zip(mine, (t.id for t in tickets), strict=True), *linked]
+            for o, ticket_id in pairs
         ],
     )
-    return len(mine), sum(o.due_at <= now for o in mine)
 
 
 def _ref(o: Occurrence) -> str:

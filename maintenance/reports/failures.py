@@ -9,11 +9,11 @@ and the earlier failure it repeats are recorded on the ticket when it opens
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
@@ -66,19 +66,43 @@ def failure_report(
 ) -> FailureReport:
     """`now`: a period still under way counts its hours up to now (the days to come have had
     no chance to fail) for MTBF."""
-    key = {
-        "system": Asset.system,
-        "site": Site.code,
-        "asset_type": Asset.type,
-    }[group_by]
+    key = GROUP_KEYS[group_by]
     assets_q = select(key, func.count()).select_from(Asset).join(Site, Site.id == Asset.site_id)
     if site_id is not None:
         assets_q = assets_q.where(Asset.site_id == site_id)
     assets = {_text(k): n for k, n in session.execute(assets_q.group_by(key))}
+    totals = _Totals()
+    for row in session.execute(_failures_query(session, start, end, group_by, site_id)):
+        totals.add(*row)
+    trend = [
+        TrendRow(
+            month, group, n, assets.get(group, 0), n / assets[group] if assets.get(group) else 0.0
+        )
+        for (month, group), n in sorted(totals.per_month.items())
+    ]
+    until = end if now is None else max(start, min(end, now))
+    hours = (until - start).total_seconds() / 3600
+    groups = [totals.figures(group, count, hours) for group, count in sorted(assets.items())]
+    # most failures first; a tie in the order of the fault names
+    top_causes = sorted(totals.causes.items(), key=lambda c: (-c[1], c[0]))[:top]
+    return FailureReport(start, end, group_by, trend, groups, top_causes)
+
+
+GROUP_KEYS: dict[GroupBy, Any] = {
+    "system": Asset.system,
+    "site": Site.code,
+    "asset_type": Asset.type,
+}
+
+
+def _failures_query(
+    session: Session, start: datetime, end: datetime, group_by: GroupBy, site_id: int | None
+) -> Select[Any]:
+    """One aggregate over the period's failures by (group, month, fault)."""
     dialect = session.get_bind().dialect.name
-    failures_q = (
+    q = (
         select(
-            key.label("grp"),
+            GROUP_KEYS[group_by].label("grp"),
             month_of(Ticket.created_at, dialect).label("month"),
             func.nullif(Ticket.fault, REPAIR_FAULT).label("cause"),
             func.count(),
@@ -98,49 +122,53 @@ def failure_report(
         .group_by("grp", "month", "cause")
     )
     if group_by == "site":
-        failures_q = failures_q.join(Site, Site.id == Asset.site_id)
+        q = q.join(Site, Site.id == Asset.site_id)
     if site_id is not None:
-        failures_q = failures_q.where(Asset.site_id == site_id)
-    # One aggregate over the failures by (group, month, fault); the rest adds up here.
-    per_month: Counter[tuple[str, str]] = Counter()
-    failures: Counter[str] = Counter()
-    repair_hours: defaultdict[str, float] = defaultdict(float)
-    repaired: Counter[str] = Counter()
-    repeats: Counter[str] = Counter()
-    causes: Counter[str] = Counter()
-    for group_value, month, fault, n, hours_sum, n_resolved, n_repeats in session.execute(
-        failures_q
-    ):
+        q = q.where(Asset.site_id == site_id)
+    return q
+
+
+@dataclass
+class _Totals:
+    """The aggregate's rows added up per group (and per month for the trend)."""
+
+    per_month: Counter[tuple[str, str]] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    repair_hours: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    repaired: Counter[str] = field(default_factory=Counter)
+    repeats: Counter[str] = field(default_factory=Counter)
+    causes: Counter[str] = field(default_factory=Counter)
+
+    def add(
+        self,
+        group_value: object,
+        month: object,
+        fault: object,
+        n: int,
+        hours_sum: float | None,
+        n_resolved: int,
+        n_repeats: int,
+    ) -> None:
         group = _text(group_value)
-        per_month[(_month(month), group)] += n
-        failures[group] += n
-        repair_hours[group] += float(hours_sum or 0)
-        repaired[group] += n_resolved
-        repeats[group] += n_repeats
+        self.per_month[(_month(month), group)] += n
+        self.failures[group] += n
+        self.repair_hours[group] += float(hours_sum or 0)
+        self.repaired[group] += n_resolved
+        self.repeats[group] += n_repeats
         if fault is not None:  # a person's repair request records no cause
-            causes[_text(fault)] += n
-    trend = [
-        TrendRow(
-            month, group, n, assets.get(group, 0), n / assets[group] if assets.get(group) else 0.0
-        )
-        for (month, group), n in sorted(per_month.items())
-    ]
-    until = end if now is None else max(start, min(end, now))
-    hours = (until - start).total_seconds() / 3600
-    groups = [
-        GroupFigures(
+            self.causes[_text(fault)] += n
+
+    def figures(self, group: str, assets: int, hours: float) -> GroupFigures:
+        """MTBF: asset hours per failure; MTTR: mean report-to-resolution of the resolved."""
+        failed, repaired = self.failures[group], self.repaired[group]
+        return GroupFigures(
             group,
-            failures[group],
-            count,
-            hours * count / failures[group] if failures[group] and hours > 0 else None,
-            repair_hours[group] / repaired[group] if repaired[group] else None,
-            repeats[group],
+            failed,
+            assets,
+            hours * assets / failed if failed and hours > 0 else None,
+            self.repair_hours[group] / repaired if repaired else None,
+            self.repeats[group],
         )
-        for group, count in sorted(assets.items())
-    ]
-    # most failures first; a tie in the order of the fault names
-    top_causes = sorted(causes.items(), key=lambda c: (-c[1], c[0]))[:top]
-    return FailureReport(start, end, group_by, trend, groups, top_causes)
 
 
 def _month(value: object) -> str:

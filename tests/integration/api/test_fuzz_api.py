@@ -33,7 +33,7 @@ from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders.schemas import TicketCreate
 from rules.alarms import AlarmState
 from tests.helpers import api_key
-from tests.integration.test_tickets_api import make_runtime
+from tests.integration.api.test_tickets_api import make_runtime
 from tests.ledger import seed
 from tests.servers import Postgres
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from maintenance.alarms.models import Alarm
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
@@ -15,7 +15,7 @@ from maintenance.flows import intake, transitions, unit_of_work
 from maintenance.flows import sla_watch as watch
 from maintenance.flows.group_commit import TicketIntake
 from maintenance.notifications.notifier import CollectingNotifier
-from maintenance.sla.models import SlaPolicyOverride
+from maintenance.sla.models import SlaBreach, SlaPolicyOverride
 from maintenance.storage.db import Database
 from maintenance.vocabulary import Priority, TicketState
 from maintenance.work_orders import queries, service
@@ -500,3 +500,32 @@ def test_intake_records_each_failures_fault_and_the_failure_it_repeats(
             notifier=CollectingNotifier(),
         )
         assert [t.repeat_of for t in batch] == [None, batch[0].id]
+
+
+def test_the_sla_watch_copes_with_more_open_tickets_than_a_query_takes_parameters(
+    pg_database: Database,
+) -> None:
+    """70,000 open tickets watched (more than the 65,535 parameters a PostgreSQL statement
+    takes), 1,500 of them overdue: the watch records them instead of failing on every run, at
+    most 1,000 a run, the longest overdue first."""
+    seed(pg_database)
+    insert = text(
+        "INSERT INTO tickets (version, site_id, type, channel, priority, state, title,"
+        " description, requester, created_at, updated_at, response_due, escalated,"
+        " assignment_reason, reopen_count, complex)"
+        " SELECT 1, 1, 'repair', 'hotline', 'normal', 'new', 'x', '', '', :opened,"
+        " :opened, :due, false, '', 0, false FROM generate_series(1, :n)"
+    )
+    with pg_database.transaction() as s:
+        s.execute(insert, {"opened": NOW, "due": NOW + timedelta(days=30), "n": 70_000})
+        for hours, n in ((3, 1000), (2, 500)):
+            due = NOW - timedelta(hours=hours)
+            s.execute(insert, {"opened": due - timedelta(hours=1), "due": due, "n": n})
+    runs = []
+    for _ in range(3):
+        with pg_database.transaction() as s:
+            runs.append(watch.check(s, now=NOW, notifier=CollectingNotifier()).breaches)
+    assert runs == [1000, 500, 0]  # bounded a run, each recorded once
+    with pg_database.transaction() as s:
+        first = s.scalars(select(SlaBreach.due).order_by(SlaBreach.id).limit(1000)).all()
+    assert set(first) == {NOW - timedelta(hours=3)}  # the longest overdue went first

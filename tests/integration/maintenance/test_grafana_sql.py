@@ -14,7 +14,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from tests.servers import Postgres, free_port
 
-DASHBOARDS = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards"
+DASHBOARDS = Path(__file__).resolve().parents[3] / "deploy" / "grafana" / "dashboards"
 
 
 def test_the_readonly_role_and_the_dashboard_queries(

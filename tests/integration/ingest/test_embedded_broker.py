@@ -15,7 +15,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from api.runtime import Runtime
 from api.settings import Settings
 from tests.helpers import recent_fleet, wait_until
-from tests.integration.test_api import publish
+from tests.integration.api.test_api import publish
 from tests.servers import free_port
 
 

@@ -14,7 +14,7 @@ from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.generation import generate
 from maintenance.storage.db import Database
 from tests.helpers import authorized
-from tests.integration.test_tickets_api import make_runtime, ok, seed
+from tests.integration.api.test_tickets_api import make_runtime, ok, seed
 
 NOW = datetime(2027, 1, 10, 2, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from maintenance.storage.db import make_engine
 from tests.servers import Postgres
 
-MIGRATIONS = Path(__file__).parents[2] / "maintenance" / "storage" / "migrations"
+MIGRATIONS = Path(__file__).parents[3] / "maintenance" / "storage" / "migrations"
 
 
 def upgrade(engine: Engine, revision: str) -> None:

@@ -15,7 +15,7 @@ from api.runtime import Runtime
 from maintenance.accounts import service as users
 from maintenance.storage.db import utcnow
 from tests.helpers import api_key, quiet_service
-from tests.integration.test_access_table import TABLE
+from tests.integration.api.test_access_table import TABLE
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.models import Ticket
 from tests.helpers import authorized
-from tests.integration.test_tickets_api import make_runtime
+from tests.integration.api.test_tickets_api import make_runtime
 from tests.ledger import Ledger, seed
 
 START = datetime(2026, 10, 1, tzinfo=UTC)

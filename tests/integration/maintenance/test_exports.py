@@ -25,7 +25,7 @@ from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
 from maintenance.work_orders.models import Ticket
 from tests.helpers import authorized
-from tests.integration.test_tickets_api import make_runtime
+from tests.integration.api.test_tickets_api import make_runtime
 
 LINK = '=HYPERLINK("http://x")'
 SUM = "@SUM(1)"

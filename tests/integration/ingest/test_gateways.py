@@ -26,7 +26,7 @@ from tests.gateways.tbgateway import (
     sparkplug_python,
 )
 from tests.helpers import wait_until
-from tests.servers import Mosquitto, free_port
+from tests.servers import ROOT, Mosquitto, free_port
 
 SITE = "tower-a"
 
@@ -159,7 +159,7 @@ sources:
 
         service.sources.publish = recorded
         try:
-            script = Path(__file__).parent.parent / "gateways" / "tb_device.py"
+            script = ROOT / "tests" / "gateways" / "tb_device.py"
             run = subprocess.run(
                 [str(gateway_python()), str(script), str(device_port), "METER-TOKEN-7"],
                 capture_output=True,
@@ -203,7 +203,7 @@ sources:
     registry = service.collector.devices
     pump_key, node_key = DeviceKey(SITE, "water", "pump-1"), DeviceKey(SITE, "water", "edge-1")
     try:
-        script = Path(__file__).parent.parent / "gateways" / "spb_edge_node.py"
+        script = ROOT / "tests" / "gateways" / "spb_edge_node.py"
         run = subprocess.run(
             [str(sparkplug_python()), str(script), str(mosquitto.port)],
             capture_output=True,

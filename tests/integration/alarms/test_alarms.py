@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from api.metrics import AnomalyBudgetMetrics
 from ingest.readings import DeviceEvent, DeviceKey
 from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
 from maintenance.alarms.monitor import AlarmMonitor
+from maintenance.alarms.queries import over_budget
 from maintenance.alarms.service import AlarmTransition
 from maintenance.alarms.tickets import ticket_alarms
 from maintenance.errors import InvalidInput
@@ -183,6 +185,71 @@ def test_minor_alarms_open_no_ticket_and_anomalies_open_predictive_inspections(
     (ticket,) = tickets(database)
     assert (ticket.type, ticket.priority) == (TicketType.inspection, Priority.normal)
     assert ticket.title.startswith("Predictive inspection")
+
+
+def test_an_anomaly_ticket_names_the_metrics_behind_the_finding(
+    database: Database, monitor: AlarmMonitor, clock: Clock
+) -> None:
+    values: dict[str, float | bool | str] = {
+        "score": 4.713,
+        "model": "water/water-001 v3",
+        "drivers": "outlet_pressure, flow",
+        "outlet_pressure": 3.642,
+        "outlet_pressure normal": "3.51 .. 4.215",
+        "outlet_pressure share": 0.417,
+        "flow": 11.35,
+        "flow normal": "10.41 .. 39.41",
+        "flow share": 0.279,
+    }
+    finding = AlarmChange(
+        "anomaly:water", PUMP, "raise", clock.ms(), "warning", "Behaves unlike ...", values
+    )
+    monitor.apply([finding])
+    assert alarm_row(database, "anomaly:water", PUMP.device_id).values == values
+    (ticket,) = tickets(database)
+    assert ticket.description.splitlines()[0] == (
+        "Model water/water-001 v3, anomaly score 4.713. Metrics behind it: "
+        "outlet_pressure = 3.642 (normal 3.51 .. 4.215, 42% of the score); "
+        "flow = 11.35 (normal 10.41 .. 39.41, 28% of the score)"
+    )
+
+
+def test_anomaly_findings_share_one_inspection_and_the_weekly_budget_holds_more_back(
+    database: Database, monitor: AlarmMonitor, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    def finding(kind: str, seconds: float) -> AlarmChange:
+        values: dict[str, float | bool | str] = {"model": "water/water-001 v2", "score": 3.0}
+        return AlarmChange("anomaly:water", PUMP, kind, clock.ms(seconds), "warning", "", values)  # type: ignore[arg-type]
+
+    for day in range(3):  # three findings in three days: one inspection, the rest attach
+        monitor.apply([finding("raise", day * 86_400)])
+        monitor.apply([finding("clear", day * 86_400 + 60)])
+    (ticket,) = tickets(database)
+    assert alarm_row(database, "anomaly:water", PUMP.device_id).ticket_id == ticket.id
+    assert over_budget_now(database) == {}
+    with caplog.at_level("WARNING", logger="maintenance.alarms.service"):
+        monitor.apply([finding("raise", 3 * 86_400)])  # the fourth in 7 days: over the budget
+    alarm = alarm_row(database, "anomaly:water", PUMP.device_id)
+    assert alarm.suppressed_by == (
+        "anomaly findings budget: 3 findings on the asset in the 7 days before (at most 3)"
+    )
+    assert alarm.occurrences == 4 and len(tickets(database)) == 1  # recorded, no new ticket
+    assert over_budget_now(database) == {"water/water-001": 1}
+    assert [r.getMessage() for r in caplog.records if r.name == "maintenance.alarms.service"] == [
+        "anomaly model water/water-001 v2 is over the findings budget on asset "
+        f"{alarm.asset_id}: {alarm.suppressed_by}"
+    ]
+    (family,) = AnomalyBudgetMetrics(database).collect()
+    assert [(s.labels, s.value) for s in family.samples] == [({"model": "water/water-001"}, 1)]
+    # A week after the first three, a finding is announced again.
+    monitor.apply([finding("clear", 3 * 86_400 + 60)])
+    monitor.apply([finding("raise", 10 * 86_400 + 1)])
+    assert alarm_row(database, "anomaly:water", PUMP.device_id).suppressed_by is None
+
+
+def over_budget_now(database: Database) -> dict[str, int]:
+    with database.read() as s:
+        return over_budget(s)
 
 
 def test_an_engineer_opens_a_ticket_for_a_minor_alarm_once(
