@@ -27,6 +27,9 @@ from api.settings import Settings
 from ingest.deadletters import DeadLetterStore
 from ingest.devices import DeviceRegistry
 from ingest.redact import MaskingFilter, mask_text, mask_url
+from ingest.sources.mapping import UNMAPPED
+from ingest.sources.sourcefile import SourceFileError, load_sources
+from ingest.sources.unmapped import unmapped_devices
 from maintenance.alarms.ledger import LedgerDevices
 from maintenance.errors import MaintenanceError
 from maintenance.notifications.notifier import LogNotifier
@@ -101,11 +104,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_collect(settings: Settings, args: argparse.Namespace) -> int:
     url = settings.mqtt_url or "mqtt://127.0.0.1:1883"
-    monitor = publisher = None
-    if settings.rules_enabled:
-        database = open_database(settings)
+    monitor = publisher = database = None
+    if settings.rules_enabled or settings.sources_file is not None:
+        database = open_database(settings)  # the ledger: alarms, and gateway devices' identity
+    if settings.rules_enabled and database is not None:
         monitor, _, publisher = make_alarm_monitor(settings, database, LogNotifier(), url)
-    service = make_ingest(settings, url, arrival_sinks=[monitor.receive] if monitor else [])
+    service = make_ingest(
+        settings, url, arrival_sinks=[monitor.receive] if monitor else [], database=database
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -188,6 +194,8 @@ def cmd_deadletters(settings: Settings, args: argparse.Namespace) -> int:
         print(f"no dead letters ({path} does not exist)")
         return 0
     store = DeadLetterStore(path)
+    if args.action == "replay":
+        return _replay(store, args.reason, args.wait)
     letters = store.list(limit=args.limit, after_id=args.after)
     if args.json:
         print(
@@ -213,6 +221,25 @@ def cmd_deadletters(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(store: DeadLetterStore, reason: str, wait_s: float) -> int:
+    """The collector replays what is asked (it owns the spool); this waits for it to answer."""
+    asked = store.request_replay(reason)
+    deadline = time.monotonic() + wait_s
+    while asked and store.pending_replays() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    pending = store.pending_replays()
+    held = len(store.held(reason))
+    store.close()
+    if pending:
+        print(
+            f"{asked} held messages asked for; the collector has not taken {pending} yet "
+            "(it replays them when it runs)"
+        )
+        return 1
+    print(f"{asked} held messages: {asked - held} replayed, {held} still held (device unmapped)")
+    return 0
+
+
 def cmd_devices(settings: Settings, args: argparse.Namespace) -> int:
     registry = DeviceRegistry(settings.state_dir / "devices.sqlite")
     ledger = LedgerDevices(open_database(settings)) if args.unmapped else None
@@ -225,7 +252,31 @@ def cmd_devices(settings: Settings, args: argparse.Namespace) -> int:
             f"first {_iso(r.first_seen_ms)} last {_iso(r.last_seen_ms)}"
         )
     registry.close()
+    path = settings.state_dir / "deadletters.sqlite"
+    if args.unmapped and path.exists():
+        # Gateway devices nobody mapped: not stored, their messages held until they are.
+        store = DeadLetterStore(path)
+        for d in unmapped_devices(store):
+            print(
+                f"held    {d.source}: {d.device!r} {d.messages} messages held, "
+                f"last {_iso(d.last_ms)} on {d.topic}; metrics {', '.join(d.metrics) or '-'}"
+            )
+        store.close()
     return 0
+
+
+def cmd_sources_check(settings: Settings, args: argparse.Namespace) -> int:
+    failed = 0
+    for name in args.files:
+        try:
+            sources = load_sources(Path(name))
+        except SourceFileError as error:
+            print(f"{error}", file=sys.stderr)
+            failed += 1
+            continue
+        formats = ", ".join(f"{s.name} ({s.format})" for s in sources)
+        print(f"{name}: {len(sources)} sources ok: {formats}")
+    return 1 if failed else 0
 
 
 def cmd_rules_check(settings: Settings, args: argparse.Namespace) -> int:
@@ -286,12 +337,22 @@ def parser() -> argparse.ArgumentParser:
     dead.add_argument("--limit", type=int, default=50)
     dead.add_argument("--after", type=int, default=0, help="only ids after this one")
     dead.add_argument("--json", action="store_true")
+    dead.add_argument(
+        "action",
+        nargs="?",
+        choices=["list", "replay"],
+        default="list",
+        help="replay: bring in the held messages of devices mapped since",
+    )
+    dead.add_argument("--reason", default=UNMAPPED, choices=[UNMAPPED])
+    dead.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the collector")
     dead.set_defaults(func=cmd_deadletters)
     devices = sub.add_parser("devices", help="list the device registry")
     devices.add_argument(
         "--unmapped",
         action="store_true",
-        help="only the devices no asset of the ledger names (they raise no alarms)",
+        help="only the devices no asset of the ledger names (they raise no alarms), and the "
+        "gateway devices nobody mapped (their messages held)",
     )
     devices.set_defaults(func=cmd_devices)
     sub.add_parser("scenarios", help="list fault scenarios").set_defaults(func=cmd_scenarios)
@@ -302,6 +363,14 @@ def parser() -> argparse.ArgumentParser:
     check = rules.add_parser("check", help="validate rule files (file:line: reason on error)")
     check.add_argument("files", nargs="+")
     check.set_defaults(func=cmd_rules_check)
+    sources = sub.add_parser("sources", help="gateway sources").add_subparsers(
+        dest="verb", required=True
+    )
+    sources_check = sources.add_parser(
+        "check", help="validate sources files (file:line: field: reason on error)"
+    )
+    sources_check.add_argument("files", nargs="+")
+    sources_check.set_defaults(func=cmd_sources_check)
     cli_workorders.register(sub)
     cli_alarms.register(sub)
     cli_users.register(sub)

@@ -22,6 +22,7 @@ from api.routes import (
     sla,
     technicians,
     tickets,
+    unmapped_devices,
 )
 from api.runtime import Runtime
 from maintenance.alarms.monitor import AlarmMonitor
@@ -103,6 +104,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         (sla.router, STAFF, OFFICE),
         (plans.router, STAFF, STAFF),  # technicians record checklists; plan changes: OFFICE
         (alarms.router, STAFF, CONTROL_ROOM),
+        (unmapped_devices.router, CONTROL_ROOM, OFFICE),  # the control room maps them
         (notifications.router, OFFICE, OFFICE),
         (reports.router, OFFICE, OFFICE),
         (tickets.router, ALL, ALL),  # requesters and technicians: row-level rules inside

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.device_identity import LedgerIdentity
 from api.settings import Settings, items
 from ingest.broker import EmbeddedBroker
 from ingest.client import BrokerAddress, SubscriptionConfig
@@ -21,6 +22,8 @@ from ingest.devices import DeviceRegistry
 from ingest.payloads import PayloadLimits
 from ingest.redact import mask_text, mask_url
 from ingest.service import IngestHealth, IngestService
+from ingest.sources.router import SourceRouter
+from ingest.sources.sourcefile import SourceFile
 from ingest.store.base import FieldValue, TelemetryStore
 from ingest.store.influx import InfluxStore
 from ingest.store.sqlite import SqliteTelemetryStore
@@ -122,8 +125,22 @@ def make_ingest(
     *,
     mqtt5: bool = True,
     arrival_sinks: Sequence[ArrivalSink] = (),
+    database: Database | None = None,
 ) -> IngestService:
-    """One collector as the settings describe it (amqtt, the embedded broker, speaks 3.1.1)."""
+    """One collector as the settings describe it (amqtt, the embedded broker, speaks 3.1.1).
+    With a sources file, its sources decide the topics and formats, and gateway devices are
+    matched to the ledger's device ids in `database`; a bad file stops the start."""
+    config = collector_config(settings)
+    sources = topics = None
+    if settings.sources_file is not None:
+        source_file = SourceFile(settings.sources_file)
+        sources = SourceRouter(
+            source_file.load(),
+            config.limits,
+            ledger=LedgerIdentity(database) if database is not None else None,
+            source_file=source_file,
+        )
+        topics = sources.filters()
     return IngestService(
         BrokerAddress.from_url(mqtt_url),
         SubscriptionConfig(
@@ -132,12 +149,13 @@ def make_ingest(
             session_expiry_s=settings.mqtt_session_expiry_s,
             receive_maximum=settings.mqtt_receive_maximum,
             mqtt5=mqtt5 and settings.mqtt_protocol == "5",
-            topics=settings.topic_filters,
+            topics=topics or settings.topic_filters,
         ),
         make_store(settings),
         settings.state_dir,
-        collector_config(settings),
+        config,
         arrival_sinks=arrival_sinks,
+        sources=sources,
     )
 
 
@@ -298,7 +316,11 @@ class Runtime:
             )
             arrivals.append(self.alarms.receive)
         self.ingest = make_ingest(
-            settings, self.mqtt_url, mqtt5=self.embedded_broker is None, arrival_sinks=arrivals
+            settings,
+            self.mqtt_url,
+            mqtt5=self.embedded_broker is None,
+            arrival_sinks=arrivals,
+            database=self.database,
         )
         self.demo = settings.demo_fleet_on if demo is None else demo
         self._demo_stop = threading.Event()

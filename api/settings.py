@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         description="comma-separated topic filters; a collector that owns sites subscribes to "
         "facility/<site>/# for each (docs/scaling.md)",
     )
+    sources_file: Path | None = Field(
+        None,
+        description="YAML sources file (gateways' formats, docs/sources.md); unset: the native "
+        "contract on FACILITY_MQTT_TOPICS",
+    )
     mqtt_session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     mqtt_receive_maximum: int = Field(10_000, ge=1, le=65535)
     embedded_mqtt_port: int = Field(1884, ge=1, le=65535)

@@ -175,6 +175,10 @@ class MqttSubscriber:
         """Acknowledge QoS 1 messages, in the order they arrived (0 = QoS 0, nothing to do)."""
         self._client.ack_many(mids)
 
+    def publish(self, topic: str, payload: bytes) -> None:
+        """An answer a protocol needs (QoS 1; paho queues it while disconnected)."""
+        self._client.publish(topic, payload, qos=1)
+
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()

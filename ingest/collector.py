@@ -40,6 +40,11 @@ AcceptedSink = Callable[[Sequence[Accepted]], None]
 # consumers whose latency matters (the alarm monitor) and that tolerate seeing a message again
 # after a crash (it is redelivered). It must not block for long: it holds up the stream.
 ArrivalSink = Callable[[Accepted], None]
+# Raw message -> what it yields (a gateway message yields many readings, statuses and dead
+# letters; an RPC request, nothing). Must not raise for bad input: that is a dead letter.
+Parser = Callable[[bytes, bytes, int], Sequence[Accepted | DeadLetter]]
+# A held dead letter (an unmapped device's message) -> what it yields now, or None while held.
+Replayer = Callable[[DeadLetter, int], Sequence[Accepted | DeadLetter] | None]
 
 
 @dataclass(slots=True, frozen=True)
@@ -63,6 +68,7 @@ class CollectorStats:
     dead_lettered: int = 0
     alarm_topic_messages: int = 0  # on facility/<site>/alarms/#: the service's own, or not
     alarm_topic_refused: int = 0  # of those, dead-lettered: not an alarm state of the service
+    replayed: int = 0  # held dead letters brought in once their device was mapped
     store_up: bool = True
     store_error: str = ""
     write_latency: Histogram = field(
@@ -94,6 +100,8 @@ class Collector:
         sinks: Sequence[AcceptedSink] = (),
         arrival_sinks: Sequence[ArrivalSink] = (),
         clock: Callable[[], float] = time.time,
+        parser: Parser | None = None,
+        replayer: Replayer | None = None,
     ) -> None:
         self.store = store
         self.config = config or CollectorConfig()
@@ -105,6 +113,11 @@ class Collector:
         self._sinks = list(sinks)
         self._arrival_sinks = list(arrival_sinks)
         self._clock = clock
+        limits = self.config.limits
+        self._parse: Parser = parser or (
+            lambda topic, payload, now_ms: [parse_message(topic, payload, now_ms, limits)]
+        )
+        self._replayer = replayer
         self._ack: AckFunction = lambda mids: None
         self._group = _Group()
         self._group_lock = threading.Condition()
@@ -134,12 +147,14 @@ class Collector:
             return
         now_ms = int(self._clock() * 1000)
         try:
-            item = parse_message(topic, payload, now_ms, self.config.limits)
+            items = self._parse(topic, payload, now_ms)
         except Exception as error:  # a parser bug must not lose the message nor kill the thread
             log.exception("parser failed on %r", topic)
-            item = dead_letter(
-                topic.decode("utf-8", "replace"), payload, f"internal: {error!r}", now_ms
-            )
+            items = [
+                dead_letter(
+                    topic.decode("utf-8", "replace"), payload, f"internal: {error!r}", now_ms
+                )
+            ]
         with self._group_lock:
             if self._stopping.is_set():
                 return  # left unacknowledged: the broker redelivers it to the next session
@@ -148,27 +163,34 @@ class Collector:
                 group.opened = time.monotonic()
             group.mids.append(mid)
             self.stats.received += 1
-            if isinstance(item, Reading):
-                group.points.append(reading_point(item))
-                group.accepted.append(item)
-                self.devices.seen(item.device, now_ms)
-            elif isinstance(item, DeviceEvent):
-                group.points.append(event_point(item))
-                group.accepted.append(item)
-                self.devices.seen(item.device, now_ms)
-            elif isinstance(item, DeviceStatus):
-                group.accepted.append(item)
-                self.devices.seen(item.device, now_ms, online=item.online)
-            else:
-                group.dead.append(item)
+            for item in items:
+                self._add(group, item, now_ms)
             if len(group.mids) >= self.config.commit_points:
                 self._group_lock.notify()
-        if self._arrival_sinks and isinstance(item, Reading | DeviceEvent | DeviceStatus):
-            for arrival in self._arrival_sinks:
-                try:
-                    arrival(item)
-                except Exception:
-                    log.exception("arrival sink %r failed", arrival)
+        if self._arrival_sinks:
+            for item in items:
+                if isinstance(item, Reading | DeviceEvent | DeviceStatus):
+                    for arrival in self._arrival_sinks:
+                        try:
+                            arrival(item)
+                        except Exception:
+                            log.exception("arrival sink %r failed", arrival)
+
+    def _add(self, group: _Group, item: Accepted | DeadLetter, now_ms: int) -> None:
+        """Called under the group lock."""
+        if isinstance(item, Reading):
+            group.points.append(reading_point(item))
+            group.accepted.append(item)
+            self.devices.seen(item.device, now_ms)
+        elif isinstance(item, DeviceEvent):
+            group.points.append(event_point(item))
+            group.accepted.append(item)
+            self.devices.seen(item.device, now_ms)
+        elif isinstance(item, DeviceStatus):
+            group.accepted.append(item)
+            self.devices.seen(item.device, now_ms, online=item.online)
+        else:
+            group.dead.append(item)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -200,13 +222,15 @@ class Collector:
             with self._group_lock:
                 while not self._stopping.is_set():
                     wait = self._time_to_commit()
-                    if wait <= 0:
+                    # An idle stream still flushes the registry and takes up replay requests.
+                    if wait <= 0 or time.monotonic() - last_registry_flush > 1.0:
                         break
                     self._group_lock.wait(wait)
                 group, self._group = self._group, _Group()
             if group.mids:
                 self._commit(group)
             if time.monotonic() - last_registry_flush > 1.0 or self._stopping.is_set():
+                self._replay_requested()
                 self.devices.flush()
                 last_registry_flush = time.monotonic()
             if self._stopping.is_set() and not group.mids:
@@ -240,6 +264,49 @@ class Collector:
         self.stats.spooled += len(group.points)
         self.stats.dead_lettered += len(group.dead)
         self._ack(group.mids)
+        for sink in self._sinks:
+            try:
+                sink(group.accepted)
+            except Exception:
+                log.exception("sink %r failed", sink)
+
+    def _replay_requested(self) -> None:
+        """Held dead letters an operator asked to replay (`facility deadletters replay`): those
+        whose device is mapped now are spooled, then marked replayed, so each lands once (a
+        crash between the two writes the same points again, which the store keeps once: same
+        series, same time). The others stay held."""
+        if self._replayer is None:
+            return
+        pending = self.dead_letters.replay_requests()
+        if not pending:
+            return
+        now_ms = int(self._clock() * 1000)
+        group, done, held = _Group(), [], []
+        with self._group_lock:  # the device registry is updated under this lock elsewhere too
+            for stored in pending:
+                items = self._replayer(stored.letter, now_ms)
+                if items is None:
+                    held.append(stored.id)
+                    continue
+                done.append(stored.id)
+                for item in items:
+                    self._add(group, item, now_ms)
+        try:
+            if group.points:
+                self.spool.append(group.points)
+            self.dead_letters.append(group.dead)
+            self.dead_letters.replayed(done, now_ms)
+            self.dead_letters.still_held(held)
+        except OSError:
+            log.exception("replay: spool write failed; %d letters stay held", len(done))
+            return
+        self.stats.accepted += len(group.accepted)
+        self.stats.spooled += len(group.points)
+        self.stats.dead_lettered += len(group.dead)
+        self.stats.replayed += len(done)
+        log.info(
+            "replayed %d held messages; %d stay held (device still unmapped)", len(done), len(held)
+        )
         for sink in self._sinks:
             try:
                 sink(group.accepted)

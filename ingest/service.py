@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ingest.client import BrokerAddress, MqttSubscriber, SubscriptionConfig
 from ingest.collector import AcceptedSink, ArrivalSink, Collector, CollectorConfig
+from ingest.sources.router import SourceRouter
 from ingest.store.base import TelemetryStore
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,10 @@ class IngestService:
         sinks: Sequence[AcceptedSink] = (),
         clock: Callable[[], float] = time.time,
         arrival_sinks: Sequence[ArrivalSink] = (),
+        sources: SourceRouter | None = None,
     ) -> None:
         self.store = store
+        self.sources = sources
         self.collector = Collector(
             store,
             state_dir,
@@ -51,8 +54,12 @@ class IngestService:
             sinks=sinks,
             arrival_sinks=arrival_sinks,
             clock=clock,
+            parser=sources.parse if sources else None,
+            replayer=sources.replay if sources else None,
         )
         self.subscriber = MqttSubscriber(broker, subscription, self.collector.handle)
+        if sources is not None:
+            sources.publish = self.subscriber.publish
         self._stopped = False
 
     def start(self) -> None:

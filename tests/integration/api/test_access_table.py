@@ -263,6 +263,7 @@ TABLE = [
     ),
     Row("GET", "/security-events", only(OFFICE)),
     Row("GET", "/metrics", only(CONTROL), contains="facility_"),
+    Row("GET", "/devices/unmapped", only(CONTROL), expect={"held": [], "not_in_ledger": []}),
     Row("GET", "/sites", only(EVERYONE), length=2),
     Row(
         "POST",

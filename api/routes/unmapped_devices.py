@@ -1,0 +1,62 @@
+"""GET /devices/unmapped: devices nobody has mapped yet.
+
+Two kinds: gateway devices whose messages are held as dead letters (`unmapped device`) until an
+admin maps them (in the sources file or an asset's device ids) and replays them; and native
+devices the ledger does not know, whose data is stored but raises no alarms."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from ingest.sources.unmapped import unmapped_devices
+
+router = APIRouter(tags=["devices"])
+
+
+class HeldDevice(BaseModel):
+    source: str
+    device: str
+    topic: str
+    messages: int
+    first_ms: int
+    last_ms: int
+    last_payload: dict[str, object]
+    metrics: list[str]
+
+
+class LedgerlessDevice(BaseModel):
+    site: str
+    system: str
+    device_id: str
+
+
+class UnmappedRead(BaseModel):
+    held: list[HeldDevice]  # gateway devices: messages held, nothing stored yet
+    not_in_ledger: list[LedgerlessDevice]  # native devices: stored, no alarms
+
+
+@router.get("/devices/unmapped")
+def list_unmapped(request: Request) -> UnmappedRead:
+    runtime = request.app.state.runtime
+    held = [
+        HeldDevice(
+            source=d.source,
+            device=d.device,
+            topic=d.topic,
+            messages=d.messages,
+            first_ms=d.first_ms,
+            last_ms=d.last_ms,
+            last_payload=d.last_payload,
+            metrics=d.metrics,
+        )
+        for d in unmapped_devices(runtime.ingest.collector.dead_letters)
+    ]
+    ledger = runtime.alarms.ledger if runtime.alarms is not None else None
+    listed = ledger.unmapped().listed if ledger is not None else ()
+    return UnmappedRead(
+        held=held,
+        not_in_ledger=[
+            LedgerlessDevice(site=k.site, system=k.system, device_id=k.device_id) for k in listed
+        ],
+    )
