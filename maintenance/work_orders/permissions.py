@@ -118,7 +118,13 @@ def owns(caller: Caller, ticket: TicketFacts) -> bool:
 
 
 def assigned(caller: Caller, ticket: TicketFacts) -> bool:
-    return caller.role == "technician" and ticket.assignee_id == caller.technician_id
+    """A technician's own ticket (an account not linked to the roster has none: an unassigned
+    ticket is nobody's)."""
+    return (
+        caller.role == "technician"
+        and caller.technician_id is not None
+        and ticket.assignee_id == caller.technician_id
+    )
 
 
 def admit(caller: Caller, data: TicketRequest, *, now: datetime, where: str = "") -> TicketCreate:

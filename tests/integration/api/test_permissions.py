@@ -89,6 +89,8 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
             token = client.post("/auth/token", data={"username": name, "password": PASSWORD})
             who[name] = {"Authorization": f"Bearer {token.json()['access_token']}"}
         who["crm"] = {"X-API-Key": api_key(runtime.database, "engineer", "crm")}
+        # A technician's key without a roster entry (no technician_id).
+        who["loose-tech"] = {"X-API-Key": api_key(runtime.database, "technician", "loose")}
         yield Estate(client, ledger, who)
 
 
@@ -342,3 +344,23 @@ def test_a_maintenance_window_names_its_author_not_the_bodys(estate: Estate) -> 
     )
     assert made.status_code == 201, made.text
     assert made.json()["created_by"] == "eng"
+
+
+def test_a_technician_not_on_the_roster_owns_no_unassigned_ticket(estate: Estate) -> None:
+    """An account without a roster entry and a ticket without an assignee are not a match."""
+    site = estate.post("admin", "/sites", {"code": "nobody-here", "name": "No technicians"})
+    assert site.status_code == 201, site.text
+    made = estate.post(
+        "eng",
+        "/tickets",
+        {"site_id": site.json()["id"], "type": "suggestion", "channel": "hotline", "title": "x"},
+    )
+    assert (made.status_code, made.json()["assignee_id"]) == (201, None)
+    ticket = made.json()["id"]
+    comment = estate.post(
+        "loose-tech", f"/tickets/{ticket}/comments", {"author": "x", "body": "hi"}
+    )
+    assert comment.status_code == 403
+    accept = {"actor": "x", "action": "accept", "committed_at": FUTURE}
+    refused = estate.post("loose-tech", f"/tickets/{ticket}/transitions", accept)
+    assert refused.status_code == 403
