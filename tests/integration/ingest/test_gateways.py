@@ -9,7 +9,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.collector import CollectorConfig
@@ -150,14 +152,16 @@ sources:
 """,
         )
         assert service.sources is not None
+        # What the broker carries back to the device: the service's answer to its RPC request,
+        # watched on the broker itself (the answer's topic under the device's mount point).
         answered: list[str] = []
-        publish = service.sources.publish
-
-        def recorded(topic: str, payload: bytes) -> None:
-            answered.append(topic)
-            publish(topic, payload)
-
-        service.sources.publish = recorded
+        watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="rpc-watcher")
+        watcher.on_message = lambda client, userdata, message: answered.append(message.topic)
+        watcher.connect("127.0.0.1", broker.port)
+        watcher.loop_start()
+        subscribed = watcher.subscribe("tb/+/v1/devices/me/rpc/response/+", qos=1)
+        assert subscribed[0] == mqtt.MQTT_ERR_SUCCESS
+        time.sleep(0.5)  # the subscription is in place before the device asks
         try:
             script = ROOT / "tests" / "gateways" / "tb_device.py"
             run = subprocess.run(
@@ -173,9 +177,12 @@ sources:
             )
             assert values(store, "water", "pump-7", "pump_current") == [17.5, 18.0]
             assert values(store, "water", "pump-7", "flow") == [42.0]
+            wait_until(lambda: bool(answered), 10, "the RPC answer on the broker")
             assert answered == ["tb/METER-TOKEN-7/v1/devices/me/rpc/response/1"]
             assert service.collector.dead_letters.count() == 0
         finally:
+            watcher.loop_stop()
+            watcher.disconnect()
             service.stop()
     finally:
         broker.stop()
