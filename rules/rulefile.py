@@ -8,43 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
+from ingest import yamlfile
 from rules.model import RULE_KINDS, Rule, RuleFile
 
 
-class RuleFileError(ValueError):
-    def __init__(self, path: str, line: int, reason: str) -> None:
-        self.path, self.line, self.reason = path, line, reason
-        super().__init__(f"{path}:{line}: {reason}")
-
-
-def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int:
-    node, line = root, 1
-    for part in location:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-        else:
-            node = None
-    return node.start_mark.line + 1 if node is not None else line
+class RuleFileError(yamlfile.FileError):
+    pass
 
 
 def parse_rules(text: str, path: str = "<rules>") -> list[Rule]:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise RuleFileError(path, line, f"not valid YAML: {error}") from None
+    root, document = yamlfile.load(text, path, RuleFileError)
     if not isinstance(document, dict):
         raise RuleFileError(path, 1, "a rule file is a mapping with a `rules:` list")
     try:
@@ -55,11 +30,13 @@ def parse_rules(text: str, path: str = "<rules>") -> list[Rule]:
             first["loc"] = (*first["loc"], "kind")
         location = tuple(p for p in first["loc"] if not (isinstance(p, str) and p in RULE_KINDS))
         where = ".".join(str(p) for p in location)
-        raise RuleFileError(path, _line_of(root, location), f"{where}: {first['msg']}") from None
+        raise RuleFileError(
+            path, yamlfile.line_of(root, location), f"{where}: {first['msg']}"
+        ) from None
     seen: set[str] = set()
     for index, rule in enumerate(rules):
         if rule.id in seen:
-            line = _line_of(root, ("rules", index, "id"))
+            line = yamlfile.line_of(root, ("rules", index, "id"))
             raise RuleFileError(path, line, f"rules.{index}.id: {rule.id!r} repeats")
         seen.add(rule.id)
     return rules

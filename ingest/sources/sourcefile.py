@@ -9,45 +9,20 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
+from ingest import yamlfile
 from ingest.sources.model import Source, SourcesFile
 
 log = logging.getLogger(__name__)
 
 
-class SourceFileError(ValueError):
-    def __init__(self, path: str, line: int, reason: str) -> None:
-        self.path, self.line, self.reason = path, line, reason
-        super().__init__(f"{path}:{line}: {reason}")
-
-
-def _line_of(root: yaml.Node | None, location: tuple[int | str, ...]) -> int:
-    node, line = root, 1
-    for part in location:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-        else:
-            node = None
-    return node.start_mark.line + 1 if node is not None else line
+class SourceFileError(yamlfile.FileError):
+    pass
 
 
 def parse_sources(text: str, path: str = "<sources>") -> list[Source]:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise SourceFileError(path, line, f"not valid YAML: {error}") from None
+    root, document = yamlfile.load(text, path, SourceFileError)
     if not isinstance(document, dict):
         raise SourceFileError(path, 1, "a sources file is a mapping with a `sources:` list")
     try:
@@ -57,11 +32,13 @@ def parse_sources(text: str, path: str = "<sources>") -> list[Source]:
         location = tuple(first["loc"])
         where = ".".join(str(p) for p in location)
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise SourceFileError(path, _line_of(root, location), f"{where}: {message}") from None
+        raise SourceFileError(
+            path, yamlfile.line_of(root, location), f"{where}: {message}"
+        ) from None
     seen: set[str] = set()
     for index, source in enumerate(sources):
         if source.name in seen:
-            line = _line_of(root, ("sources", index, "name"))
+            line = yamlfile.line_of(root, ("sources", index, "name"))
             raise SourceFileError(path, line, f"sources.{index}.name: {source.name!r} repeats")
         seen.add(source.name)
     return sources
