@@ -9,9 +9,9 @@ import time
 from api.runtime import make_store, open_database, train_anomaly_models
 from api.settings import Settings
 from maintenance.alarms import queries
+from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.notifications.notifier import LogNotifier
-from rules.alarms import AlarmState
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
 

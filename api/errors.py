@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from maintenance.alarms.lifecycle import AlarmActionNotAllowed
 from maintenance.errors import ConcurrentUpdate, InvalidInput, NotFound
 from maintenance.work_orders.lifecycle import TransitionNotAllowed
-from rules.alarms import AlarmActionNotAllowed
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from ingest.store.sqlite import SqliteTelemetryStore
 from maintenance.accounts import service as users
 from maintenance.alarms.ledger import LedgerDevices
 from maintenance.alarms.monitor import AlarmListener, AlarmMonitor
-from maintenance.alarms.publish import AlarmStream, MqttAlarmPublisher
+from maintenance.alarms.publication import AlarmStream, MqttAlarmPublisher
 from maintenance.assets.models import Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset

@@ -11,8 +11,8 @@ from urllib.parse import quote
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from maintenance.alarms.lifecycle import AlarmPolicy
 from maintenance.storage import crypto
-from rules.alarms import AlarmPolicy
 from rules.rulefile import SHIPPED
 
 

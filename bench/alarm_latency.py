@@ -31,7 +31,7 @@ from ingest.client import BrokerAddress, SubscriptionConfig
 from ingest.service import IngestService
 from ingest.store.influx import InfluxStore
 from maintenance.alarms.monitor import AlarmMonitor
-from maintenance.alarms.service import AlarmTransition
+from maintenance.alarms.transitions import AlarmTransition
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
 from maintenance.dispatch.roster import TechnicianCreate, create_technician

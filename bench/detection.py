@@ -33,7 +33,7 @@ from ingest.points import reading_point
 from ingest.readings import Accepted, DeviceEvent, Reading
 from ingest.service import IngestService
 from ingest.store.sqlite import SqliteTelemetryStore
-from maintenance.alarms.models import Alarm, AlarmEvent
+from maintenance.alarms.models import Alarm, AlarmTransitionRecord
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.flows import unit_of_work
 from maintenance.notifications.notifier import CollectingNotifier
@@ -181,9 +181,9 @@ def raises(database: Database) -> list[tuple[str, str, int]]:
     """(device, rule, raised at ms) of every new alarm occurrence."""
     with database.read() as s:
         rows = s.execute(
-            select(Alarm.device_id, Alarm.rule_id, AlarmEvent.at)
-            .join(Alarm, Alarm.id == AlarmEvent.alarm_id)
-            .where(AlarmEvent.new_occurrence.is_(True))
+            select(Alarm.device_id, Alarm.rule_id, AlarmTransitionRecord.at)
+            .join(Alarm, Alarm.id == AlarmTransitionRecord.alarm_id)
+            .where(AlarmTransitionRecord.new_occurrence.is_(True))
         ).all()
     return [(device, rule, int(at.timestamp() * 1000)) for device, rule, at in rows]
 

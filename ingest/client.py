@@ -1,4 +1,5 @@
-"""The one paho-mqtt wrapper: MQTT 5 persistent session, QoS 1, manual acknowledgement.
+"""The one paho-mqtt wrapper of the pipeline: the collector's subscriber (MQTT 5 persistent
+session, QoS 1, manual acknowledgement) and the publisher the alarm stage announces through.
 
 Subscribing happens in on_connect so that every reconnect resubscribes; the session outlives the
 process (clean start off, a session expiry), so the broker queues messages while we are away.
@@ -113,6 +114,13 @@ class BrokerAddress:
         )
 
 
+def _authenticate(client: mqtt.Client, broker: BrokerAddress) -> None:
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    if broker.tls:
+        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+
+
 @dataclass(slots=True, frozen=True)
 class SubscriptionConfig:
     client_id: str
@@ -138,10 +146,7 @@ class MqttSubscriber:
             clean_session=None if config.mqtt5 else False,
             manual_ack=True,
         )
-        if broker.username:
-            client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        _authenticate(client, broker)
         client.reconnect_delay_set(min_delay=1, max_delay=15)
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
@@ -227,3 +232,33 @@ class MqttSubscriber:
         # message._topic is the raw bytes: a non-UTF-8 topic must reach the dead letters,
         # while the .topic property would raise inside paho's thread.
         self._on_message(bytes(message._topic), bytes(message.payload), message.mid)
+
+
+class MqttPublisher:
+    """A publishing client (QoS 1; MQTT 3.1.1, which every broker speaks). paho queues up to
+    `max_queued` messages while the broker is away and sends them on reconnect: publishing
+    never blocks the caller."""
+
+    def __init__(self, broker: BrokerAddress, *, client_id: str, max_queued: int = 100_000) -> None:
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311
+        )
+        _authenticate(self._client, broker)
+        self._client.max_queued_messages_set(max_queued)
+        self._last: mqtt.MQTTMessageInfo | None = None
+        self._client.connect_async(broker.host, broker.port, keepalive=30)
+        self._client.loop_start()
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        self._last = self._client.publish(topic, payload, qos=1, retain=retain)
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Gives the messages in flight a few seconds to be acknowledged, then disconnects.
+        (Stopping paho's loop first would wait for them forever if the broker never answers.)"""
+        if self._last is not None:
+            try:
+                self._last.wait_for_publish(timeout_s)
+            except (RuntimeError, ValueError):  # not connected, or the queue refused it
+                pass
+        self._client.disconnect()
+        self._client.loop_stop()

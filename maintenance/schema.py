@@ -1,7 +1,7 @@
 """Every table, imported in one place so that the metadata (and Alembic) sees them all."""
 
 from maintenance.accounts.models import ApiKey, LoginSession, SecurityEvent, User
-from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
+from maintenance.alarms.models import Alarm, AlarmFlood, AlarmTransitionRecord, MaintenanceWindow
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.notifications.models import NotificationDelivery
@@ -16,7 +16,7 @@ __all__ = [
     "SecurityEvent",
     "User",
     "Alarm",
-    "AlarmEvent",
+    "AlarmTransitionRecord",
     "AlarmFlood",
     "MaintenanceWindow",
     "NotificationDelivery",

@@ -30,7 +30,7 @@ Values = dict[str, float | bool | str]
 
 
 @dataclass(frozen=True, slots=True)
-class AlarmChange:
+class ConditionChange:
     rule_id: str
     device: DeviceKey
     change: Literal["raise", "clear"]
@@ -63,11 +63,11 @@ class RuleEngine:
         for system in SYSTEMS:
             self._by_system[system] = [r for r in self.rules if r.system in (None, system)]
 
-    def replace_rules(self, rules: Sequence[Rule], now_ms: int) -> list[AlarmChange]:
+    def replace_rules(self, rules: Sequence[Rule], now_ms: int) -> list[ConditionChange]:
         """Swap in a new rule set (a reload). State of rules that stay (same id and definition)
         is kept; alarms of rules that went away or changed are cleared."""
         kept = {r.id for r in rules if self._by_id.get(r.id) == r}
-        out: list[AlarmChange] = []
+        out: list[ConditionChange] = []
         for (rule_id, device), state in list(self._state.items()):
             if rule_id in kept:
                 continue
@@ -107,11 +107,11 @@ class RuleEngine:
 
     # -- the stream --------------------------------------------------------------------------
 
-    def on_reading(self, reading: Reading, received_ms: int | None = None) -> list[AlarmChange]:
+    def on_reading(self, reading: Reading, received_ms: int | None = None) -> list[ConditionChange]:
         """`received_ms`: when the service got it. Silence (offline rules) is measured on the
         service's clock, so a device with a skewed clock or a backlog being drained after an
         outage is not taken for silent; delays are measured in telemetry time."""
-        out: list[AlarmChange] = []
+        out: list[ConditionChange] = []
         d = reading.device
         metrics = reading.metrics
         for rule in self._by_system[d.system]:
@@ -144,8 +144,8 @@ class RuleEngine:
                     out.append(self._change(rule, d, state, "clear", seen_ms, {}))
         return out
 
-    def on_event(self, event: DeviceEvent) -> list[AlarmChange]:
-        out: list[AlarmChange] = []
+    def on_event(self, event: DeviceEvent) -> list[ConditionChange]:
+        out: list[ConditionChange] = []
         d = event.device
         for rule in self._by_system[d.system]:
             if not isinstance(rule, EventRule) or not rule.covers(*_where(d)):
@@ -161,8 +161,8 @@ class RuleEngine:
                 out.append(self._change(rule, d, state, "clear", event.ts_ms, values))
         return out
 
-    def on_status(self, status: DeviceStatus) -> list[AlarmChange]:
-        out: list[AlarmChange] = []
+    def on_status(self, status: DeviceStatus) -> list[ConditionChange]:
+        out: list[ConditionChange] = []
         d = status.device
         for rule in self._by_system[d.system]:
             if not isinstance(rule, OfflineRule) or not rule.covers(*_where(d)):
@@ -181,9 +181,9 @@ class RuleEngine:
 
     # -- the clock ---------------------------------------------------------------------------
 
-    def tick(self, now_ms: int) -> list[AlarmChange]:
+    def tick(self, now_ms: int) -> list[ConditionChange]:
         """Delays that ran out and devices that went silent, with no new reading needed."""
-        out: list[AlarmChange] = []
+        out: list[ConditionChange] = []
         for (rule_id, device), state in list(self._state.items()):
             rule = self._by_id.get(rule_id)
             if isinstance(rule, OfflineRule):
@@ -225,7 +225,7 @@ class RuleEngine:
 
     def _rate(
         self, rule: RateRule, device: DeviceKey, value: float, ts_ms: int
-    ) -> list[AlarmChange]:
+    ) -> list[ConditionChange]:
         state = self._for(rule, device)
         window = state.window
         window.append((ts_ms, value))
@@ -239,7 +239,7 @@ class RuleEngine:
 
     def _delayed(
         self, rule: DelayedRule, device: DeviceKey, state: _State, held: bool, ts_ms: int
-    ) -> list[AlarmChange]:
+    ) -> list[ConditionChange]:
         # The condition that would change the alarm: breach while normal, return while active.
         if held == state.active:
             state.since_ms = None
@@ -260,10 +260,10 @@ class RuleEngine:
         change: Literal["raise", "clear"],
         at_ms: int,
         values: Values,
-    ) -> AlarmChange:
+    ) -> ConditionChange:
         state.active = change == "raise"
         state.since_ms = None
-        return AlarmChange(
+        return ConditionChange(
             rule.id,
             device,
             change,

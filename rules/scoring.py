@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ingest.readings import DeviceKey, Reading
 from rules.anomaly import AnomalyStream, Contribution, TelemetryAnomalyDetector
-from rules.engine import AlarmChange
+from rules.engine import ConditionChange
 from rules.registry import ModelMeta, ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class AnomalyScorer:
             found = self._streams[device] = (meta, detector.stream())
         return found
 
-    def score(self, reading: Reading) -> list[AlarmChange]:
+    def score(self, reading: Reading) -> list[ConditionChange]:
         found = self._stream(reading.device)
         if found is None:
             return []
@@ -98,7 +98,7 @@ class AnomalyScorer:
                 else "Back to its normal behaviour"
             )
         return [
-            AlarmChange(
+            ConditionChange(
                 ANOMALY_RULE.format(system=device.system),
                 device,
                 change,  # type: ignore[arg-type]

@@ -16,10 +16,10 @@ from api.console.session import ControlRoom
 from api.deps import AlarmsDep, DatabaseDep
 from ingest.catalogue import SYSTEMS
 from maintenance.alarms import queries
+from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.models import Alarm
-from maintenance.alarms.service import ACTIVE_STATES
+from maintenance.alarms.transitions import ACTIVE_STATES
 from maintenance.assets.models import Site
-from rules.alarms import AlarmState
 
 router = APIRouter()
 LIST_LIMIT = 300

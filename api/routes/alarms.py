@@ -17,13 +17,14 @@ from pydantic import AwareDatetime, BaseModel
 from api.auth import Credentials, PrincipalDep, audit_name
 from api.deps import AlarmsDep, DatabaseDep
 from maintenance.alarms import queries
+from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.models import Alarm, MaintenanceWindow
-from maintenance.alarms.publish import AlarmStream, as_json
+from maintenance.alarms.publication import AlarmStream, as_json
 from maintenance.alarms.schemas import (
     Acknowledge,
-    AlarmEventRead,
     AlarmPage,
     AlarmRead,
+    AlarmTransitionRead,
     FloodRead,
     MaintenanceWindowCreate,
     MaintenanceWindowRead,
@@ -31,13 +32,12 @@ from maintenance.alarms.schemas import (
     Shelve,
     Unshelve,
 )
-from maintenance.alarms.service import AlarmTransition
 from maintenance.alarms.tickets import ticket_alarms
+from maintenance.alarms.transitions import AlarmTransition
 from maintenance.assets.models import Asset
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import MAX_ID, Id
 from maintenance.work_orders.models import Ticket
-from rules.alarms import AlarmState
 
 router = APIRouter(tags=["alarms"])
 MISSING: dict[int | str, dict[str, Any]] = {404: {"description": "unknown id"}}
@@ -123,12 +123,13 @@ def get_alarm(alarm_id: Id, db: DatabaseDep) -> AlarmRead:
 
 
 @router.get("/alarms/{alarm_id}/events", responses=MISSING)
-def alarm_trail(alarm_id: Id, db: DatabaseDep) -> list[AlarmEventRead]:
+def alarm_trail(alarm_id: Id, db: DatabaseDep) -> list[AlarmTransitionRead]:
     """Every transition of the alarm with who, when, from -> to and the values behind it."""
     with db.read() as s:
         get_required(s, Alarm, alarm_id, "alarm")
         return [
-            AlarmEventRead.model_validate(e) for e in queries.alarm_events(s, alarm_id=alarm_id)
+            AlarmTransitionRead.model_validate(e)
+            for e in queries.alarm_events(s, alarm_id=alarm_id)
         ]
 
 
@@ -197,13 +198,13 @@ def alarm_history(
     until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-) -> list[AlarmEventRead]:
+) -> list[AlarmTransitionRead]:
     """Alarm history, oldest first: the input of failure statistics."""
     with db.read() as s:
         rows = queries.alarm_events(
             s, site=site, action=action, since=since, until=until, limit=limit, offset=offset
         )
-        return [AlarmEventRead.model_validate(e) for e in rows]
+        return [AlarmTransitionRead.model_validate(e) for e in rows]
 
 
 @router.get("/alarm-floods")

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from maintenance.alarms.lifecycle import AlarmState
 from maintenance.storage.db import Base, UtcDateTime
-from rules.alarms import AlarmState
 
 
 class Alarm(Base):
@@ -58,7 +58,7 @@ class Alarm(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class AlarmEvent(Base):
+class AlarmTransitionRecord(Base):
     """Every alarm transition, append-only: who, when, from -> to, and the values behind it."""
 
     __tablename__ = "alarm_events"

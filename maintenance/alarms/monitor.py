@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ingest.readings import Accepted, DeviceEvent, DeviceKey, DeviceStatus, Reading
-from maintenance.alarms import service, tickets
+from maintenance.alarms import actions, clock, conditions, tickets
 from maintenance.alarms.ledger import LedgerDevices
+from maintenance.alarms.lifecycle import AlarmPolicy
 from maintenance.alarms.models import Alarm
-from maintenance.alarms.service import ACTIVE_STATES, AlarmTransition
+from maintenance.alarms.transitions import ACTIVE_STATES, AlarmTransition, to_ms
 from maintenance.notifications.notifier import Notification, Notifier
 from maintenance.storage.db import Database, utcnow
-from rules.alarms import AlarmPolicy
-from rules.engine import AlarmChange, RuleEngine
+from rules.engine import ConditionChange, RuleEngine
 from rules.rulefile import RuleFileError, RuleFiles
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ T = TypeVar("T")
 class ReadingScorer(Protocol):
     """Anything else that turns readings into alarm changes (the anomaly models)."""
 
-    def score(self, reading: Reading) -> list[AlarmChange]: ...
+    def score(self, reading: Reading) -> list[ConditionChange]: ...
 
     def refresh(self) -> None:
         """Take up what changed since (a retrained model); called by the alarm clock."""
@@ -180,8 +180,8 @@ class AlarmMonitor:
     # -- the stream --------------------------------------------------------------------------
 
     def __call__(self, accepted: Sequence[Accepted]) -> None:
-        changes: list[AlarmChange] = []
-        received_ms = service.to_ms(self.clock())
+        changes: list[ConditionChange] = []
+        received_ms = to_ms(self.clock())
         if self.ledger is not None:
             accepted = [item for item in accepted if self.ledger.knows(item.device)]
         with self._engine_lock:
@@ -197,10 +197,10 @@ class AlarmMonitor:
         if changes:
             self.apply(changes)
 
-    def apply(self, changes: list[AlarmChange]) -> list[AlarmTransition]:
+    def apply(self, changes: list[ConditionChange]) -> list[AlarmTransition]:
         now = self.clock()
         transitions = self._write(
-            lambda s: service.apply_changes(s, changes, policy=self.policy, now=now)
+            lambda s: conditions.apply_changes(s, changes, policy=self.policy, now=now)
         )
         self._publish(transitions)
         for t in transitions:
@@ -243,9 +243,9 @@ class AlarmMonitor:
         with self._engine_lock:
             for scorer in self.scorers:
                 scorer.refresh()
-            changes = self.engine.tick(service.to_ms(now))
+            changes = self.engine.tick(to_ms(now))
         out = self.apply(changes) if changes else []
-        timed = self._write(lambda s: service.tick(s, policy=self.policy, now=now))
+        timed = self._write(lambda s: clock.tick(s, policy=self.policy, now=now))
         self._publish(timed)
         self._open_tickets(None)
         return out + timed
@@ -262,7 +262,7 @@ class AlarmMonitor:
             return False
         self.rule_error = None
         with self._engine_lock:
-            cleared = self.engine.replace_rules(rules, service.to_ms(now))
+            cleared = self.engine.replace_rules(rules, to_ms(now))
         log.info("rules reloaded: %d rules", len(rules))
         if cleared:
             self.apply(cleared)
@@ -272,20 +272,20 @@ class AlarmMonitor:
 
     def acknowledge(self, alarm_id: int, *, by: str, note: str = "") -> AlarmTransition:
         now = self.clock()
-        done = self._write(lambda s: service.acknowledge(s, alarm_id, by=by, now=now, note=note))
+        done = self._write(lambda s: actions.acknowledge(s, alarm_id, by=by, now=now, note=note))
         self._publish([done])
         return done
 
     def reset(self, alarm_id: int, *, by: str, reason: str) -> AlarmTransition:
         now = self.clock()
-        done = self._write(lambda s: service.reset(s, alarm_id, by=by, reason=reason, now=now))
+        done = self._write(lambda s: actions.reset(s, alarm_id, by=by, reason=reason, now=now))
         self._publish([done])
         return done
 
     def shelve(self, alarm_id: int, *, by: str, reason: str, minutes: float) -> AlarmTransition:
         now = self.clock()
         done = self._write(
-            lambda s: service.shelve(
+            lambda s: actions.shelve(
                 s, alarm_id, by=by, reason=reason, minutes=minutes, now=now, policy=self.policy
             )
         )
@@ -294,7 +294,7 @@ class AlarmMonitor:
 
     def unshelve(self, alarm_id: int, *, by: str) -> AlarmTransition:
         now = self.clock()
-        done = self._write(lambda s: service.unshelve(s, alarm_id, by=by, now=now))
+        done = self._write(lambda s: actions.unshelve(s, alarm_id, by=by, now=now))
         self._publish([done])
         self._tickets_owed({alarm_id})
         return done

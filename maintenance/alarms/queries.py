@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
-from maintenance.alarms.service import ANOMALY_PREFIX, BUDGET_NOTE
-from rules.alarms import SEVERITIES, AlarmState
+from maintenance.alarms.lifecycle import SEVERITIES, AlarmState
+from maintenance.alarms.models import Alarm, AlarmFlood, AlarmTransitionRecord, MaintenanceWindow
+from maintenance.alarms.suppression import ANOMALY_PREFIX, BUDGET_NOTE
 
 SEVERITY_ORDER = case({s: i for i, s in enumerate(SEVERITIES)}, value=Alarm.severity, else_=9)
 
@@ -67,20 +67,24 @@ def alarm_events(
     until: datetime | None = None,
     limit: int = 500,
     offset: int = 0,
-) -> list[AlarmEvent]:
-    query = select(AlarmEvent)
+) -> list[AlarmTransitionRecord]:
+    query = select(AlarmTransitionRecord)
     if alarm_id is not None:
-        query = query.where(AlarmEvent.alarm_id == alarm_id)
+        query = query.where(AlarmTransitionRecord.alarm_id == alarm_id)
     if site is not None:
-        query = query.where(AlarmEvent.site == site)
+        query = query.where(AlarmTransitionRecord.site == site)
     if action is not None:
-        query = query.where(AlarmEvent.action == action)
+        query = query.where(AlarmTransitionRecord.action == action)
     if since is not None:
-        query = query.where(AlarmEvent.at >= since)
+        query = query.where(AlarmTransitionRecord.at >= since)
     if until is not None:
-        query = query.where(AlarmEvent.at < until)
+        query = query.where(AlarmTransitionRecord.at < until)
     return list(
-        session.scalars(query.order_by(AlarmEvent.at, AlarmEvent.id).limit(limit).offset(offset))
+        session.scalars(
+            query.order_by(AlarmTransitionRecord.at, AlarmTransitionRecord.id)
+            .limit(limit)
+            .offset(offset)
+        )
     )
 
 

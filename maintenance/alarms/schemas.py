@@ -48,7 +48,7 @@ class AlarmPage(BaseModel):
     offset: int
 
 
-class AlarmEventRead(BaseModel):
+class AlarmTransitionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int

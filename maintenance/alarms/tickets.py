@@ -14,13 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from maintenance.alarms.lifecycle import AlarmPolicy
 from maintenance.alarms.models import Alarm
-from maintenance.alarms.service import (
-    ACTIVE_STATES,
-    ANOMALY_PREFIX,
-    AlarmTransition,
-    transition_of,
-)
+from maintenance.alarms.suppression import ANOMALY_PREFIX
+from maintenance.alarms.transitions import ACTIVE_STATES, AlarmTransition, transition_of
 from maintenance.errors import InvalidInput
 from maintenance.flows import intake
 from maintenance.notifications.notifier import Notifier
@@ -28,7 +25,6 @@ from maintenance.storage.db import get_required
 from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketType
 from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import TicketCreate
-from rules.alarms import AlarmPolicy
 
 PRIORITY = {
     "critical": Priority.emergency,

@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from maintenance.alarms.service import AlarmTransition
+from maintenance.alarms.transitions import AlarmTransition
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
 from maintenance.dispatch.roster import TechnicianCreate, create_technician

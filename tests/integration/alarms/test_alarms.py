@@ -7,17 +7,19 @@ import os
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlalchemy import select
 
 from api.metrics import AnomalyBudgetMetrics
 from ingest.readings import DeviceEvent, DeviceKey
-from maintenance.alarms.models import Alarm, AlarmEvent, AlarmFlood, MaintenanceWindow
+from maintenance.alarms.lifecycle import AlarmActionNotAllowed
+from maintenance.alarms.models import Alarm, AlarmFlood, AlarmTransitionRecord, MaintenanceWindow
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.alarms.queries import over_budget
-from maintenance.alarms.service import AlarmTransition
 from maintenance.alarms.tickets import ticket_alarms
+from maintenance.alarms.transitions import AlarmTransition
 from maintenance.errors import InvalidInput
 from maintenance.flows import intake, transitions
 from maintenance.notifications.notifier import CollectingNotifier
@@ -25,8 +27,7 @@ from maintenance.storage.db import Database
 from maintenance.vocabulary import Priority, TicketState, TicketType
 from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import TicketCreate, TransitionRequest
-from rules.alarms import AlarmActionNotAllowed
-from rules.engine import AlarmChange, RuleEngine
+from rules.engine import ConditionChange, RuleEngine
 from rules.rulefile import RuleFiles
 from tests.ledger import NOW, Ledger, seed
 
@@ -79,8 +80,8 @@ def change(
     rule: str = "lift-trapped",
     device: DeviceKey = LIFT,
     sev: str = "critical",
-) -> AlarmChange:
-    return AlarmChange(rule, device, kind, at_ms, sev, "Passenger trapped", {"code": "trapped"})  # type: ignore[arg-type]
+) -> ConditionChange:
+    return ConditionChange(rule, device, kind, at_ms, sev, "Passenger trapped", {"code": "trapped"})  # type: ignore[arg-type]
 
 
 def alarm_row(db: Database, rule: str = "lift-trapped", device: str = "elevator-001") -> Alarm:
@@ -93,7 +94,9 @@ def alarm_row(db: Database, rule: str = "lift-trapped", device: str = "elevator-
 def events(db: Database, alarm_id: int) -> list[tuple[str, str, str, str]]:
     with db.read() as s:
         rows = s.scalars(
-            select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id)
+            select(AlarmTransitionRecord)
+            .where(AlarmTransitionRecord.alarm_id == alarm_id)
+            .order_by(AlarmTransitionRecord.id)
         )
         return [(e.action, e.from_state, e.to_state, e.actor) for e in rows]
 
@@ -126,7 +129,9 @@ def test_isa_lifecycle_is_recorded_with_who_when_and_values(
         ("acknowledge", "cleared_unacknowledged", "normal", "eng-liu"),
     ]
     with database.read() as s:
-        first = s.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm.id)).first()
+        first = s.scalars(
+            select(AlarmTransitionRecord).where(AlarmTransitionRecord.alarm_id == alarm.id)
+        ).first()
         assert first is not None and first.values == {"code": "trapped"}
         assert first.at == NOW
 
@@ -201,7 +206,7 @@ def test_an_anomaly_ticket_names_the_metrics_behind_the_finding(
         "flow normal": "10.41 .. 39.41",
         "flow share": 0.279,
     }
-    finding = AlarmChange(
+    finding = ConditionChange(
         "anomaly:water", PUMP, "raise", clock.ms(), "warning", "Behaves unlike ...", values
     )
     monitor.apply([finding])
@@ -217,9 +222,11 @@ def test_an_anomaly_ticket_names_the_metrics_behind_the_finding(
 def test_anomaly_findings_share_one_inspection_and_the_weekly_budget_holds_more_back(
     database: Database, monitor: AlarmMonitor, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def finding(kind: str, seconds: float) -> AlarmChange:
+    def finding(kind: Literal["raise", "clear"], seconds: float) -> ConditionChange:
         values: dict[str, float | bool | str] = {"model": "water/water-001 v2", "score": 3.0}
-        return AlarmChange("anomaly:water", PUMP, kind, clock.ms(seconds), "warning", "", values)  # type: ignore[arg-type]
+        return ConditionChange(
+            "anomaly:water", PUMP, kind, clock.ms(seconds), "warning", "", values
+        )
 
     for day in range(3):  # three findings in three days: one inspection, the rest attach
         monitor.apply([finding("raise", day * 86_400)])
@@ -227,7 +234,7 @@ def test_anomaly_findings_share_one_inspection_and_the_weekly_budget_holds_more_
     (ticket,) = tickets(database)
     assert alarm_row(database, "anomaly:water", PUMP.device_id).ticket_id == ticket.id
     assert over_budget_now(database) == {}
-    with caplog.at_level("WARNING", logger="maintenance.alarms.service"):
+    with caplog.at_level("WARNING", logger="maintenance.alarms.conditions"):
         monitor.apply([finding("raise", 3 * 86_400)])  # the fourth in 7 days: over the budget
     alarm = alarm_row(database, "anomaly:water", PUMP.device_id)
     assert alarm.suppressed_by == (
@@ -235,7 +242,9 @@ def test_anomaly_findings_share_one_inspection_and_the_weekly_budget_holds_more_
     )
     assert alarm.occurrences == 4 and len(tickets(database)) == 1  # recorded, no new ticket
     assert over_budget_now(database) == {"water/water-001": 1}
-    assert [r.getMessage() for r in caplog.records if r.name == "maintenance.alarms.service"] == [
+    assert [
+        r.getMessage() for r in caplog.records if r.name == "maintenance.alarms.conditions"
+    ] == [
         "anomaly model water/water-001 v2 is over the findings budget on asset "
         f"{alarm.asset_id}: {alarm.suppressed_by}"
     ]
@@ -344,7 +353,9 @@ def test_an_engineer_resets_a_latched_event_with_a_reason_and_it_can_raise_again
         "normal",
     )
     with database.read() as s:
-        trail = s.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm.id)).all()
+        trail = s.scalars(
+            select(AlarmTransitionRecord).where(AlarmTransitionRecord.alarm_id == alarm.id)
+        ).all()
         assert [(e.action, e.actor, e.note) for e in trail][-1] == (
             "reset",
             "eng:liu",
@@ -517,7 +528,7 @@ def test_the_alarm_clock_lets_scorers_take_up_retrained_models(
     class Scorer:
         refreshed = 0
 
-        def score(self, reading: object) -> list[AlarmChange]:
+        def score(self, reading: object) -> list[ConditionChange]:
             return []
 
         def refresh(self) -> None:

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.runtime import Runtime
 from maintenance.accounts import service as users
+from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.models import Alarm
 from maintenance.flows import intake
 from maintenance.notifications.notifier import CollectingNotifier
@@ -27,7 +28,6 @@ from maintenance.plans.checklists import CHECKLISTS
 from maintenance.storage.db import utcnow
 from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders.schemas import TicketCreate
-from rules.alarms import AlarmState
 from tests.helpers import quiet_service
 from tests.ledger import Ledger, seed
 

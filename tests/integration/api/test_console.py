@@ -15,6 +15,7 @@ from api.main import create_app
 from api.runtime import Runtime
 from ingest.store.base import Point
 from maintenance.accounts import service as users
+from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.models import Alarm
 from maintenance.flows import intake
 from maintenance.notifications.notifier import CollectingNotifier
@@ -22,7 +23,6 @@ from maintenance.storage.db import Database, utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate
-from rules.alarms import AlarmState
 from tests.helpers import api_key, console_login, logout_token, quiet_service
 from tests.ledger import seed
 

@@ -24,6 +24,7 @@ from schemathesis import Case
 
 from api.main import create_app
 from api.runtime import Runtime
+from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.models import Alarm
 from maintenance.flows import intake, unit_of_work
 from maintenance.notifications.notifier import CollectingNotifier
@@ -31,7 +32,6 @@ from maintenance.plans.defaults import ensure_default_plans
 from maintenance.storage.db import Database, make_engine, migrate
 from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders.schemas import TicketCreate
-from rules.alarms import AlarmState
 from tests.helpers import api_key
 from tests.integration.api.test_tickets_api import make_runtime
 from tests.ledger import seed

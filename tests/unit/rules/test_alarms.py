@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.alarms import (
+from maintenance.alarms.lifecycle import (
     AlarmAction,
     AlarmActionNotAllowed,
     AlarmPolicy,

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.payloads import PayloadLimits, parse_message
 from ingest.readings import DeviceEvent, DeviceStatus, Reading
-from rules.engine import AlarmChange, RuleEngine
+from rules.engine import ConditionChange, RuleEngine
 from rules.rulefile import shipped_rules
 from simulators.fleet import Fleet
 from simulators.scenarios import SCENARIOS
@@ -33,10 +33,10 @@ EXPECTED = {
 }
 
 
-def run(scenario: str | None) -> tuple[Fleet, list[AlarmChange]]:
+def run(scenario: str | None) -> tuple[Fleet, list[ConditionChange]]:
     fleet = Fleet("s1", 10, 1.0, 1200.0, seed=3, scenario=scenario, start_ms=START)
     engine = RuleEngine(shipped_rules())
-    raised: list[AlarmChange] = []
+    raised: list[ConditionChange] = []
     for message in fleet.messages():
         now = START + int(message.due_s * 1000)
         item = parse_message(message.topic.encode(), message.payload, START, LIMITS)

@@ -12,11 +12,9 @@ from dataclasses import asdict
 from typing import Any
 
 import orjson
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
-from ingest.client import BrokerAddress
-from maintenance.alarms.service import AlarmTransition
+from ingest.client import BrokerAddress, MqttPublisher
+from maintenance.alarms.transitions import AlarmTransition
 
 log = logging.getLogger(__name__)
 
@@ -70,35 +68,17 @@ def alarm_topic(transition: AlarmTransition) -> str:
 
 
 class MqttAlarmPublisher:
-    """Publishes each alarm's current state, retained, QoS 1. paho queues while the broker is
-    away and sends on reconnect; publishing never blocks the alarm path."""
+    """Publishes each alarm's current state, retained, QoS 1, through the ingest package's MQTT
+    client; publishing never blocks the alarm path."""
 
     def __init__(self, broker: BrokerAddress, *, client_id: str) -> None:
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311
-        )
-        if broker.username:
-            self._client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            self._client.tls_set()
-        self._client.max_queued_messages_set(100_000)
-        self._last: mqtt.MQTTMessageInfo | None = None
-        self._client.connect_async(broker.host, broker.port, keepalive=30)
-        self._client.loop_start()
+        self._client = MqttPublisher(broker, client_id=client_id)
 
     def __call__(self, transitions: Sequence[AlarmTransition]) -> None:
         for transition in transitions:
-            self._last = self._client.publish(
-                alarm_topic(transition), orjson.dumps(as_json(transition)), qos=1, retain=True
+            self._client.publish(
+                alarm_topic(transition), orjson.dumps(as_json(transition)), retain=True
             )
 
     def close(self, timeout_s: float = 5.0) -> None:
-        """Gives the messages in flight a few seconds to be acknowledged, then disconnects.
-        (Stopping paho's loop first would wait for them forever if the broker never answers.)"""
-        if self._last is not None:
-            try:
-                self._last.wait_for_publish(timeout_s)
-            except (RuntimeError, ValueError):  # not connected, or the queue refused it
-                pass
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._client.close(timeout_s)

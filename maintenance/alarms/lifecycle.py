@@ -1,4 +1,4 @@
-"""The alarm lifecycle of ISA-18.2, as pure decisions (persistence is `maintenance.alarms`).
+"""The alarm lifecycle of ISA-18.2, as pure decisions (the records are `models` and `transitions`).
 
 An alarm is one (device, rule). Its state combines whether the condition is active with whether
 a person has acknowledged it:
