@@ -26,8 +26,8 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from api.runtime import freeze_startup_objects
 from ingest.client import BrokerAddress, SubscriptionConfig
+from ingest.process import freeze_startup_objects
 from ingest.service import IngestService
 from ingest.store.influx import InfluxStore
 from maintenance.alarms.monitor import AlarmMonitor

@@ -6,6 +6,7 @@ service only if it stays quiet there; otherwise the model in service stays."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -13,9 +14,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.catalogue import CATALOGUE
+from ingest.devices import DeviceRegistry
 from ingest.store.base import TelemetryStore
 from rules.anomaly import Array, TelemetryAnomalyDetector
 from rules.registry import ModelMeta, ModelRegistry
+from rules.settings import RuleSettings
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
@@ -220,3 +223,29 @@ def _drifts(fitted: Array, held_out: Array) -> bool:
         return False
     low, high = np.percentile(before, [1, 99])
     return not low <= float(np.median(after)) <= high
+
+
+def retrain(
+    settings: RuleSettings,
+    store: TelemetryStore,
+    *,
+    now_ms: int | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[TrainingResult]:
+    """Retrain every device type's (and long-lived device's) model on the last
+    FACILITY_ANOMALY_TRAINING_DAYS of telemetry, for the devices this state dir has seen."""
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    start_ms = now_ms - int(settings.anomaly_training_days * 86_400_000)
+    registry = DeviceRegistry(settings.state_dir / "devices.sqlite")
+    try:
+        devices = [(r.device.site, r.device.system, r.device.device_id) for r in registry.all()]
+    finally:
+        registry.close()
+    return train(
+        store,
+        ModelRegistry(settings.models_dir),
+        devices,
+        TrainingPlan(start_ms, now_ms),
+        now_ms=now_ms,
+        progress=progress,
+    )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from api.auth import OFFICE, PrincipalDep, access, client_of, log_in, log_out
 from api.deps import DatabaseDep, NowDep
 from maintenance.accounts import service as users
-from maintenance.accounts.models import ApiKey, SecurityEvent, User
+from maintenance.accounts.models import SecurityEvent, User
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id
 
@@ -127,7 +127,7 @@ def create_user(
 @router.get("/users", dependencies=admin_only)
 def list_users(db: DatabaseDep) -> list[UserRead]:
     with db.read() as s:
-        return [UserRead.model_validate(u) for u in s.scalars(select(User).order_by(User.id))]
+        return [UserRead.model_validate(u) for u in users.all_users(s)]
 
 
 @router.post("/users/{user_id}/disable", dependencies=admin_only)
@@ -208,7 +208,7 @@ class ApiKeyRead(BaseModel):
 def list_api_keys(db: DatabaseDep) -> list[ApiKeyRead]:
     """Every key ever made (never the key itself), revoked ones with their time."""
     with db.read() as s:
-        return [ApiKeyRead.model_validate(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.id))]
+        return [ApiKeyRead.model_validate(k) for k in users.all_api_keys(s)]
 
 
 @router.post("/api-keys/{key_id}/revoke", dependencies=admin_only)

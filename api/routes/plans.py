@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import select
 
 from api.auth import OFFICE, PrincipalDep, access, audit_name, refuse
 from api.deps import DatabaseDep, NotifierDep, NowDep
@@ -51,10 +50,7 @@ def post_plan(data: PlanCreate, db: DatabaseDep, now: NowDep) -> PlanRead:
 @router.get("/plans")
 def list_plans(db: DatabaseDep) -> list[PlanRead]:
     with db.transaction() as s:
-        return [
-            PlanRead.model_validate(p)
-            for p in s.scalars(select(InspectionPlan).order_by(InspectionPlan.id))
-        ]
+        return [PlanRead.model_validate(p) for p in service.all_plans(s)]
 
 
 @router.get("/plans/{plan_id}")

@@ -80,6 +80,10 @@ class PlanRead(PlanCreate):
     id: int
 
 
+def all_plans(session: Session) -> list[InspectionPlan]:
+    return list(session.scalars(select(InspectionPlan).order_by(InspectionPlan.id)))
+
+
 def save_plan(
     session: Session, data: PlanCreate, *, now: datetime, plan: InspectionPlan | None = None
 ) -> InspectionPlan:

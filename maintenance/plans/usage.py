@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ingest.store.base import FieldValue, TelemetryStore
 from maintenance.assets.models import Asset, AssetDevice, Site
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 
@@ -69,3 +70,27 @@ def usage_periods(
         elif k > seen[asset_id]:
             out.append((asset_id, site_id, f"{prefix}{k}", due, False))
     return out
+
+
+class TelemetryUsage:
+    """Counters for usage-based plans, read from the telemetry store (one query per site,
+    system and metric in a generation run)."""
+
+    def __init__(self, store: TelemetryStore) -> None:
+        self._store = store
+        self._last: dict[tuple[str, str, str], dict[str, tuple[int, FieldValue]]] = {}
+
+    def latest(
+        self, site: str, system: str, device_ids: Sequence[str], metric: str
+    ) -> float | None:
+        key = (site, system, metric)
+        if key not in self._last:
+            self._last[key] = self._store.last_values(system, {"site": site}, metric)
+        values = [
+            float(value)
+            for device, (_, value) in self._last[key].items()
+            if device in device_ids
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ]
+        return max(values) if values else None

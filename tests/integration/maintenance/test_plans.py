@@ -216,9 +216,9 @@ def test_a_ticket_already_holding_an_occurrences_key_is_linked_and_the_run_goes_
 def test_usage_based_plans_follow_counters_in_a_real_influxdb(
     database: Database, influx_store: InfluxStore
 ) -> None:
-    from api.runtime import TelemetryUsage
     from ingest.store.base import Point
     from maintenance.plans.models import InspectionPlan
+    from maintenance.plans.usage import TelemetryUsage
 
     with database.transaction() as s:
         site = create_site(s, SiteCreate(code="estate-1", name="Riverside"))

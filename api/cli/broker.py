@@ -9,10 +9,10 @@ import secrets
 import sys
 from pathlib import Path
 
-from api.runtime import open_database
 from api.settings import Settings
 from ingest.client import BrokerAddress
 from maintenance.assets import broker
+from maintenance.process import open_database
 
 
 def _service_user(settings: Settings, args: argparse.Namespace) -> str:
@@ -32,7 +32,7 @@ def _gateway(text: str) -> tuple[str, str]:
     return name, site
 
 
-def cmd_acl(settings: Settings, args: argparse.Namespace) -> int:
+def broker_acl(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).read() as s:
         devices = broker.device_accounts(s)
     text = broker.acl_text(
@@ -49,7 +49,7 @@ def cmd_acl(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_passwd(settings: Settings, args: argparse.Namespace) -> int:
+def broker_passwd(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
     if args.ledger_devices:
         # Accounts for the ledger's devices that have none yet; each password shown once.
@@ -97,7 +97,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="an account that publishes for every device of a site (repeatable)",
     )
     acl.add_argument("--out", help="write this file (atomically) instead of standard output")
-    acl.set_defaults(func=cmd_acl)
+    acl.set_defaults(func=broker_acl)
     passwd = verbs.add_parser("passwd", help="add or change an account in a password file")
     passwd.add_argument("file")
     passwd.add_argument("username", nargs="?")
@@ -107,4 +107,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="accounts with generated passwords for the ledger's devices that have none",
     )
-    passwd.set_defaults(func=cmd_passwd)
+    passwd.set_defaults(func=broker_passwd)

@@ -6,17 +6,19 @@ import argparse
 import sys
 import time
 
-from api.runtime import make_store, open_database, train_anomaly_models
 from api.settings import Settings
+from ingest.process import make_store
 from maintenance.alarms import queries
 from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.notifications.notifier import LogNotifier
+from maintenance.process import open_database
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
+from rules.training import retrain
 
 
-def cmd_alarms_list(settings: Settings, args: argparse.Namespace) -> int:
+def alarms_list(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).read() as s:
         rows, total = queries.list_alarms(
             s,
@@ -46,7 +48,7 @@ def cmd_alarms_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_alarms_ack(settings: Settings, args: argparse.Namespace) -> int:
+def alarms_ack(settings: Settings, args: argparse.Namespace) -> int:
     monitor = AlarmMonitor(
         open_database(settings),
         RuleEngine([]),
@@ -58,13 +60,13 @@ def cmd_alarms_ack(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_anomaly_train(settings: Settings, args: argparse.Namespace) -> int:
+def anomaly_train(settings: Settings, args: argparse.Namespace) -> int:
     if args.days:
         settings = settings.model_copy(update={"anomaly_training_days": args.days})
     store = make_store(settings)
     started = time.monotonic()
     try:
-        results = train_anomaly_models(
+        results = retrain(
             settings, store, progress=lambda line: print(line, file=sys.stderr, flush=True)
         )
     finally:
@@ -78,7 +80,7 @@ def cmd_anomaly_train(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if any(r.activated for r in results) else 1
 
 
-def cmd_anomaly_models(settings: Settings, args: argparse.Namespace) -> int:
+def anomaly_models(settings: Settings, args: argparse.Namespace) -> int:
     registry = ModelRegistry(settings.models_dir)
     for key in registry.keys():
         current = registry.current_version(key)
@@ -102,18 +104,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing.add_argument("--state", choices=[s.value for s in AlarmState])
     listing.add_argument("--standing", action="store_true", help="not yet normal and acknowledged")
     listing.add_argument("--limit", type=int, default=50)
-    listing.set_defaults(func=cmd_alarms_list)
+    listing.set_defaults(func=alarms_list)
     ack = alarms.add_parser("ack", help="acknowledge an alarm")
     ack.add_argument("id", type=int)
     ack.add_argument("--actor", required=True)
     ack.add_argument("--note", default="")
-    ack.set_defaults(func=cmd_alarms_ack)
+    ack.set_defaults(func=alarms_ack)
     anomaly = sub.add_parser("anomaly", help="anomaly models").add_subparsers(
         dest="verb", required=True
     )
     train = anomaly.add_parser("train", help="train on recent telemetry; validated models go live")
     train.add_argument("--days", type=float, help="history to learn from (default: settings)")
-    train.set_defaults(func=cmd_anomaly_train)
+    train.set_defaults(func=anomaly_train)
     anomaly.add_parser("models", help="models on disk; * = in service").set_defaults(
-        func=cmd_anomaly_models
+        func=anomaly_models
     )

@@ -6,12 +6,10 @@ import argparse
 import getpass
 import sys
 
-from sqlalchemy import select
-
-from api.runtime import open_database
 from api.settings import Settings
 from maintenance.accounts import service as users
-from maintenance.accounts.models import ROLES, ApiKey, User
+from maintenance.accounts.models import ROLES
+from maintenance.process import open_database
 from maintenance.storage.db import utcnow
 
 
@@ -24,7 +22,7 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
-def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
+def users_create(settings: Settings, args: argparse.Namespace) -> int:
     password = _password(args)
     with open_database(settings).transaction() as s:
         user = users.create_user(
@@ -35,7 +33,7 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_api_keys_create(settings: Settings, args: argparse.Namespace) -> int:
+def api_keys_create(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).transaction() as s:
         key, row = users.create_api_key(s, args.name, args.role, now=utcnow())
         users.record(s, actor="cli", action="api_key_created", now=utcnow(), detail=args.name)
@@ -44,9 +42,9 @@ def cmd_api_keys_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
+def users_list(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).read() as s:
-        for user in s.scalars(select(User).order_by(User.id)):
+        for user in users.all_users(s):
             state = "active" if user.active else "disabled"
             print(f"{user.id}\t{user.username}\t{user.role}\t{state}")
     return 0
@@ -73,23 +71,23 @@ def _set_active(settings: Settings, username: str, active: bool) -> int:
     return 0
 
 
-def cmd_users_disable(settings: Settings, args: argparse.Namespace) -> int:
+def users_disable(settings: Settings, args: argparse.Namespace) -> int:
     return _set_active(settings, args.username, False)
 
 
-def cmd_users_enable(settings: Settings, args: argparse.Namespace) -> int:
+def users_enable(settings: Settings, args: argparse.Namespace) -> int:
     return _set_active(settings, args.username, True)
 
 
-def cmd_api_keys_list(settings: Settings, args: argparse.Namespace) -> int:
+def api_keys_list(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).read() as s:
-        for key in s.scalars(select(ApiKey).order_by(ApiKey.id)):
+        for key in users.all_api_keys(s):
             state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M} UTC" if key.revoked_at else "active"
             print(f"{key.id}\t{key.name}\t{key.role}\t{state}")
     return 0
 
 
-def cmd_api_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+def api_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
     now = utcnow()
     with open_database(settings).transaction() as s:
         row, revoked = users.revoke_api_key(s, args.id, now=now)
@@ -108,22 +106,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--technician", type=int, help="the roster entry of a technician")
     create.add_argument("--password-stdin", action="store_true", help="read it from stdin")
-    create.set_defaults(func=cmd_users_create)
-    accounts.add_parser("list", help="accounts and whether active").set_defaults(
-        func=cmd_users_list
-    )
+    create.set_defaults(func=users_create)
+    accounts.add_parser("list", help="accounts and whether active").set_defaults(func=users_list)
     disable = accounts.add_parser("disable", help="no more logins; its sessions end now")
     disable.add_argument("username")
-    disable.set_defaults(func=cmd_users_disable)
+    disable.set_defaults(func=users_disable)
     enable = accounts.add_parser("enable", help="a disabled account may log in again")
     enable.add_argument("username")
-    enable.set_defaults(func=cmd_users_enable)
+    enable.set_defaults(func=users_enable)
     keys = sub.add_parser("api-keys", help="API keys").add_subparsers(dest="verb", required=True)
     make = keys.add_parser("create", help="a new key, printed once")
     make.add_argument("name")
     make.add_argument("--role", required=True, choices=ROLES)
-    make.set_defaults(func=cmd_api_keys_create)
-    keys.add_parser("list", help="keys (never the key itself)").set_defaults(func=cmd_api_keys_list)
+    make.set_defaults(func=api_keys_create)
+    keys.add_parser("list", help="keys (never the key itself)").set_defaults(func=api_keys_list)
     revoke = keys.add_parser("revoke", help="refused from the next request on")
     revoke.add_argument("id", type=int)
-    revoke.set_defaults(func=cmd_api_keys_revoke)
+    revoke.set_defaults(func=api_keys_revoke)

@@ -1,0 +1,130 @@
+"""`facility plans list|create|change|preview|pause|resume`: inspection plans."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from api.settings import Settings
+from maintenance.plans.models import InspectionPlan
+from maintenance.plans.service import PlanCreate, PlanRead, all_plans, preview, save_plan
+from maintenance.process import open_database
+from maintenance.storage.db import get_required, utcnow
+
+
+def plans_list(settings: Settings, args: argparse.Namespace) -> int:
+    with open_database(settings).transaction() as s:
+        for p in all_plans(s):
+            cadence = p.rrule or f"every {p.every} {p.unit}"
+            scope = (
+                ", ".join(
+                    f"{k} {v}"
+                    for k, v in (
+                        ("site", p.site_id),
+                        ("system", getattr(p.system, "value", None)),
+                        ("type", p.asset_type),
+                        ("asset", p.asset_id),
+                    )
+                    if v is not None
+                )
+                or "all assets"
+            )
+            state = "paused" if p.paused else "active"
+            print(f"#{p.id:<4} {state:6} {cadence:18} from {p.starts_on}  {scope:28} {p.name}")
+    return 0
+
+
+def plans_preview(settings: Settings, args: argparse.Namespace) -> int:
+    with open_database(settings).transaction() as s:
+        plan = get_required(s, InspectionPlan, args.id, "plan")
+        items = preview(s, plan, today=utcnow().date(), days=args.days)
+    print(f"{len(items)} occurrence(s) in the next {args.days} days")
+    for item in items:
+        print(f"  {item.day}  asset {item.asset_id:<6} due {item.due_at.isoformat()}")
+    return 0
+
+
+def plans_create(settings: Settings, args: argparse.Namespace) -> int:
+    """create, or with an id `change`: the options given replace the plan's."""
+    fields: dict[str, Any] = {
+        "name": args.name,
+        "site_id": args.site,
+        "system": args.system,
+        "asset_type": args.asset_type,
+        "asset_id": args.asset,
+        "every": args.every,
+        "unit": args.unit,
+        "rrule": args.rrule,
+        "starts_on": args.starts_on,
+        "lead_days": args.lead_days,
+        "usage_metric": args.usage_metric,
+        "usage_every": args.usage_every,
+    }
+    given = {k: v for k, v in fields.items() if v is not None}
+    with open_database(settings).transaction() as s:
+        plan = None
+        if getattr(args, "id", None) is not None:
+            plan = get_required(s, InspectionPlan, args.id, "plan")
+            current = PlanRead.model_validate(plan).model_dump()
+            given = {**{k: current[k] for k in PlanCreate.model_fields}, **given}
+        try:
+            data = PlanCreate(**given)
+        except ValidationError as error:
+            for e in error.errors():
+                where = ".".join(map(str, e["loc"])) or "plan"
+                print(f"facility: {where}: {e['msg']}", file=sys.stderr)
+            return 2
+        saved = save_plan(s, data, now=utcnow(), plan=plan)
+        print(f"plan #{saved.id} {'changed' if plan else 'created'}: {saved.name}")
+    return 0
+
+
+def plans_pause(settings: Settings, args: argparse.Namespace) -> int:
+    """pause or resume: the plan saved with `paused` changed, as `PUT /plans/{id}` does."""
+    paused = args.verb == "pause"
+    with open_database(settings).transaction() as s:
+        plan = get_required(s, InspectionPlan, args.id, "plan")
+        current = PlanRead.model_validate(plan).model_dump()
+        kept = {k: current[k] for k in PlanCreate.model_fields}
+        save_plan(s, PlanCreate(**{**kept, "paused": paused}), now=utcnow(), plan=plan)
+    print(f"plan #{args.id} {'paused' if paused else 'resumed'}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    plans = sub.add_parser("plans", help="inspection plans").add_subparsers(
+        dest="verb", required=True
+    )
+    plans.add_parser("list").set_defaults(func=plans_list)
+    new = plans.add_parser("create", help="a calendar, RRULE or usage-based plan")
+    change = plans.add_parser("change", help="replace the given options of a plan")
+    change.add_argument("id", type=int)
+    for parser_, creating in ((new, True), (change, False)):
+        _plan_options(parser_, creating)
+    ahead = plans.add_parser("preview", help="what the next days would generate")
+    ahead.add_argument("id", type=int)
+    ahead.add_argument("--days", type=int, default=365)
+    ahead.set_defaults(func=plans_preview)
+    for verb in ("pause", "resume"):
+        toggle = plans.add_parser(verb)
+        toggle.add_argument("id", type=int)
+        toggle.set_defaults(func=plans_pause)
+
+
+def _plan_options(new: argparse.ArgumentParser, creating: bool) -> None:
+    new.add_argument("--name", required=creating)
+    new.add_argument("--site", type=int)
+    new.add_argument("--system", choices=["elevator", "water", "power", "fire", "camera"])
+    new.add_argument("--asset-type", dest="asset_type")
+    new.add_argument("--asset", type=int)
+    new.add_argument("--every", type=int)
+    new.add_argument("--unit", choices=["days", "weeks", "months", "quarters", "years"])
+    new.add_argument("--rrule", help='e.g. "FREQ=MONTHLY;BYDAY=1MO"')
+    new.add_argument("--starts-on", dest="starts_on", required=creating, help="YYYY-MM-DD")
+    new.add_argument("--lead-days", dest="lead_days", type=int)
+    new.add_argument("--usage-metric", dest="usage_metric", help="e.g. trips")
+    new.add_argument("--usage-every", dest="usage_every", type=float)
+    new.set_defaults(func=plans_create)
