@@ -176,8 +176,26 @@ def test_plan_commands(tmp_path: Path) -> None:
         today + relativedelta(months=m) <= today + timedelta(days=365) for m in range(14)
     )
     assert ahead.stdout.splitlines()[0] == f"{expected} occurrence(s) in the next 365 days"
+    from maintenance.plans.models import InspectionPlan
+
+    def plan_five() -> tuple[object, ...]:
+        with unit_of_work.database(engine).read() as s:
+            plan = s.get(InspectionPlan, 5)
+            assert plan is not None
+            return (plan.priority, plan.checklist, plan.lead_days, plan.paused)
+
+    priority, checklist, lead_days, paused = plan_five()
+    assert checklist and paused is False
     assert facility("plans", "pause", "5", env=env).stdout.strip() == "plan #5 paused"
     assert "paused" in facility("plans", "list", env=env).stdout.splitlines()[4]
+    # pausing changes nothing else of the plan (its checklist and priority stay)
+    assert plan_five() == (priority, checklist, lead_days, True)
+    assert facility("plans", "resume", "5", env=env).stdout.strip() == "plan #5 resumed"
+    assert plan_five() == (priority, checklist, lead_days, False)
+    assert facility("plans", "pause", "5", env=env).returncode == 0
+    # a change replaces the options given and nothing else (not the checklist, not `paused`)
+    assert facility("plans", "change", "5", "--lead-days", "3", env=env).returncode == 0
+    assert plan_five() == (priority, checklist, 3, True)
     assert facility("plans", "preview", "9", env=env).returncode == 2
     made = facility(
         "plans",
@@ -213,7 +231,6 @@ def test_plan_commands(tmp_path: Path) -> None:
     changed = facility("plans", "change", "6", "--usage-every", "250", env=env)
     assert changed.stdout.strip() == "plan #6 changed: Pump every 500 h"
     assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[5]
-    from maintenance.plans.models import InspectionPlan
 
     with unit_of_work.database(engine).transaction() as s:
         plan = s.get(InspectionPlan, 6)
