@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -32,8 +33,10 @@ def readings(fleet: Fleet) -> list[Reading]:
     return out
 
 
-@pytest.fixture
-def registry(tmp_path: Path) -> ModelRegistry:
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A day of a five-device fleet, trained once for the module (training is the slow part)."""
+    tmp_path = tmp_path_factory.mktemp("trained")
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite")
     history = Fleet("s1", 5, 1 / 5, 86_400, seed=11, start_ms=START)  # a day, a row per 5 s
     store.write([reading_point(r) for r in readings(history)])
@@ -53,7 +56,16 @@ def registry(tmp_path: Path) -> ModelRegistry:
     own = {f"{m.system}/{m.device_id}" for m in history.models}  # a day is enough of their own
     assert {r.key for r in results if r.activated} == systems | own
     assert lines[0] == "[1/5] s1/elevator-001: 17280 rows"
-    return registry
+    return tmp_path / "models"
+
+
+@pytest.fixture
+def registry(trained: Path, tmp_path: Path) -> ModelRegistry:
+    """The trained models and their history, a copy per test: tests retrain on the history and
+    put models in service or take them out."""
+    shutil.copytree(trained, tmp_path / "models")
+    shutil.copy(trained.parent / "telemetry.sqlite", tmp_path / "telemetry.sqlite")
+    return ModelRegistry(tmp_path / "models")
 
 
 def test_a_trained_model_is_in_service_with_its_metadata(registry: ModelRegistry) -> None:
