@@ -48,6 +48,17 @@ def create_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
+    _install_state(app, runtime)
+    app.add_middleware(RequestGate)  # authentication and body limits before any body is read
+    errors.install(app)
+    _install_routes(app)
+    console.install(app)  # pages check their viewers themselves (login redirect, roles)
+    return app
+
+
+def _install_state(app: FastAPI, runtime: Runtime) -> None:
+    """What the routes reach through `request.app.state`: the runtime's parts, the metrics, the
+    login tokens and limits, the body limits."""
     app.state.runtime = runtime
     app.state.database = runtime.database
     app.state.notifier = runtime.notifier
@@ -92,8 +103,9 @@ def create_app(runtime: Runtime) -> FastAPI:
             "/console/logout": LOGIN_FORM,
         },
     )
-    app.add_middleware(RequestGate)  # authentication and body limits before any body is read
-    errors.install(app)
+
+
+def _install_routes(app: FastAPI) -> None:
     app.include_router(health.router)  # the one route open to all
     app.include_router(auth.router)  # logging in is open; the rest is checked route by route
     for router, read, write in (
@@ -110,5 +122,3 @@ def create_app(runtime: Runtime) -> FastAPI:
         (tickets.router, ALL, ALL),  # requesters and technicians: row-level rules inside
     ):
         app.include_router(router, dependencies=[Depends(access(read, write))])
-    console.install(app)  # pages check their viewers themselves (login redirect, roles)
-    return app

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
 from prometheus_client import Histogram
 
 from ingest.deadletters import DeadLetterStore
@@ -31,6 +30,7 @@ from ingest.readings import Accepted, DeadLetter, DeviceEvent, DeviceStatus, Rea
 from ingest.spool import Spool
 from ingest.store.base import Point, StoreUnavailable, TelemetryStore
 from ingest.store.lineprotocol import encode_point
+from ingest.topics import is_alarm_output, not_an_alarm_state
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +128,13 @@ class Collector:
 
     def handle(self, topic: bytes, payload: bytes, mid: int) -> None:
         """Never raises: a message that cannot be parsed becomes a dead letter."""
-        if _is_alarm_output(topic):
+        if is_alarm_output(topic):
             # The service's own alarm publications (facility/<site>/alarms/<id>) share the tree
             # the collector subscribes to: counted and acknowledged in order, never data. One
             # that is not an alarm state as the service publishes it (too large, not its JSON,
             # another id or site than its topic: written by someone else) is dead-lettered; its
             # payload is not kept beyond the dead letter's first bytes.
-            problem = _not_an_alarm_state(topic, payload, self.config.limits.max_bytes)
+            problem = not_an_alarm_state(topic, payload, self.config.limits.max_bytes)
             with self._group_lock:
                 if not self._stopping.is_set():
                     self._group.mids.append(mid)
@@ -364,32 +364,6 @@ class Collector:
                 self.stats.dead_lettered += len(rejected)
             self.spool.mark_written(seq, len(points))
             self.stats.written += len(points) - len(rejected)
-
-
-def _is_alarm_output(topic: bytes) -> bool:
-    parts = topic.split(b"/", 3)
-    return len(parts) >= 3 and parts[0] == b"facility" and parts[2] == b"alarms"
-
-
-def _not_an_alarm_state(topic: bytes, payload: bytes, max_bytes: int) -> str | None:
-    """Why a message on an alarm topic is not one of the service's alarm states, or None."""
-    if not payload:
-        return None  # an empty retained message clears the topic
-    if len(payload) > max_bytes:
-        return f"on an alarm topic: {len(payload)} bytes, the limit is {max_bytes}"
-    parts = topic.split(b"/")
-    try:
-        body = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return "on an alarm topic: not the service's alarm state (invalid JSON)"
-    if (
-        len(parts) != 4
-        or not isinstance(body, dict)
-        or str(body.get("alarm_id")) != parts[3].decode("utf-8", "replace")
-        or body.get("site") != parts[1].decode("utf-8", "replace")
-    ):
-        return "on an alarm topic: not the service's alarm state (topic and body disagree)"
-    return None
 
 
 def _describe(point: Point) -> str:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+import orjson
+
 from ingest.catalogue import SYSTEMS
 from ingest.readings import DeviceKey
 
@@ -49,3 +51,30 @@ def parse_topic(topic: str) -> ParsedTopic:
 
 def device_topic(device: DeviceKey, kind: Kind) -> str:
     return f"{ROOT}/{device.site}/{device.system}/{device.device_id}/{kind}"
+
+
+def is_alarm_output(topic: bytes) -> bool:
+    """facility/<site>/alarms/...: where the service publishes alarm states, never telemetry."""
+    parts = topic.split(b"/", 3)
+    return len(parts) >= 3 and parts[0] == b"facility" and parts[2] == b"alarms"
+
+
+def not_an_alarm_state(topic: bytes, payload: bytes, max_bytes: int) -> str | None:
+    """Why a message on an alarm topic is not one of the service's alarm states, or None."""
+    if not payload:
+        return None  # an empty retained message clears the topic
+    if len(payload) > max_bytes:
+        return f"on an alarm topic: {len(payload)} bytes, the limit is {max_bytes}"
+    parts = topic.split(b"/")
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return "on an alarm topic: not the service's alarm state (invalid JSON)"
+    if (
+        len(parts) != 4
+        or not isinstance(body, dict)
+        or str(body.get("alarm_id")) != parts[3].decode("utf-8", "replace")
+        or body.get("site") != parts[1].decode("utf-8", "replace")
+    ):
+        return "on an alarm topic: not the service's alarm state (topic and body disagree)"
+    return None

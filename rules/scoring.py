@@ -13,7 +13,8 @@ import math
 from collections.abc import Sequence
 
 from ingest.readings import DeviceKey, Reading
-from rules.anomaly import AnomalyStream, Contribution, TelemetryAnomalyDetector
+from rules.anomaly import TelemetryAnomalyDetector
+from rules.anomaly_stream import AnomalyStream, Contribution
 from rules.engine import ConditionChange
 from rules.registry import ModelMeta, ModelRegistry
 

@@ -87,21 +87,23 @@ def check(
             elif (ticket.id, f"near_{kind}", due) not in recorded:
                 window = due - ticket.created_at
                 if window.total_seconds() > 0 and due - now <= window * near_share:
-                    session.add(
-                        SlaBreach(
-                            ticket_id=ticket.id, kind=f"near_{kind}", due=due, detected_at=now
-                        )
-                    )
-                    notifier.notify(
-                        Notification(
-                            "sla_near_breach",
-                            supervisor_for(session, ticket),
-                            ticket.id,
-                            f"{kind} due {due.isoformat()} is near",
-                        )
-                    )
+                    _near(session, ticket, kind, due, now, notifier)
                     near += 1
     return WatchResult(breaches, near)
+
+
+def _near(
+    session: Session, ticket: Ticket, kind: str, due: datetime, now: datetime, notifier: Notifier
+) -> None:
+    session.add(SlaBreach(ticket_id=ticket.id, kind=f"near_{kind}", due=due, detected_at=now))
+    notifier.notify(
+        Notification(
+            "sla_near_breach",
+            supervisor_for(session, ticket),
+            ticket.id,
+            f"{kind} due {due.isoformat()} is near",
+        )
+    )
 
 
 def _breach(

@@ -64,30 +64,10 @@ def record_results(
     """Stores the results on the inspection ticket (audited) and opens one repair ticket per
     failed item, linked by `parent_ticket_id`. Returns the repair tickets."""
     ticket = service.get(session, ticket_id)
-    if ticket.type is not TicketType.inspection or not ticket.checklist:
-        raise InvalidInput("ticket_id", "only an inspection with a checklist takes results")
-    if ticket.state not in OPEN_STATES:
-        raise InvalidInput("ticket_id", f"the inspection is {ticket.state.value}")
-    template = {item["key"]: item for item in ticket.checklist}
-    seen: set[str] = set()
-    for n, item in enumerate(data.items):
-        if item.key not in template:
-            raise InvalidInput(f"items.{n}.key", f"not an item of this checklist: {item.key!r}")
-        if item.key in seen:
-            raise InvalidInput(f"items.{n}.key", f"{item.key!r} given twice")
-        seen.add(item.key)
-        if (
-            template[item.key]["kind"] == "reading"
-            and item.result != "not_applicable"
-            and item.reading is None
-        ):
-            raise InvalidInput(f"items.{n}.reading", f"{item.key!r} needs a reading")
-    missing = [k for k in template if k not in seen]
-    if missing:
-        raise InvalidInput("items", f"no result for: {', '.join(missing)}")
+    template = _checked(ticket, data)
     before = service.snapshot(ticket)
     results = {item.key: item.model_dump() for item in data.items}
-    ticket.checklist = [{**entry, "outcome": results[entry["key"]]} for entry in ticket.checklist]
+    ticket.checklist = [{**entry, "outcome": results[key]} for key, entry in template.items()]
     service.record(
         session,
         ticket,
@@ -121,6 +101,33 @@ def record_results(
         notifier=notifier,
     )
     return repairs
+
+
+def _checked(ticket: Ticket, data: ChecklistResults) -> dict[str, dict[str, Any]]:
+    """The inspection's checklist by item key, once the results answer each item exactly once
+    (a reading where the item asks for one); else the field at fault."""
+    if ticket.type is not TicketType.inspection or not ticket.checklist:
+        raise InvalidInput("ticket_id", "only an inspection with a checklist takes results")
+    if ticket.state not in OPEN_STATES:
+        raise InvalidInput("ticket_id", f"the inspection is {ticket.state.value}")
+    template = {item["key"]: item for item in ticket.checklist}
+    seen: set[str] = set()
+    for n, item in enumerate(data.items):
+        if item.key not in template:
+            raise InvalidInput(f"items.{n}.key", f"not an item of this checklist: {item.key!r}")
+        if item.key in seen:
+            raise InvalidInput(f"items.{n}.key", f"{item.key!r} given twice")
+        seen.add(item.key)
+        if (
+            template[item.key]["kind"] == "reading"
+            and item.result != "not_applicable"
+            and item.reading is None
+        ):
+            raise InvalidInput(f"items.{n}.reading", f"{item.key!r} needs a reading")
+    missing = [k for k in template if k not in seen]
+    if missing:
+        raise InvalidInput("items", f"no result for: {', '.join(missing)}")
+    return template
 
 
 def _describe(item: ItemResult, entry: dict[str, Any]) -> str:
