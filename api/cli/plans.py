@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from pydantic import ValidationError
 
+from api.cli.formats import print_field_errors
 from api.settings import Settings
 from maintenance.plans.models import InspectionPlan
 from maintenance.plans.service import PlanCreate, PlanRead, all_plans, preview, save_plan
@@ -73,10 +73,7 @@ def plans_create(settings: Settings, args: argparse.Namespace) -> int:
         try:
             data = PlanCreate(**given)
         except ValidationError as error:
-            for e in error.errors():
-                where = ".".join(map(str, e["loc"])) or "plan"
-                print(f"facility: {where}: {e['msg']}", file=sys.stderr)
-            return 2
+            return print_field_errors(error, "plan")
         saved = save_plan(s, data, now=utcnow(), plan=plan)
         print(f"plan #{saved.id} {'changed' if plan else 'created'}: {saved.name}")
     return 0

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-from typing import Any
+from collections import Counter
 
+from api.cli.formats import check_files
 from api.settings import Settings
+from rules.model import Rule
 from rules.rulefile import RuleFileError, load_rules
 
 
 def rules_check(settings: Settings, args: argparse.Namespace) -> int:
-    failed = 0
-    for name in args.files:
-        try:
-            rules = load_rules(Path(name))
-        except RuleFileError as error:
-            print(f"{error}", file=sys.stderr)
-            failed += 1
-            continue
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(_count_kinds(rules).items()))
-        print(f"{name}: {len(rules)} rules ok ({kinds})")
-    return 1 if failed else 0
+    def summary(rules: list[Rule]) -> str:
+        kinds = Counter(rule.kind for rule in rules)
+        return f"{len(rules)} rules ok ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})"
 
-
-def _count_kinds(rules: list[Any]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for rule in rules:
-        counts[rule.kind] = counts.get(rule.kind, 0) + 1
-    return counts
+    return check_files(args.files, load_rules, RuleFileError, summary)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
+from api.cli.formats import check_files
 from api.settings import Settings
+from ingest.sources.model import Source
 from ingest.sources.sourcefile import SourceFileError, load_sources
 
 
 def sources_check(settings: Settings, args: argparse.Namespace) -> int:
-    failed = 0
-    for name in args.files:
-        try:
-            sources = load_sources(Path(name))
-        except SourceFileError as error:
-            print(f"{error}", file=sys.stderr)
-            failed += 1
-            continue
+    def summary(sources: list[Source]) -> str:
         formats = ", ".join(f"{s.name} ({s.format})" for s in sources)
-        print(f"{name}: {len(sources)} sources ok: {formats}")
-    return 1 if failed else 0
+        return f"{len(sources)} sources ok: {formats}"
+
+    return check_files(args.files, load_sources, SourceFileError, summary)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

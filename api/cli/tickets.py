@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from pydantic import ValidationError
 
+from api.cli.formats import print_field_errors
 from api.settings import Settings
 from maintenance.flows import intake
 from maintenance.notifications.notifier import LogNotifier
@@ -70,9 +70,7 @@ def tickets_create(settings: Settings, args: argparse.Namespace) -> int:
     try:
         data = TicketCreate(**{k: v for k, v in fields.items() if v is not None})
     except ValidationError as error:
-        for e in error.errors():
-            print(f"facility: {'.'.join(map(str, e['loc']))}: {e['msg']}", file=sys.stderr)
-        return 2
+        return print_field_errors(error, "ticket")
     with open_database(settings).transaction() as s:
         ticket = intake.create(s, data, actor="cli", now=utcnow(), notifier=LogNotifier())
         print(_row(TicketRead.model_validate(ticket)))

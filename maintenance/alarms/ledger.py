@@ -11,15 +11,12 @@ the set be read again, at most every `reload_s` (a flood of invented ids costs o
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from ingest.readings import DeviceKey
-from maintenance.assets.models import Asset, AssetDevice, Site
+from maintenance.assets.device_identity import LedgerDeviceKeys
 from maintenance.storage.db import Database
 
 MAX_UNMAPPED_LISTED = 1000  # beyond this many distinct unmapped devices, only counted
@@ -40,26 +37,19 @@ class LedgerDevices:
         reload_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.database = database
-        self.reload_s = reload_s
-        self.clock = clock
-        self._known: frozenset[tuple[str, str, str]] = frozenset()
-        self._loaded_at = float("-inf")
-        self._lock = threading.Lock()
+        self.ledger = LedgerDeviceKeys(database, reload_s=reload_s, clock=clock)
+        self._lock = self.ledger.lock
         self._unmapped: dict[DeviceKey, None] = {}
         self._unmapped_devices = 0
         self._unmapped_messages = 0
 
     def knows(self, device: DeviceKey) -> bool:
-        key = (device.site, device.system, device.device_id)
-        if key in self._known:
+        if device in self.ledger.keys:
             return True
         with self._lock:
-            if self.clock() - self._loaded_at >= self.reload_s:
-                self._reload()
-                if key in self._known:
-                    self._unmapped.pop(device, None)
-                    return True
+            if self.ledger.reload_if_due() and device in self.ledger.keys:
+                self._unmapped.pop(device, None)
+                return True
             self._unmapped_messages += 1
             if device not in self._unmapped:
                 self._unmapped_devices += 1
@@ -70,13 +60,3 @@ class LedgerDevices:
     def unmapped(self) -> Unmapped:
         with self._lock:
             return Unmapped(self._unmapped_devices, self._unmapped_messages, tuple(self._unmapped))
-
-    def _reload(self) -> None:
-        with self.database.read() as session:
-            rows = session.execute(
-                select(Site.code, Asset.system, AssetDevice.device_id)
-                .join(Asset, Asset.id == AssetDevice.asset_id)
-                .join(Site, Site.id == Asset.site_id)
-            )
-            self._known = frozenset((site, system.value, device) for site, system, device in rows)
-        self._loaded_at = self.clock()

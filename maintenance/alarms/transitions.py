@@ -17,6 +17,18 @@ from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.models import Alarm, AlarmTransitionRecord
 
 ACTIVE_STATES = tuple(state for state in AlarmState if state.active)
+# What the trail keeps of a transition (besides its values): the alarm's own fields are its row.
+RECORDED = (
+    "alarm_id",
+    "site",
+    "at",
+    "actor",
+    "action",
+    "from_state",
+    "to_state",
+    "new_occurrence",
+    "note",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +77,12 @@ def record(
     new_occurrence: bool = False,
     note: str = "",
 ) -> AlarmTransition:
+    """The transition the alarm just made, kept in its trail; answers it for the listeners."""
     alarm.updated_at = at
-    session.add(
-        AlarmTransitionRecord(
-            alarm_id=alarm.id,
-            site=alarm.site,
-            at=at,
-            actor=actor,
-            action=action,
-            from_state=before.value,
-            to_state=alarm.state.value,
-            new_occurrence=new_occurrence,
-            values=dict(alarm.values or {}),
-            note=note,
-        )
-    )
-    return transition_of(alarm, action, before, at, actor, new_occurrence=new_occurrence, note=note)
+    done = transition_of(alarm, action, before, at, actor, new_occurrence=new_occurrence, note=note)
+    kept = {name: getattr(done, name) for name in RECORDED}
+    session.add(AlarmTransitionRecord(**kept, values=dict(done.values)))
+    return done
 
 
 def transition_of(
