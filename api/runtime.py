@@ -15,6 +15,7 @@ from ingest.broker import EmbeddedBroker
 from ingest.redact import mask_text, mask_url
 from ingest.service import IngestHealth
 from maintenance.accounts import service as users
+from maintenance.alarms import findings
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.alarms.publication import AlarmStream
 from maintenance.flows import unit_of_work
@@ -149,7 +150,9 @@ class Runtime:
 
     def _retrain(self) -> None:
         try:
-            results = retrain(self.settings, self.ingest.store)
+            with self.database.read() as session:
+                said = findings.feedback(session)
+            results = retrain(self.settings, self.ingest.store, feedback=said)
         except Exception:
             log.exception("anomaly retraining failed; the models in service stay")
             return

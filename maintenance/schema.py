@@ -1,7 +1,13 @@
 """Every table, imported in one place so that the metadata (and Alembic) sees them all."""
 
 from maintenance.accounts.models import ApiKey, LoginSession, SecurityEvent, User
-from maintenance.alarms.models import Alarm, AlarmFlood, AlarmTransitionRecord, MaintenanceWindow
+from maintenance.alarms.models import (
+    Alarm,
+    AlarmFlood,
+    AlarmTransitionRecord,
+    FindingReview,
+    MaintenanceWindow,
+)
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.notifications.models import NotificationDelivery
@@ -18,6 +24,7 @@ __all__ = [
     "Alarm",
     "AlarmTransitionRecord",
     "AlarmFlood",
+    "FindingReview",
     "MaintenanceWindow",
     "NotificationDelivery",
     "Asset",

@@ -29,6 +29,18 @@ class TicketType(StrEnum):
     alarm = "alarm"
 
 
+# A ticket an anomaly model's finding opened (its fault is the anomaly rule, rules.scoring's
+# ANOMALY_RULE): a predictive inspection, whose resolution says whether it was a real fault.
+PREDICTIVE_FAULT_PREFIX = "anomaly:"
+
+
+class Finding(StrEnum):
+    """What a predictive inspection found: the technician's verdict on the model's finding."""
+
+    confirmed = "confirmed"  # a real fault: its window stays out of the model's training
+    no_fault_found = "no_fault_found"  # a false finding: its window is normal from now on
+
+
 class Channel(StrEnum):
     hotline = "hotline"
     app = "app"

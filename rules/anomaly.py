@@ -79,6 +79,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         relearn_after: int = 10,
         k: int = 3,
         n: int = 5,
+        confirmed_normal_factor: float = 1.5,
     ) -> None:
         self.smoothing = smoothing
         self.despike = despike
@@ -92,10 +93,15 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         self.relearn_after = relearn_after
         self.k = k
         self.n = n
+        self.confirmed_normal_factor = confirmed_normal_factor
 
     # -- fitting -------------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any = None) -> TelemetryAnomalyDetector:
+        """Learns normal from X's rows, in time order. `y` (optional, one per row): 0 marks rows
+        a person confirmed as normal (a finding a technician found no fault behind): never
+        trimmed as a fault, and the threshold rises as far as they need, at most by
+        `confirmed_normal_factor`; -1 (or no `y`) is unlabelled."""
         if not 1 <= self.k <= self.n:
             raise ValueError(f"persistence needs 1 <= k <= n, got k={self.k}, n={self.n}")
         if self.smoothing < 1 or self.despike < 1:
@@ -105,6 +111,10 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         columns, values = as_matrix(X)
         if len(values) < 2:
             raise ValueError("fit needs at least 2 rows of normal data")
+        labels = np.full(len(values), -1) if y is None else np.asarray(y).reshape(-1)
+        if labels.shape != (len(values),) or not np.isin(labels, (0, -1)).all():
+            raise ValueError("y labels each row: 0 = confirmed normal, -1 = unlabelled")
+        confirmed = labels == 0
         self.feature_names_in_ = columns
         self.n_features_in_ = values.shape[1]
         self.center_ = np.nanmedian(values, axis=0)
@@ -125,16 +135,32 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         # a held-out newest share and cross-fitting over blocks (docs/anomaly.md): a held-out
         # share of a short history misses parts of normal, and scored on a few hundred rows
         # the threshold swings; this held the best trade-off on both public sets.
-        kept = self._fit_trimmed(smoothed)
-        raw = self._raw_scores(smoothed[kept])  # a fault left out of the fit sets no threshold
+        kept = self._fit_trimmed(smoothed, confirmed)
+        # A fault left out of the fit sets no threshold; the rows people confirmed as normal set
+        # it only through the bounded rise below, so one false finding cannot blunt the model.
+        tail = kept & ~confirmed if (kept & ~confirmed).sum() >= 2 else kept
+        raw = self._raw_scores(smoothed[tail])
         self.edge_ = extreme_value_limit(raw, self.false_alarm_rate)
         self.threshold_ = float(self.margin)
+        self.confirmed_normal_rows_ = int(confirmed.sum())
+        if confirmed.any():
+            need = self._persistent_peak(self._raw_scores(smoothed[confirmed]) / self.edge_)
+            ceiling = self.margin * self.confirmed_normal_factor
+            self.threshold_ = float(min(max(self.threshold_, need * 1.001), ceiling))
         self.training_score_ = float(np.mean(raw / self.edge_ > self.threshold_))
         self.n_training_rows_ = len(values)
         self.format_ = MODEL_FORMAT
         return self
 
-    def _fit_trimmed(self, train: Array) -> NDArray[np.bool_]:
+    def _persistent_peak(self, scores: Array) -> float:
+        """The lowest threshold under which these consecutive rows raise no alarm: the highest
+        k-th largest score of any n rows in a row."""
+        if len(scores) < self.n:
+            return float(np.sort(scores)[-min(self.k, len(scores))])
+        windows = np.lib.stride_tricks.sliding_window_view(scores, self.n)
+        return float(np.max(np.sort(windows, axis=1)[:, -self.k]))
+
+    def _fit_trimmed(self, train: Array, confirmed: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Robust training. A robust covariance (minimum covariance determinant, which ignores
         up to a quarter of the rows) marks the rows far from the bulk for a while; short
         excursions (spikes, bursts) are never marked. The normal directions and variances are
@@ -158,6 +184,7 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         except (ValueError, np.linalg.LinAlgError):
             distance = np.zeros(len(rows))
         far = sustained(distance > float(chi2.ppf(_TRIM_QUANTILE, rows.shape[1])), 4 * self.n)
+        far &= ~confirmed
         bulk = ~far if far.mean() <= 0.5 else everything
         self._fit_subspace(train[bulk])
         episodes = int(np.sum(np.diff(np.concatenate([[0], far.astype(np.int64)])) == 1))

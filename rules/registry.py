@@ -30,6 +30,7 @@ class ModelMeta:
     detector_params: dict[str, Any]
     # alarm onsets per device-day on the held-out newest history (the false-alarm budget)
     validation_false_alarms_per_device_day: float = 0.0
+    confirmed_normal_rows: int = 0  # rows technicians' "no fault found" made normal
 
 
 class ModelRegistry:

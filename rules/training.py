@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,6 +45,20 @@ class TrainingResult:
     reason: str
 
 
+Window = tuple[int, int]  # [start_ms, end_ms]
+DeviceId = tuple[str, str, str]  # (site, system, device_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """What technicians said of earlier findings, per device: windows a finding covered where
+    no fault was found (`normal`: trained on as normal, wherever they lie in time) and windows
+    of confirmed faults (`faulty`: never trained on)."""
+
+    normal: dict[DeviceId, list[Window]] = field(default_factory=dict)
+    faulty: dict[DeviceId, list[Window]] = field(default_factory=dict)
+
+
 def features_of(system: str) -> list[str]:
     return [m.name for m in CATALOGUE.get(system, ()) if m.kind == "gauge"]
 
@@ -55,6 +69,7 @@ class History:
 
     stamps_ms: NDArray[np.int64]
     rows: Array
+    confirmed: NDArray[np.bool_] | None = None  # rows a technician's feedback says are normal
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -63,14 +78,25 @@ class History:
         return float(self.stamps_ms[-1] - self.stamps_ms[0]) / DAY_MS if len(self) > 1 else 0.0
 
     def take(self, columns: Sequence[int]) -> History:
-        return History(self.stamps_ms, self.rows[:, list(columns)])
+        return History(self.stamps_ms, self.rows[:, list(columns)], self.confirmed)
+
+    def select(self, rows: NDArray[np.bool_]) -> History:
+        confirmed = None if self.confirmed is None else self.confirmed[rows]
+        return History(self.stamps_ms[rows], self.rows[rows], confirmed)
+
+    def labels(self) -> NDArray[np.int64]:
+        """Per row, as the detector's `fit` takes them: 0 = confirmed normal, -1 = unlabelled."""
+        if self.confirmed is None:
+            return np.full(len(self), -1, dtype=np.int64)
+        return np.where(self.confirmed, 0, -1).astype(np.int64)
 
     def split(self, share: float) -> tuple[History, History]:
-        cut = int(len(self) * (1 - share))
-        return (
-            History(self.stamps_ms[:cut], self.rows[:cut]),
-            History(self.stamps_ms[cut:], self.rows[cut:]),
-        )
+        """The older rows to fit and the newest `share` held out to validate on; rows confirmed
+        normal are always fitted on (held out, they would only test the model against itself)."""
+        confirmed = self.confirmed if self.confirmed is not None else np.zeros(len(self), bool)
+        rank = np.cumsum(~confirmed) - 1  # each unconfirmed row's place among them
+        older = ~confirmed & (rank < int((~confirmed).sum() * (1 - share)))
+        return self.select(older | confirmed), self.select(~older & ~confirmed)
 
 
 def device_history(
@@ -99,22 +125,73 @@ def device_history(
     return History(np.asarray(stamps, dtype=np.int64), rows)
 
 
+def within(stamps_ms: NDArray[np.int64], windows: Sequence[Window]) -> NDArray[np.bool_]:
+    inside = np.zeros(len(stamps_ms), dtype=bool)
+    for start, end in windows:
+        inside |= (stamps_ms >= start) & (stamps_ms <= end)
+    return inside
+
+
+def with_feedback(
+    history: History,
+    fetch: Callable[[Window], History],
+    normal: Sequence[Window],
+    faulty: Sequence[Window],
+) -> History:
+    """A device's history as its technicians' feedback has it: the rows of each window where
+    no fault was found (read by `fetch`, also from before the training period) marked
+    confirmed normal, the rows of confirmed faults left out."""
+    if not normal and not faulty:
+        return history
+    outside = ~within(history.stamps_ms, normal)
+    parts = [
+        History(history.stamps_ms[outside], history.rows[outside], np.zeros(outside.sum(), bool))
+    ]
+    for window in normal:
+        part = fetch(window)
+        parts.append(History(part.stamps_ms, part.rows, np.ones(len(part), dtype=bool)))
+    stamps = np.concatenate([p.stamps_ms for p in parts])
+    _, first = np.unique(stamps, return_index=True)  # overlapping windows: each row once
+    merged = History(
+        stamps[first],
+        np.concatenate([p.rows for p in parts])[first],
+        np.concatenate([p.confirmed for p in parts if p.confirmed is not None])[first],
+    )
+    return merged.select(~within(merged.stamps_ms, faulty))
+
+
 def train(
     store: TelemetryStore,
     registry: ModelRegistry,
-    devices: Sequence[tuple[str, str, str]],  # (site, system, device_id)
+    devices: Sequence[DeviceId],
     plan: TrainingPlan,
     *,
     now_ms: int,
     progress: Callable[[str], None] = lambda line: None,
+    feedback: Feedback | None = None,
 ) -> list[TrainingResult]:
+    feedback = feedback or Feedback()
     results: list[TrainingResult] = []
     by_system: dict[str, list[History]] = {}
     for index, (site, system, device_id) in enumerate(devices, 1):
         features = features_of(system)
         if not features:
             continue
-        history = device_history(store, site, system, device_id, features, plan)
+
+        def fetch(
+            window: Window, site: str = site, system: str = system, device: str = device_id
+        ) -> History:
+            return device_history(
+                store, site, system, device, features_of(system), TrainingPlan(*window)
+            )
+
+        key = (site, system, device_id)
+        history = with_feedback(
+            device_history(store, site, system, device_id, features, plan),
+            fetch,
+            feedback.normal.get(key, []),
+            feedback.faulty.get(key, []),
+        )
         progress(f"[{index}/{len(devices)}] {site}/{device_id}: {len(history)} rows")
         if len(history) == 0:
             continue
@@ -141,9 +218,10 @@ def _fit(
     fit_parts, holdout_parts = [], []
     for history in histories:
         fitted, held_out = history.split(plan.holdout_share)
-        fit_parts.append(fitted.rows)
+        fit_parts.append(fitted)
         holdout_parts.append(held_out)
-    fit_rows = np.concatenate(fit_parts)
+    fit_rows = np.concatenate([part.rows for part in fit_parts])
+    labels = np.concatenate([part.labels() for part in fit_parts])
     # Columns a device type never reports cannot be modelled: leave them out.
     seen = [i for i in range(len(features)) if not np.isnan(fit_rows[:, i]).all()]
     if len(fit_rows) < plan.min_rows or not seen:
@@ -152,7 +230,7 @@ def _fit(
     drifting = [i for i in seen if _drifts(fit_rows[:, i], holdout[:, i])]
     seen = [i for i in seen if i not in drifting] or seen
     names = [features[i] for i in seen]
-    detector = TelemetryAnomalyDetector().fit(fit_rows[:, seen])
+    detector = TelemetryAnomalyDetector().fit(fit_rows[:, seen], labels)
     false_share, per_day = validate(detector, [part.take(seen) for part in holdout_parts])
     meta = registry.save(
         {
@@ -162,6 +240,7 @@ def _fit(
             "training_start_ms": plan.start_ms,
             "training_end_ms": plan.end_ms,
             "training_rows": len(fit_rows),
+            "confirmed_normal_rows": int((labels == 0).sum()),
             "threshold": detector.threshold_,
             "training_score": detector.training_score_,
             "validation_false_alarm_share": false_share,
@@ -231,9 +310,11 @@ def retrain(
     *,
     now_ms: int | None = None,
     progress: Callable[[str], None] = lambda line: None,
+    feedback: Feedback | None = None,
 ) -> list[TrainingResult]:
     """Retrain every device type's (and long-lived device's) model on the last
-    FACILITY_ANOMALY_TRAINING_DAYS of telemetry, for the devices this state dir has seen."""
+    FACILITY_ANOMALY_TRAINING_DAYS of telemetry, for the devices this state dir has seen, with
+    the technicians' feedback on earlier findings."""
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     start_ms = now_ms - int(settings.anomaly_training_days * 86_400_000)
     registry = DeviceRegistry(settings.state_dir / "devices.sqlite")
@@ -248,4 +329,5 @@ def retrain(
         TrainingPlan(start_ms, now_ms),
         now_ms=now_ms,
         progress=progress,
+        feedback=feedback,
     )

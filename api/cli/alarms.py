@@ -8,7 +8,7 @@ import time
 
 from api.settings import Settings
 from ingest.process import make_store
-from maintenance.alarms import queries
+from maintenance.alarms import findings, queries
 from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.notifications.notifier import LogNotifier
@@ -63,11 +63,16 @@ def alarms_ack(settings: Settings, args: argparse.Namespace) -> int:
 def anomaly_train(settings: Settings, args: argparse.Namespace) -> int:
     if args.days:
         settings = settings.model_copy(update={"anomaly_training_days": args.days})
+    with open_database(settings).read() as session:
+        said = findings.feedback(session)  # technicians' verdicts on earlier findings
     store = make_store(settings)
     started = time.monotonic()
     try:
         results = retrain(
-            settings, store, progress=lambda line: print(line, file=sys.stderr, flush=True)
+            settings,
+            store,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+            feedback=said,
         )
     finally:
         store.close()

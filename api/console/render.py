@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal
 from api.console.csrf import logout_token
+from maintenance.work_orders.service import is_predictive
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -36,6 +37,7 @@ templates.env.filters["when"] = _when
 templates.env.filters["iso"] = _iso
 templates.env.filters["ms_when"] = _ms_when
 templates.env.filters["label"] = _label
+templates.env.tests["predictive"] = is_predictive  # resolved with a finding: two buttons
 
 
 def page(

@@ -13,6 +13,7 @@ from api.console.render import page
 from api.console.session import viewer
 from api.deps import DatabaseDep, NowDep
 from api.documents.quarterly import KPI_NAMES, kpi_chart, trend_chart
+from maintenance.alarms import findings
 from maintenance.reports.quarterly import quarterly_report
 
 router = APIRouter()
@@ -32,6 +33,7 @@ def reports_page(
     quarter = quarter or (now.month - 1) // 3 + 1
     with db.read() as s:
         report = quarterly_report(s, year=year, quarter=quarter, now=now)
+        per_model, _ = findings.counts(s, since=report.start, until=report.end)
     return page(
         request,
         "reports.html",
@@ -40,6 +42,7 @@ def reports_page(
         names=KPI_NAMES,
         kpi_chart=kpi_chart(report.quality.kpis),
         trend_chart=trend_chart(report.failures, report.months),
+        findings=per_model,
         query=urlencode({"year": year, "quarter": quarter}),
         period=urlencode({"start": report.start.isoformat(), "end": report.end.isoformat()}),
     )

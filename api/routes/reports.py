@@ -16,6 +16,7 @@ from pydantic import AwareDatetime
 from api.deps import DatabaseDep, NowDep
 from api.documents import excel
 from api.documents.quarterly import render_html, render_pdf
+from maintenance.alarms import findings
 from maintenance.cells import inert_row
 from maintenance.errors import InvalidInput
 from maintenance.reports.failures import FailureReport, GroupBy, failure_report
@@ -149,6 +150,26 @@ def service_quality(
         "end": report.end,
         "average_rating": report.average_rating,
         "kpis": [asdict(k) for k in report.kpis],
+    }
+
+
+@router.get("/reports/anomaly-findings")
+def anomaly_findings(
+    db: DatabaseDep, start: AwareDatetime | None = None, end: AwareDatetime | None = None
+) -> dict[str, Any]:
+    """The anomaly models' findings as the technicians judged them when they resolved the
+    predictive inspections (reviewed in [start, end), default: all): per model and version, and
+    per device type, how many were confirmed faults and how many found no fault."""
+    if start is not None and end is not None:
+        _period(start, end)
+    with db.read() as s:
+        per_model, per_type = findings.counts(s, since=start, until=end)
+    return {
+        "models": [asdict(c) for c in per_model],
+        "device_types": [
+            {"system": c.system, "confirmed": c.confirmed, "no_fault_found": c.no_fault_found}
+            for c in per_type
+        ],
     }
 
 

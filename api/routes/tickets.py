@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, refuse
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from api.headers import download
+from maintenance.alarms import findings
 from maintenance.errors import NotFound
 from maintenance.flows import intake, transitions
 from maintenance.storage.db import Database
@@ -207,9 +208,10 @@ def transition(
         why = permissions.why_not_act(principal, ticket, str(body.action), did_the_work=did)
         if why is not None:
             raise refuse(request, principal, why)
-        return read(
-            transitions.transition(s, ticket_id, body, now=now, notifier=notifier), principal
-        )
+        moved = transitions.transition(s, ticket_id, body, now=now, notifier=notifier)
+        if body.action in (Action.resolve, Action.reject, Action.reopen) and moved.fault:
+            findings.review(s, moved, now=now, by=body.actor)  # what the models learn from
+        return read(moved, principal)
 
 
 @router.post("/tickets/{ticket_id}/comments", status_code=201, responses=MISSING)

@@ -103,3 +103,26 @@ class MaintenanceWindow(Base):
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class FindingReview(Base):
+    """A technician's verdict on one anomaly finding, kept when its predictive inspection is
+    resolved: the device, the model, the window the finding covered, and whether it was a real
+    fault. Retraining takes a false finding's window in as normal and keeps a confirmed one's
+    out; the reports count both per model and device type."""
+
+    __tablename__ = "finding_reviews"
+    __table_args__ = (Index("ix_finding_reviews_device", "site", "system", "device_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id"))
+    site: Mapped[str] = mapped_column(String(64))
+    system: Mapped[str] = mapped_column(String(16))
+    device_id: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(120))  # "<key> v<version>", as the alarm named it
+    verdict: Mapped[str] = mapped_column(String(20))  # vocabulary.Finding
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    window_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    reviewed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reviewed_by: Mapped[str] = mapped_column(String(200))

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from maintenance.alarms.lifecycle import AlarmPolicy, in_flood
 from maintenance.alarms.models import Alarm, AlarmFlood, AlarmTransitionRecord, MaintenanceWindow
-from maintenance.vocabulary import TicketState, TicketType
+from maintenance.vocabulary import PREDICTIVE_FAULT_PREFIX, TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 
-ANOMALY_PREFIX = "anomaly:"
+ANOMALY_PREFIX = PREDICTIVE_FAULT_PREFIX  # an anomaly model's rule id (rules.scoring)
 BUDGET_NOTE = "anomaly findings budget"
 BUDGET_WINDOW = timedelta(days=7)
 SUPPRESSING_TICKETS = (TicketType.inspection, TicketType.repair)

@@ -113,6 +113,7 @@ REPORTING_TABLES = (
     "alarms",
     "alarm_events",
     "alarm_floods",
+    "finding_reviews",
     "inspection_plans",
     "plan_occurrences",
 )

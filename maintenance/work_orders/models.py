@@ -74,6 +74,7 @@ class Ticket(Base):
     # Failure statistics (see maintenance/work_orders/failures.py), set when the ticket opens:
     # the fault it records, and the earlier failure of the same asset and fault it repeats.
     fault: Mapped[str | None] = mapped_column(String(80))
+    finding: Mapped[str | None] = mapped_column(String(20))  # predictive inspections: Finding
     repeat_of: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
     __mapper_args__ = {"version_id_col": version}

@@ -72,6 +72,7 @@ TRANSITION_FIELDS = {
     "committed_at": frozenset({Action.accept}),
     "inspector": frozenset({Action.verify}),
     "requester_confirmed": frozenset({Action.verify}),
+    "finding": frozenset({Action.resolve}),
 }
 COMMENT_KINDS: dict[str, frozenset[str]] = {
     "requester": frozenset({"comment"}),

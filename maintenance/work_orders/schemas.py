@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
-from maintenance.vocabulary import Channel, Id, Priority, TicketState, TicketType
+from maintenance.vocabulary import Channel, Finding, Id, Priority, TicketState, TicketType
 from maintenance.work_orders.lifecycle import Action
 
 EXAMPLE: dict[str, JsonValue] = {
@@ -97,6 +97,11 @@ class TransitionRequest(BaseModel):
     note: str = Field("", max_length=10_000)
     inspector: str | None = None
     requester_confirmed: bool | None = None
+    finding: Finding | None = Field(
+        None,
+        description="resolving a predictive inspection (an anomaly finding's ticket): whether "
+        "a fault was found; the models learn from it",
+    )
     expected_version: int | None = None
 
 
@@ -159,6 +164,7 @@ class TicketRead(BaseModel):
     verified_by: str | None
     requester_confirmed_at: datetime | None = None
     fault: str | None = Field(None, description="failures: the alarm rule, or `repair`")
+    finding: Finding | None = Field(None, description="predictive inspections: the verdict")
     repeat_of: int | None = Field(
         None, description="the earlier failure of the same asset and fault within 30 days"
     )

@@ -17,7 +17,13 @@ from maintenance.assets.models import Asset, Location, Site
 from maintenance.errors import InvalidInput, NotFound
 from maintenance.notifications.notifier import Notifier
 from maintenance.storage.db import get_required
-from maintenance.vocabulary import OPEN_STATES, Channel, TicketState, TicketType
+from maintenance.vocabulary import (
+    OPEN_STATES,
+    PREDICTIVE_FAULT_PREFIX,
+    Channel,
+    TicketState,
+    TicketType,
+)
 from maintenance.work_orders import failures
 from maintenance.work_orders.lifecycle import Action, TransitionNotAllowed, next_state
 from maintenance.work_orders.models import Comment, Ticket, TicketEvent
@@ -60,6 +66,7 @@ AUDITED = (
     "cancel_reason",
     "verified_by",
     "requester_confirmed_at",
+    "finding",
 )
 
 
@@ -230,6 +237,26 @@ def _preassign_ids(session: Session, tickets: list[Ticket]) -> None:
         ticket.id = int(new_id)
 
 
+def is_predictive(ticket: Ticket) -> bool:
+    """A predictive inspection: the ticket an anomaly model's finding opened."""
+    return bool(ticket.fault and ticket.fault.startswith(PREDICTIVE_FAULT_PREFIX))
+
+
+def _finding(ticket: Ticket, request: TransitionRequest) -> str | None:
+    """A predictive inspection is resolved with the technician's verdict on the finding (the
+    models learn from it); no other ticket has one."""
+    if not is_predictive(ticket):
+        if request.finding is not None:
+            raise InvalidInput("finding", "only a predictive inspection's resolution states one")
+        return None
+    if request.finding is None:
+        raise InvalidInput(
+            "finding",
+            "say whether the inspection found a fault (confirmed) or not (no_fault_found)",
+        )
+    return request.finding.value
+
+
 def apply(
     session: Session,
     ticket: Ticket,
@@ -241,6 +268,8 @@ def apply(
     if action is None:
         raise TransitionNotAllowed(TicketState(ticket.state), str(request.action))
     target = next_state(TicketState(ticket.state), action)
+    if request.finding is not None and action is not Action.resolve:
+        raise InvalidInput("finding", "a finding is stated when resolving")
     before = snapshot(ticket)
     note = request.note
     if action is Action.assign:
@@ -259,6 +288,7 @@ def apply(
         ticket.responded_at = ticket.responded_at or now
     elif action is Action.resolve:
         ticket.resolved_at = now
+        ticket.finding = _finding(ticket, request)
     elif action is Action.confirm:
         ticket.requester_confirmed_at = now
     elif action is Action.verify:
@@ -273,6 +303,7 @@ def apply(
             raise InvalidInput("note", "say what must be rectified")
         ticket.reopen_count += 1
         ticket.resolved_at = ticket.closed_at = None
+        ticket.finding = None  # the work is done again, and judged again
     elif action is Action.close:
         ticket.closed_at = now
         if ticket.type is TicketType.complaint:

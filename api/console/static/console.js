@@ -167,8 +167,9 @@ const Console = (() => {
   }
 
   // -- tickets ----------------------------------------------------------------------------------
-  function transitionBody(action, card) {
+  function transitionBody(action, card, button) {
     const body = { action, actor: "console" };
+    if (button.dataset.finding) body.finding = button.dataset.finding;
     if (action === "accept") {
       const answer = prompt("On site within how many minutes?", "30");
       if (answer === null) return null;
@@ -212,7 +213,7 @@ const Console = (() => {
       const button = event.target.closest("button[data-transition]");
       if (!button) return;
       const card = button.closest("[data-ticket]");
-      const body = transitionBody(button.dataset.transition, card);
+      const body = transitionBody(button.dataset.transition, card, button);
       if (!body) return;
       body.expected_version = Number(card.dataset.version);
       button.disabled = true;

@@ -423,6 +423,13 @@ TABLE = [
     Row("GET", "/reports/service-quality", only(OFFICE), params=PERIOD),
     Row(
         "GET",
+        "/reports/anomaly-findings",
+        only(OFFICE),
+        params=PERIOD,
+        expect={"models": [], "device_types": []},
+    ),
+    Row(
+        "GET",
         "/reports/quarterly",
         only(OFFICE),
         params={"year": 2026, "quarter": 4, "format": "json"},

@@ -191,3 +191,34 @@ def test_parameters_follow_scikit_learn_conventions() -> None:
         detector.predict(normal_rows(10))
     with pytest.raises(ValueError, match="k <= n"):
         TelemetryAnomalyDetector(k=5, n=3).fit(normal_rows(100))
+
+
+def test_rows_confirmed_normal_raise_the_threshold_as_far_as_they_need_and_no_further() -> None:
+    """A technician found no fault behind a finding: its rows (y=0) are trained on as normal,
+    never trimmed, and the threshold rises until they raise no alarm, by at most the factor."""
+    train = normal_rows(3000)
+    odd = normal_rows(300, seed=2)
+    odd[:, 2] += 0.09  # pressure a little high for a while: a day the pump was throttled
+    rows = np.vstack([train, odd])
+    labels = np.r_[np.full(3000, -1), np.zeros(300, dtype=int)]
+    plain = TelemetryAnomalyDetector().fit(train)
+    assert plain.threshold_ == 1.0 and plain.predict(odd).sum() > 0  # the finding
+    taught = TelemetryAnomalyDetector().fit(rows, labels)
+    assert taught.confirmed_normal_rows_ == 300
+    assert 1.0 < taught.threshold_ < 1.5
+    assert taught.predict(rows)[3000:].sum() == 0  # the window is normal now
+    # Rows far outside normal that no normal direction explains (sensor noise of a loose
+    # connector): the rise stops at the factor, so one verdict cannot blunt the model.
+    wild = normal_rows(60, seed=3) + np.random.default_rng(4).normal(0, 2, (60, 3))
+    wild_labels = np.r_[np.full(3000, -1), np.zeros(60, dtype=int)]
+    capped = TelemetryAnomalyDetector().fit(np.vstack([train, wild]), wild_labels)
+    assert capped.threshold_ == 1.5
+    wider = TelemetryAnomalyDetector(confirmed_normal_factor=20.0)
+    assert 1.5 < wider.fit(np.vstack([train, wild]), wild_labels).threshold_ < 20.0
+
+
+def test_labels_other_than_confirmed_normal_or_unlabelled_are_refused() -> None:
+    with pytest.raises(ValueError, match="0 = confirmed normal, -1 = unlabelled"):
+        TelemetryAnomalyDetector().fit(normal_rows(100), np.ones(100))
+    with pytest.raises(ValueError, match="0 = confirmed normal"):
+        TelemetryAnomalyDetector().fit(normal_rows(100), np.zeros(99))

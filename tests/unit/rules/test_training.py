@@ -201,3 +201,31 @@ def test_a_model_saved_by_an_older_version_is_not_scored_with(
     assert [r.getMessage() for r in caplog.records] == [
         f"anomaly model water v{older.version} cannot be loaded; skipped"
     ]
+
+
+def test_feedback_marks_false_findings_normal_and_drops_confirmed_faults() -> None:
+    from rules.training import with_feedback
+
+    def rows(stamps: list[int]) -> History:
+        return History(np.asarray(stamps, dtype=np.int64), np.asarray([[float(t)] for t in stamps]))
+
+    history = rows([10, 20, 30, 40, 50, 60])
+    fetched: list[tuple[int, int]] = []
+
+    def fetch(window: tuple[int, int]) -> History:
+        fetched.append(window)
+        stored = (1, 2, 3, 10, 20, 30, 40, 50, 60)  # the store also holds the days before
+        return rows([t for t in stored if window[0] <= t <= window[1]])
+
+    # a false finding before the training period, one inside it (overlapping the first), and a
+    # confirmed fault
+    out = with_feedback(history, fetch, normal=[(1, 3), (2, 30)], faulty=[(45, 55)])
+    assert fetched == [(1, 3), (2, 30)]
+    assert out.stamps_ms.tolist() == [1, 2, 3, 10, 20, 30, 40, 60]
+    assert out.confirmed is not None
+    assert out.confirmed.tolist() == [True] * 6 + [False, False]
+    assert out.labels().tolist() == [0] * 6 + [-1, -1]
+    fit, held_out = out.split(0.5)  # of the 2 unconfirmed rows, the newest half is held out
+    assert fit.stamps_ms.tolist() == [1, 2, 3, 10, 20, 30, 40]
+    assert held_out.stamps_ms.tolist() == [60]
+    assert with_feedback(history, fetch, [], []) is history
