@@ -3,6 +3,8 @@ live by re-reading the newest window), its alarms and its asset's tickets."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +17,8 @@ from api.deps import DatabaseDep, NowDep
 from ingest.catalogue import CATALOGUE
 from ingest.store.base import TelemetryStore
 from maintenance.alarms import queries as alarm_queries
+from maintenance.alarms.models import Alarm
+from maintenance.alarms.tickets import is_anomaly
 from maintenance.assets.service import asset_for_device, labels
 from maintenance.errors import InvalidInput
 from maintenance.work_orders import queries as ticket_queries
@@ -74,7 +78,41 @@ def device_page(
         gauges=gauges,
         alarms=alarms,
         tickets=tickets,
+        drivers=finding_drivers(alarms),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    """A metric behind a standing anomaly finding: its part of the score and the range the
+    model learned as normal (drawn on its chart)."""
+
+    share: float
+    low: float | None
+    high: float | None
+
+
+def finding_drivers(alarms: Sequence[Alarm]) -> dict[str, Driver]:
+    """The metrics behind the device's newest standing anomaly finding, from its alarm values
+    (`drivers`, `<metric> normal` as "low .. high", `<metric> share`)."""
+    standing = [a for a in alarms if is_anomaly(a.rule_id) and a.state.standing]
+    if not standing:
+        return {}
+    values = max(standing, key=lambda a: a.raised_at or a.updated_at).values or {}
+    out = {}
+    for name in (d.strip() for d in str(values.get("drivers") or "").split(",")):
+        if not name:
+            continue
+        low, _, high = str(values.get(f"{name} normal", "")).partition("..")
+        out[name] = Driver(_float(values.get(f"{name} share")) or 0.0, _float(low), _float(high))
+    return out
+
+
+def _float(value: object) -> float | None:
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
 
 
 def newest_values(system: str, fields: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -321,6 +321,10 @@ const Console = (() => {
     let low = Infinity, high = -Infinity;
     for (const [, , min, max] of points) { low = Math.min(low, min); high = Math.max(high, max); }
     const seenLow = low, seenHigh = high;
+    // A metric behind an anomaly finding: the range the model learned as normal, shaded.
+    const normal = "normalLow" in figure.dataset
+      ? [Number(figure.dataset.normalLow), Number(figure.dataset.normalHigh)] : null;
+    if (normal) { low = Math.min(low, normal[0]); high = Math.max(high, normal[1]); }
     if (high === low) { const pad = Math.abs(high) * 0.05 || 1; high += pad; low -= pad; } // a flat line in the middle
     // A device newer than the window is drawn from its first point, not as a sliver at the end.
     const span = series.end_ms - series.start_ms;
@@ -343,6 +347,15 @@ const Console = (() => {
     newest.setAttribute("r", 3);
     newest.setAttribute("class", "newest");
     svg.append(area, line, newest);
+    if (normal) {
+      const shade = document.createElementNS(SVG, "rect");
+      shade.setAttribute("x", 0);
+      shade.setAttribute("width", 600);
+      shade.setAttribute("y", y(normal[1]));
+      shade.setAttribute("height", Math.max(1, y(normal[0]) - y(normal[1])));
+      shade.setAttribute("class", "normal");
+      svg.prepend(shade);
+    }
     const unit = figure.dataset.unit;
     const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
     axis.hidden = false;

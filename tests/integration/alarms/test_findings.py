@@ -106,7 +106,14 @@ def finding(runtime: Runtime) -> int:
         notifier=CollectingNotifier(),
         clock=lambda: at(WINDOW[0]),
     )
-    values: dict[str, float | bool | str] = {"model": "water/water-001 v1", "score": 2.5}
+    values: dict[str, float | bool | str] = {
+        "model": "water/water-001 v1",
+        "score": 2.5,
+        "drivers": "outlet_pressure",
+        "outlet_pressure": 4.9,
+        "outlet_pressure normal": "3.51 .. 4.215",
+        "outlet_pressure share": 0.8,
+    }
     raised = ConditionChange("anomaly:water", PUMP, "raise", WINDOW[0], "warning", "", values)
     monitor.apply([raised])
     monitor.apply([ConditionChange("anomaly:water", PUMP, "clear", WINDOW[1], "warning", "", {})])
@@ -160,6 +167,14 @@ def test_a_false_finding_is_learned_as_normal_with_a_bounded_threshold(
     buttons = re.findall(r'<button[^>]*data-transition="resolve"[^>]*>([^<]*)</button>', html)
     assert buttons == ["Resolve: fault found", "Resolve: no fault found"]
     assert re.findall(r'data-finding="([a-z_]+)"', html) == ["confirmed", "no_fault_found"]
+    # The device page highlights the metric behind the finding, its learned range shaded.
+    device = browser.get("/console/devices/estate-1/water/water-001").text
+    highlighted = re.findall(r'<figure class="chart driver"[^>]*metric=([a-z_]+)"[^>]*>', device)
+    assert highlighted == ["outlet_pressure"]
+    assert 'data-normal-low="3.51" data-normal-high="4.215"' in device
+    assert re.findall(r'<mark class="driver">([^<]*)</mark>', device) == [
+        "behind the anomaly finding: 80 % · normal 3.51 .. 4.215 bar (shaded)"
+    ]
     resolved = ok(
         client.post(
             f"/tickets/{ticket_id}/transitions",
