@@ -37,7 +37,6 @@ of normal), the same direction as `predict`'s 1 = anomalous.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -49,22 +48,19 @@ from sklearn.covariance import MinCovDet
 from sklearn.decomposition import PCA
 
 from rules.anomaly_math import TAIL_SHARE, as_matrix, extreme_value_limit, fill_forward, sustained
-from rules.anomaly_stream import AnomalyStream, Contribution
+from rules.anomaly_state import MODEL_FORMAT, NotFitted, Scoring
+from rules.anomaly_stream import AnomalyStream
+
+__all__ = ["MODEL_FORMAT", "NotFitted", "TelemetryAnomalyDetector"]
 
 Array = NDArray[np.float64]
-# Bumped when fitted attributes change: a model saved by an older version must be retrained.
-MODEL_FORMAT = 2
 _MCD_ROWS = 2000  # the robust covariance is estimated on at most this many rows
 _TRIM_QUANTILE = 0.9999
 _FAULT_SHARE = 0.25  # at most this share of the history is taken for a fault
 _FAULT_EPISODES = 3
 
 
-class NotFitted(RuntimeError):
-    pass
-
-
-class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
+class TelemetryAnomalyDetector(BaseEstimator, Scoring):  # type: ignore[misc]
     def __init__(
         self,
         smoothing: int = 5,
@@ -229,36 +225,6 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         """Score minus threshold: positive means above the threshold (before persistence)."""
         return self.score_samples(X) - self.threshold_
 
-    def stream(self) -> AnomalyStream:
-        """Row-by-row scoring with the same results as predict, for live telemetry."""
-        self._check_fitted()
-        return AnomalyStream(self)
-
-    def explain(
-        self, deviation: Array, values: Array, top: int = 3, names: Sequence[str] | None = None
-    ) -> list[Contribution]:
-        """The columns that drive a row's score (largest first), each with its share of the
-        statistic that is the larger part of the score, the value seen and the normal range."""
-        self._check_fitted()
-        t2_parts, spe_parts = self._contributions(deviation)
-        t2, spe = t2_parts.sum() / self.t2_unit_, spe_parts.sum() / self.spe_unit_
-        parts = t2_parts if t2 >= spe else spe_parts
-        parts = np.maximum(parts, 0.0)
-        total = float(parts.sum()) or 1.0
-        names = names or self.feature_names_in_ or [f"x{i}" for i in range(self.n_features_in_)]
-        order = np.argsort(-parts)[:top]
-        return [
-            Contribution(
-                names[i],
-                round(float(parts[i]) / total, 3),
-                float(values[i]),
-                float(self.normal_low_[i]),
-                float(self.normal_high_[i]),
-            )
-            for i in order
-            if parts[i] > 0
-        ]
-
     # -- the steps -----------------------------------------------------------------------------
 
     def _run(self, X: Any) -> tuple[Array, NDArray[np.int64]]:
@@ -272,10 +238,6 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
             flags[i] = anomalous
         return scores, flags
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "threshold_"):
-            raise NotFitted("call fit(X) with normal data first")
-
     def _matrix_for_predict(self, X: Any) -> Array:
         self._check_fitted()
         columns, values = as_matrix(X)
@@ -287,12 +249,6 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         if values.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {values.shape[1]} columns; fitted on {self.n_features_in_}")
         return values
-
-    def _standardize(self, values: Array) -> Array:
-        return (values - self.center_) / self.scale_
-
-    def _alpha(self) -> float:
-        return 2.0 / (self.smoothing + 1.0)
 
     def _smooth(self, z: Array) -> Array:
         if len(z) == 0:
@@ -309,25 +265,3 @@ class TelemetryAnomalyDetector(BaseEstimator):  # type: ignore[misc]
         initial = (1 - a) * z[0]
         out, _ = lfilter([a], [1.0, -(1 - a)], z, axis=0, zi=initial[np.newaxis, :])
         return np.asarray(out, dtype=np.float64)
-
-    def _statistics(self, centered: Array) -> tuple[Array, Array]:
-        projected = centered @ self.components_.T
-        t2 = np.sum(projected**2 / self.variances_, axis=-1)
-        residual = centered - projected @ self.components_
-        spe = np.sum(residual**2, axis=-1)
-        return t2, spe
-
-    def _raw_scores(self, smoothed: Array) -> Array:
-        t2, spe = self._statistics(smoothed - self.mean_)
-        return np.asarray(np.maximum(t2 / self.t2_unit_, spe / self.spe_unit_), dtype=np.float64)
-
-    def _score_of(self, deviation: Array) -> float:
-        t2, spe = self._statistics(deviation)
-        return float(max(t2 / self.t2_unit_, spe / self.spe_unit_) / self.edge_)
-
-    def _contributions(self, deviation: Array) -> tuple[Array, Array]:
-        """Per-column parts of T² and SPE for one centred row (they sum to the statistics)."""
-        weights = self.components_.T @ np.diag(1 / self.variances_) @ self.components_
-        t2_parts = deviation * (weights @ deviation)
-        residual = deviation - (deviation @ self.components_.T) @ self.components_
-        return t2_parts, residual**2

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import genpareto
 
 Array = NDArray[np.float64]
 TAIL_SHARE = 0.1  # the scores above their 90 % quantile make the fitted tail
@@ -31,6 +30,8 @@ def extreme_value_limit(scores: Array, rate: float) -> float:
     """The score that normal rows exceed with probability `rate`: peaks over the 90 % quantile
     fitted with a generalised Pareto distribution (its shape bounded, as few peaks cannot say
     much about it); never below the largest score seen."""
+    from scipy.stats import genpareto  # training only: a collector never fits a tail
+
     scores = scores[np.isfinite(scores)]
     if len(scores) == 0:
         return 1.0

@@ -1,4 +1,4 @@
-"""The anomaly detector's causal state for one device (`TelemetryAnomalyDetector.stream()`):
+"""The anomaly detector's causal state for one device (`Scoring.stream()`):
 the live telemetry scored row by row with the same computation `predict` runs over a block."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from rules.anomaly import TelemetryAnomalyDetector
+    from rules.anomaly_state import Scoring
 
 from rules.anomaly_math import Array
 
@@ -31,7 +31,7 @@ class AnomalyStream:
     """The detector's causal state for one device: last values, the smoothing filters, the
     adaptive baseline and the recent threshold hits."""
 
-    def __init__(self, detector: TelemetryAnomalyDetector) -> None:
+    def __init__(self, detector: Scoring) -> None:
         self.detector = detector
         self._last = detector.center_.copy()
         self._ewma: Array | None = None

@@ -1,6 +1,8 @@
-"""Anomaly models on disk, versioned: `<root>/<key>/v<N>/model.joblib` + `meta.json`, and
-`<root>/<key>/current` naming the version in service. A new version is saved first and put in
-service only once it is validated, so the previous model keeps scoring until then."""
+"""Anomaly models on disk, versioned: `<root>/<key>/v<N>/` holds the estimator
+(`model.joblib`, for training tools), its scoring state (`state.npz` + `state.json`, what the
+collectors load: numpy only, no pickle) and `meta.json`; `<root>/<key>/current` names the version
+in service. A new version is saved first and put in service only once it is validated, so the
+previous model keeps scoring until then."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
+from rules.anomaly_state import MODEL_FORMAT, FittedState
 
-from rules.anomaly import MODEL_FORMAT, TelemetryAnomalyDetector
+if TYPE_CHECKING:
+    from rules.anomaly import TelemetryAnomalyDetector
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,10 @@ class ModelRegistry:
         meta = ModelMeta(**{**meta_fields, "version": version})
         folder = self._dir(key) / f"v{version}"
         folder.mkdir(parents=True)
+        import joblib  # the training side's; a collector only reads the state below
+
         joblib.dump(detector, folder / "model.joblib")
+        FittedState.of(detector).save(folder)
         (folder / "meta.json").write_text(json.dumps(asdict(meta), indent=2))
         return meta
 
@@ -80,6 +86,11 @@ class ModelRegistry:
     def load(
         self, key: str, version: int | None = None
     ) -> tuple[TelemetryAnomalyDetector, ModelMeta] | None:
+        """The estimator itself (training tools, the benchmarks); it imports scikit-learn."""
+        import joblib
+
+        from rules.anomaly import TelemetryAnomalyDetector
+
         version = version if version is not None else self.current_version(key)
         if version is None:
             return None
@@ -89,6 +100,20 @@ class ModelRegistry:
         if getattr(detector, "format_", 1) != MODEL_FORMAT:
             raise TypeError(f"{key} v{version} was trained by an older version: retrain it")
         return detector, self.meta(key, version)
+
+    def load_state(
+        self, key: str, version: int | None = None
+    ) -> tuple[FittedState, ModelMeta] | None:
+        """What scoring needs (numpy only). A model saved before the state was kept is read
+        from its estimator once (that loads scikit-learn)."""
+        version = version if version is not None else self.current_version(key)
+        if version is None:
+            return None
+        folder = self._dir(key) / f"v{version}"
+        if (folder / "state.json").exists():
+            return FittedState.load(folder), self.meta(key, version)
+        loaded = self.load(key, version)
+        return (FittedState.of(loaded[0]), loaded[1]) if loaded else None
 
     def stamp(self) -> tuple[tuple[str, int | None], ...]:
         """What is in service now; a change means the scorer should reload."""

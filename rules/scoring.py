@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 
 from ingest.readings import DeviceKey, Reading
-from rules.anomaly import TelemetryAnomalyDetector
+from rules.anomaly_state import Scoring
 from rules.anomaly_stream import AnomalyStream, Contribution
 from rules.engine import ConditionChange
 from rules.registry import ModelMeta, ModelRegistry
@@ -27,7 +27,7 @@ class AnomalyScorer:
         self.registry = registry
         self.severity = severity
         self._stamp: tuple[tuple[str, int | None], ...] | None = None
-        self._models: dict[str, tuple[ModelMeta, TelemetryAnomalyDetector]] = {}
+        self._models: dict[str, tuple[ModelMeta, Scoring]] = {}
         self._streams: dict[DeviceKey, tuple[ModelMeta, AnomalyStream]] = {}
         self._active: set[DeviceKey] = set()
         self.refresh()
@@ -39,12 +39,12 @@ class AnomalyScorer:
         if stamp == self._stamp:
             return
         self._stamp = stamp
-        models: dict[str, tuple[ModelMeta, TelemetryAnomalyDetector]] = {}
+        models: dict[str, tuple[ModelMeta, Scoring]] = {}
         for key, version in stamp:
             if version is None:
                 continue
             try:
-                loaded = self.registry.load(key, version)
+                loaded = self.registry.load_state(key, version)
             except Exception:
                 log.exception("anomaly model %s v%s cannot be loaded; skipped", key, version)
                 continue

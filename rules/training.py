@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +17,7 @@ from ingest.catalogue import CATALOGUE
 from ingest.devices import DeviceRegistry
 from ingest.store.base import TelemetryStore
 from rules.anomaly import Array, TelemetryAnomalyDetector
+from rules.feedback import DeviceId, Feedback, Window
 from rules.registry import ModelMeta, ModelRegistry
 from rules.settings import RuleSettings
 
@@ -43,20 +44,6 @@ class TrainingResult:
     meta: ModelMeta | None
     activated: bool
     reason: str
-
-
-Window = tuple[int, int]  # [start_ms, end_ms]
-DeviceId = tuple[str, str, str]  # (site, system, device_id)
-
-
-@dataclass(frozen=True, slots=True)
-class Feedback:
-    """What technicians said of earlier findings, per device: windows a finding covered where
-    no fault was found (`normal`: trained on as normal, wherever they lie in time) and windows
-    of confirmed faults (`faulty`: never trained on)."""
-
-    normal: dict[DeviceId, list[Window]] = field(default_factory=dict)
-    faulty: dict[DeviceId, list[Window]] = field(default_factory=dict)
 
 
 def features_of(system: str) -> list[str]:

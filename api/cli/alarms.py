@@ -15,7 +15,6 @@ from maintenance.notifications.notifier import LogNotifier
 from maintenance.process import open_database
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
-from rules.training import retrain
 
 
 def alarms_list(settings: Settings, args: argparse.Namespace) -> int:
@@ -63,6 +62,8 @@ def alarms_ack(settings: Settings, args: argparse.Namespace) -> int:
 def anomaly_train(settings: Settings, args: argparse.Namespace) -> int:
     if args.days:
         settings = settings.model_copy(update={"anomaly_training_days": args.days})
+    from rules.training import retrain  # scikit-learn: loaded by this command only
+
     with open_database(settings).read() as session:
         said = findings.feedback(session)  # technicians' verdicts on earlier findings
     store = make_store(settings)

@@ -17,7 +17,7 @@ from maintenance.alarms.tickets import is_anomaly, ticket_alarms
 from maintenance.alarms.transitions import to_ms
 from maintenance.vocabulary import Finding
 from maintenance.work_orders.models import Ticket
-from rules.training import Feedback
+from rules.feedback import Feedback
 
 # A finding's occurrence is raised a moment before its ticket is opened.
 _RAISED_BEFORE_TICKET = timedelta(minutes=10)
