@@ -18,7 +18,7 @@ from paho.mqtt.client import topic_matches_sub
 
 from ingest.payloads import PayloadLimits, dead_letter, parse_message
 from ingest.readings import Accepted, DeadLetter
-from ingest.sources.decoded import Decoded, Problem, RawReading, RawStatus, Reply
+from ingest.sources.decoded import Decoded, Problem, RawAttributes, RawReading, RawStatus, Reply
 from ingest.sources.formats.common import FormatError
 from ingest.sources.formats.influx_line import InfluxLine
 from ingest.sources.formats.mapped_json import MappedJson
@@ -162,6 +162,8 @@ class SourceRouter:
                 out.extend(route.mapping.reading(item, text, now_ms))
             elif isinstance(item, RawStatus):
                 out.append(route.mapping.status(item, text, now_ms))
+            elif isinstance(item, RawAttributes):
+                out.extend(route.mapping.attributes(item, text, now_ms))
             elif isinstance(item, Problem):
                 out.append(dead_letter(text, payload, f"source {name}: {item.reason}", now_ms))
             elif isinstance(item, Reply):
@@ -183,11 +185,13 @@ class SourceRouter:
         route = next((r for r in self._routes if r.source.name == source_name), None)
         if route is None:
             return None
-        items: list[Parsed] = (
-            [*route.mapping.reading(item, letter.topic, now_ms)]
-            if isinstance(item, RawReading)
-            else [route.mapping.status(item, letter.topic, now_ms)]
-        )
+        items: list[Parsed]
+        if isinstance(item, RawReading):
+            items = [*route.mapping.reading(item, letter.topic, now_ms)]
+        elif isinstance(item, RawAttributes):
+            items = [*route.mapping.attributes(item, letter.topic, now_ms)]
+        else:
+            items = [route.mapping.status(item, letter.topic, now_ms)]
         if any(isinstance(i, DeadLetter) and i.reason == UNMAPPED for i in items):
             return None
         return items
