@@ -42,6 +42,11 @@ class LedgerIdentity:
             found = self._match(device_id, site)
         return found
 
+    def refresh(self) -> None:
+        """Read the ledger now (an admin has just mapped a device, and its replay follows)."""
+        with self._lock:
+            self._reload()
+
     def _match(self, device_id: str, site: str | None) -> DeviceKey | None:
         keys = [k for k in self._by_id.get(device_id, ()) if site is None or k.site == site]
         return keys[0] if len(keys) == 1 else None  # two assets with that id: not a guess

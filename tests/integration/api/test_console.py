@@ -35,6 +35,7 @@ PAGES = [
     ("/console/tickets", CONTROL),
     ("/console/devices/s1/elevator/e1", CONTROL),
     ("/console/reports", {"admin", "manager"}),
+    ("/console/devices/unmapped", {"admin", "manager"}),
     ("/console/my", {"admin", "manager", "engineer", "technician"}),
     ("/console/requests", {"admin", "manager", "engineer", "technician", "requester"}),
 ]
