@@ -115,14 +115,21 @@ class SourceMapping:
         values: dict[str, str] = {}
         for name, value in raw.values.items():
             target = self.source.metrics.get(name)
-            if target is not None:
+            if target is not None and (target.scale, target.offset) != (1.0, 0.0):
+                # The source scales it: a number was meant, and "12,5" or "n/a" is not one.
+                reason = f"metric {name!r}: text {value[:64]!r} where the source scales a number"
+            elif target is not None:
                 values[target.name] = value
+                continue
             elif METRIC_NAME.fullmatch(name) and name not in RESERVED_METRICS:
                 values[name] = value
+                continue
             else:
-                reason = f"source {self.source.name}: attribute {name!r}: unsafe or reserved name"
-                payload = orjson.dumps({"device": raw.device, "attributes": {name: value}})
-                out.append(DeadLetter(topic, payload[:1024], f"{reason}; map it", now_ms))
+                reason = f"attribute {name!r}: unsafe or reserved name; map it"
+            payload = orjson.dumps({"device": raw.device, "attributes": {name: value}})
+            out.append(
+                DeadLetter(topic, payload[:1024], f"source {self.source.name}: {reason}", now_ms)
+            )
         if values:
             out.insert(0, DeviceAttributes(device, ts_ms, values))
         return out

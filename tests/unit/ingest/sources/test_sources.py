@@ -204,6 +204,11 @@ def test_text_values_are_device_attributes_not_dead_letters() -> None:
             key("water", "pump-1"), NOW, {"connector": "Modbus TCP", "firmware": "v2.1"}
         )
     ]
+    (letter,) = parse(r, "v1/gateway/attributes", {"Pump 1": {"40001": "n/a"}})
+    assert isinstance(letter, DeadLetter)  # mapped with a scale: a number was meant
+    assert (
+        letter.reason == "source plant: metric '40001': text 'n/a' where the source scales a number"
+    )
     (letter,) = parse(r, "v1/gateway/attributes", {"Pump 1": {"notes": "x" * 257}})
     assert isinstance(letter, DeadLetter)
     assert letter.reason == (
