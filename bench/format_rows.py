@@ -68,9 +68,9 @@ def run_format(
     first = _service(fmt, yaml, broker_url, influx_url, state)
     first.start()
     deadline = time.monotonic() + 10
-    while not first.subscriber.connected.is_set() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
+    # The broker's SUBACK: from then on the session holds what is published for it.
+    if not first.subscriber.subscribed.wait(max(0.0, deadline - time.monotonic())):
+        raise RuntimeError(f"{fmt}: the collector did not subscribe within 10 s")
     first.stop()
     publisher = FleetPublisher(broker_url, fleet, client_id=f"bench-pub-{fmt}")
     publisher.publish_all(messages, realtime=False)

@@ -139,6 +139,14 @@ class MqttSubscriber:
         self._config = config
         self._on_message = on_message
         self.connected = threading.Event()
+        # Set on the broker's SUBACK for the filters subscribed at connect: `connected` alone
+        # does not mean a message published now reaches us.
+        self.subscribed = threading.Event()
+        self._topics = tuple(config.topics)
+        self._topics_lock = threading.Lock()
+        self._connect_mid: int | None = None
+        self._pending: set[int] = set()  # (un)subscriptions of use_topics the broker has not acked
+        self._stale: set[str] = set()  # filters removed while disconnected
         client = _BatchingClient(
             CallbackAPIVersion.VERSION2,
             client_id=config.client_id,
@@ -151,12 +159,61 @@ class MqttSubscriber:
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
+        client.on_subscribe = self._handle_subscribe
+        client.on_unsubscribe = self._handle_unsubscribe
         self._client = client
         self._broker = broker
 
     def filters(self) -> list[str]:
+        return self._shared(self._topics)
+
+    def _shared(self, topics: Sequence[str]) -> list[str]:
         group = self._config.shared_group
-        return [f"$share/{group}/{t}" if group else t for t in self._config.topics]
+        return [f"$share/{group}/{t}" if group else t for t in topics]
+
+    def use_topics(self, topics: Sequence[str]) -> None:
+        """Follow a changed set of topic filters (a sources file reload) without reconnecting:
+        subscribe to the new ones, unsubscribe from the removed ones. While disconnected, the
+        next connect subscribes to the new set and drops the removed ones from the session."""
+        wanted = tuple(dict.fromkeys(topics))
+        with self._topics_lock:
+            added = [t for t in wanted if t not in self._topics]
+            removed = [t for t in self._topics if t not in wanted]
+            self._topics = wanted
+            self._stale.difference_update(wanted)
+            if not self.connected.is_set():
+                self._stale.update(removed)  # the broker keeps our session's subscriptions
+                return
+            if added:
+                self._track(self._subscribe(self._client, self._shared(added)))
+                log.info("subscribing to %s", ", ".join(added))
+            if removed:
+                if not self._track(self._client.unsubscribe(self._shared(removed))):
+                    self._stale.update(removed)  # not sent (just disconnected): next connect
+                log.info("unsubscribing from %s", ", ".join(removed))
+
+    def _subscribe(
+        self, client: mqtt.Client, filters: list[str]
+    ) -> tuple[MQTTErrorCode, int | None]:
+        if self._config.mqtt5:
+            # retainHandling=1: retained status messages only when the subscription is new.
+            options = SubscribeOptions(qos=1, retainHandling=1)
+            return client.subscribe([(f, options) for f in filters])
+        return client.subscribe([(f, 1) for f in filters])
+
+    def _track(self, sent: tuple[MQTTErrorCode, int | None]) -> bool:
+        """Whether a (un)subscribe went out; if so, awaited until the broker acknowledges it (a
+        subscribe not sent is made again by the next connect, which subscribes to all)."""
+        rc, mid = sent
+        if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
+            return False
+        self._pending.add(mid)
+        return True
+
+    def settled(self) -> bool:
+        """Subscribed, and the broker has acknowledged every change of filters since."""
+        with self._topics_lock:
+            return self.subscribed.is_set() and not self._pending
 
     def start(self) -> None:
         if self._config.mqtt5:
@@ -188,6 +245,7 @@ class MqttSubscriber:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
+        self.subscribed.clear()
 
     def _handle_connect(
         self,
@@ -206,13 +264,42 @@ class MqttSubscriber:
             self._broker.port,
             flags.session_present,
         )
-        if self._config.mqtt5:
-            # retainHandling=1: retained status messages only when the subscription is new.
-            options = SubscribeOptions(qos=1, retainHandling=1)
-            client.subscribe([(f, options) for f in self.filters()])
-        else:
-            client.subscribe([(f, 1) for f in self.filters()])
-        self.connected.set()
+        with self._topics_lock:
+            self._pending.clear()  # this subscription carries every change made meanwhile
+            self._connect_mid = self._subscribe(client, self.filters())[1]
+            if self._stale:
+                stale, self._stale = self._shared(sorted(self._stale)), set()
+                self._track(client.unsubscribe(stale))
+            # Under the lock: a use_topics in between would otherwise think us disconnected.
+            self.connected.set()
+
+    def _handle_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            # The broker's ACL or limits: the filters stay unserved, which must be seen.
+            log.error("the broker refused a subscription: %s", ", ".join(refused))
+        with self._topics_lock:
+            self._pending.discard(mid)
+        if mid == self._connect_mid:
+            self.subscribed.set()
+
+    def _handle_unsubscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        with self._topics_lock:
+            self._pending.discard(mid)
 
     def _handle_disconnect(
         self,
@@ -223,6 +310,7 @@ class MqttSubscriber:
         properties: Properties | None,
     ) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if reason.is_failure:
             log.warning("disconnected from the broker: %s; reconnecting", reason)
 

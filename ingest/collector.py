@@ -169,7 +169,7 @@ class Collector:
                 self._group_lock.notify()
         if self._arrival_sinks:
             for item in items:
-                if isinstance(item, Reading | DeviceEvent | DeviceStatus):
+                if not isinstance(item, DeadLetter):
                     for arrival in self._arrival_sinks:
                         try:
                             arrival(item)
@@ -189,8 +189,12 @@ class Collector:
         elif isinstance(item, DeviceStatus):
             group.accepted.append(item)
             self.devices.seen(item.device, now_ms, online=item.online)
-        else:
+        elif isinstance(item, DeadLetter):
             group.dead.append(item)
+        else:  # a device's text: its attributes
+            group.accepted.append(item)
+            self.devices.seen(item.device, now_ms)
+            self.devices.report(item.device, item.values, item.ts_ms)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Device registry: first seen, last seen and online state of every device that spoke to us."""
+"""Device registry: first seen, last seen and online state of every device that spoke to us, and
+the newest text it reported (its attributes: a connector's name, a firmware version)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ CREATE TABLE IF NOT EXISTS devices (
     online INTEGER NOT NULL,
     PRIMARY KEY (site, system, device_id)
 );
+CREATE TABLE IF NOT EXISTS device_attributes (
+    site TEXT NOT NULL,
+    system TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    PRIMARY KEY (site, system, device_id, name)
+);
 """
 
 
@@ -28,6 +38,12 @@ class DeviceRecord:
     first_seen_ms: int
     last_seen_ms: int
     online: bool
+
+
+@dataclass(slots=True, frozen=True)
+class Attribute:
+    value: str
+    ts_ms: int  # when the device reported it
 
 
 class DeviceRegistry:
@@ -41,11 +57,18 @@ class DeviceRegistry:
         self._lock = threading.Lock()
         self._devices: dict[DeviceKey, DeviceRecord] = {}
         self._dirty: set[DeviceKey] = set()
+        self._attributes: dict[DeviceKey, dict[str, Attribute]] = {}
+        self._dirty_attributes: set[tuple[DeviceKey, str]] = set()
         for site, system, device_id, first, last, online in self._db.execute(
             "SELECT * FROM devices"
         ):
             key = DeviceKey(site, system, device_id)
             self._devices[key] = DeviceRecord(key, first, last, bool(online))
+        for site, system, device_id, name, value, ts_ms in self._db.execute(
+            "SELECT * FROM device_attributes"
+        ):
+            key = DeviceKey(site, system, device_id)
+            self._attributes.setdefault(key, {})[name] = Attribute(value, ts_ms)
 
     def seen(self, device: DeviceKey, now_ms: int, online: bool = True) -> None:
         with self._lock:
@@ -57,8 +80,36 @@ class DeviceRegistry:
                 record.online = online
             self._dirty.add(device)
 
+    def report(self, device: DeviceKey, values: dict[str, str], ts_ms: int) -> None:
+        """Text values the device reported at ts_ms; an older report does not overwrite."""
+        with self._lock:
+            known = self._attributes.setdefault(device, {})
+            for name, value in values.items():
+                old = known.get(name)
+                if old is None or old.ts_ms <= ts_ms:
+                    known[name] = Attribute(value, ts_ms)
+                    self._dirty_attributes.add((device, name))
+
+    def attributes(self, device: DeviceKey) -> dict[str, Attribute]:
+        with self._lock:
+            return dict(self._attributes.get(device, {}))
+
     def flush(self) -> None:
         with self._lock:
+            texts = [
+                (k.site, k.system, k.device_id, n, a.value, a.ts_ms)
+                for k, n in self._dirty_attributes
+                for a in (self._attributes[k][n],)
+            ]
+            self._dirty_attributes.clear()
+            if texts:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT INTO device_attributes VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO "
+                    "UPDATE SET value = excluded.value, ts_ms = excluded.ts_ms",
+                    texts,
+                )
+                self._db.execute("COMMIT")
             rows = [
                 (k.site, k.system, k.device_id, r.first_seen_ms, r.last_seen_ms, int(r.online))
                 for k in self._dirty

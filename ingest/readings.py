@@ -40,7 +40,18 @@ class DeviceStatus:
     received_ms: int
 
 
-Accepted = Reading | DeviceEvent | DeviceStatus
+@dataclass(slots=True, frozen=True)
+class DeviceAttributes:
+    """Text a device reports (a connector's name, a firmware version, a text status): the
+    newest value per name, kept with the device in the registry, not a time series (metrics are
+    numbers and flags, which rules, charts and anomaly models read)."""
+
+    device: DeviceKey
+    ts_ms: int
+    values: dict[str, str]
+
+
+Accepted = Reading | DeviceEvent | DeviceStatus | DeviceAttributes
 
 
 @dataclass(slots=True, frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,15 +61,35 @@ class IngestService:
         self.subscriber = MqttSubscriber(broker, subscription, self.collector.handle)
         if sources is not None:
             sources.publish = self.subscriber.publish
+            sources.on_filters = self.subscriber.use_topics
         self._stopped = False
+        self._reloads = threading.Event()
+        self._reloader: threading.Thread | None = None
 
     def start(self) -> None:
         self.collector.start(ack=self.subscriber.ack)
         self.subscriber.start()
+        if self.sources is not None:
+            self._reloader = threading.Thread(
+                target=self._reload_loop, name="sources-reload", daemon=True
+            )
+            self._reloader.start()
+
+    def _reload_loop(self) -> None:
+        # Not only on a message: a filter added by a reload brings none until subscribed.
+        assert self.sources is not None
+        while not self._reloads.wait(1.0):
+            try:
+                self.sources.reload_if_changed()
+            except Exception:  # the next tick tries again; the active sources stay
+                log.exception("sources file reload failed")
 
     def stop(self) -> None:
         """Commit and acknowledge what was received, drain the spool as far as the store allows,
         then leave the broker; anything not acknowledged is redelivered to the next session."""
+        self._reloads.set()
+        if self._reloader is not None:
+            self._reloader.join()
         self.collector.stop()
         self.subscriber.stop()
         self.store.close()

@@ -237,25 +237,31 @@ def _fit(
         },
         detector,
     )
-    if per_day > plan.max_false_alarms_per_device_day:
-        reason = (
-            f"v{meta.version} not put in service: {per_day:.2f} alarms per device-day on "
-            f"held-out normal history (budget {plan.max_false_alarms_per_device_day:.2f}); "
-            "the model in service stays"
-        )
-        return TrainingResult(key, meta, False, reason)
-    if false_share > plan.max_false_alarm_share:
-        reason = (
-            f"v{meta.version} not put in service: flags {false_share:.1%} of held-out normal "
-            f"history (limit {plan.max_false_alarm_share:.1%}); the model in service stays"
-        )
-        return TrainingResult(key, meta, False, reason)
+    refused = _refusal(meta, false_share, per_day, plan)
+    if refused is not None:
+        return TrainingResult(key, meta, False, refused)
     registry.activate(key, meta.version)
     reason = (
         f"v{meta.version} in service ({len(fit_rows)} rows, held-out flagged {false_share:.2%}, "
         f"{per_day:.2f} alarms per device-day)"
     )
     return TrainingResult(key, meta, True, reason)
+
+
+def _refusal(meta: ModelMeta, false_share: float, per_day: float, plan: TrainingPlan) -> str | None:
+    """Why a validated candidate stays out of service, or None."""
+    if per_day > plan.max_false_alarms_per_device_day:
+        return (
+            f"v{meta.version} not put in service: {per_day:.2f} alarms per device-day on "
+            f"held-out normal history (budget {plan.max_false_alarms_per_device_day:.2f}); "
+            "the model in service stays"
+        )
+    if false_share > plan.max_false_alarm_share:
+        return (
+            f"v{meta.version} not put in service: flags {false_share:.1%} of held-out normal "
+            f"history (limit {plan.max_false_alarm_share:.1%}); the model in service stays"
+        )
+    return None
 
 
 def validate(

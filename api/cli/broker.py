@@ -11,6 +11,7 @@ from pathlib import Path
 
 from api.settings import Settings
 from ingest.client import BrokerAddress
+from ingest.sources.sourcefile import load_sources
 from maintenance.assets import broker
 from maintenance.process import open_database
 
@@ -35,8 +36,12 @@ def _gateway(text: str) -> tuple[str, str]:
 def broker_acl(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).read() as s:
         devices = broker.device_accounts(s)
+    sources_file = args.sources or settings.sources_file  # its reads and answers too
     text = broker.acl_text(
-        devices, service_user=_service_user(settings, args), gateways=args.gateway or []
+        devices,
+        service_user=_service_user(settings, args),
+        gateways=args.gateway or [],
+        sources=load_sources(Path(sources_file)) if sources_file else (),
     )
     if args.out:
         path = Path(args.out)
@@ -96,6 +101,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="NAME=SITE",
         help="an account that publishes for every device of a site (repeatable)",
     )
+    acl.add_argument("--sources", help="the sources file (default: FACILITY_SOURCES_FILE)")
     acl.add_argument("--out", help="write this file (atomically) instead of standard output")
     acl.set_defaults(func=broker_acl)
     passwd = verbs.add_parser("passwd", help="add or change an account in a password file")

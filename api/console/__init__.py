@@ -18,10 +18,19 @@ from api.console import (
     request_pages,
     session,
     ticket_pages,
+    unmapped_pages,
 )
 
 STATIC = Path(__file__).parent / "static"
-MODULES = (session, alarm_pages, device_pages, ticket_pages, request_pages, report_pages)
+MODULES = (
+    session,
+    alarm_pages,
+    unmapped_pages,  # before device_pages: /console/devices/unmapped is not a device
+    device_pages,
+    ticket_pages,
+    request_pages,
+    report_pages,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -15,6 +15,7 @@ from api.console.render import page
 from api.console.session import ControlRoom
 from api.deps import DatabaseDep, NowDep
 from ingest.catalogue import CATALOGUE
+from ingest.readings import DeviceKey
 from ingest.store.base import TelemetryStore
 from maintenance.alarms import queries as alarm_queries
 from maintenance.alarms.models import Alarm
@@ -79,6 +80,12 @@ def device_page(
         alarms=alarms,
         tickets=tickets,
         drivers=finding_drivers(alarms),
+        # Text the device reported (a firmware version, a connector's name): not a metric.
+        attributes=sorted(
+            request.app.state.runtime.ingest.collector.devices.attributes(
+                DeviceKey(site, system, device_id)
+            ).items()
+        ),
     )
 
 

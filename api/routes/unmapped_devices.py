@@ -7,8 +7,11 @@ devices the ledger does not know, whose data is stored but raises no alarms."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.deps import DatabaseDep
+from api.device_mapping import map_held_device
 from ingest.sources.unmapped import unmapped_devices
 
 router = APIRouter(tags=["devices"])
@@ -60,3 +63,32 @@ def list_unmapped(request: Request) -> UnmappedRead:
             LedgerlessDevice(site=k.site, system=k.system, device_id=k.device_id) for k in listed
         ],
     )
+
+
+class DeviceMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str = Field(min_length=1, max_length=64)
+    device: str = Field(min_length=1, max_length=256)  # the gateway's name for it
+    asset_id: int = Field(ge=1)
+
+
+class MappedRead(BaseModel):
+    source: str
+    device: str
+    asset_id: int
+    asset_code: str
+    site: str
+    system: str
+    device_id: str
+    replayed: int
+    still_held: int
+
+
+@router.post("/devices/unmapped/map")
+async def map_device(data: DeviceMapping, request: Request, db: DatabaseDep) -> MappedRead:
+    """The device becomes one of the asset's device ids, and its held messages are replayed
+    (once: a replayed message is never replayed again)."""
+    mapped = await run_in_threadpool(
+        map_held_device, request.app.state.runtime, db, data.source, data.device, data.asset_id
+    )
+    return MappedRead.model_validate(mapped, from_attributes=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RawValue = float | bool
+MAX_TEXT_CHARS = 256  # a device attribute's value: a name or a version, not a document
 
 
 @dataclass(slots=True, frozen=True)
@@ -19,6 +20,15 @@ class RawReading:
 class RawStatus:
     device: str
     online: bool
+
+
+@dataclass(slots=True, frozen=True)
+class RawAttributes:
+    """Text values of a device, as the gateway names them (ingest.readings.DeviceAttributes)."""
+
+    device: str
+    ts_ms: int | None
+    values: dict[str, str]
 
 
 @dataclass(slots=True, frozen=True)
@@ -36,7 +46,7 @@ class Reply:
     payload: bytes
 
 
-Decoded = RawReading | RawStatus | Problem | Reply
+Decoded = RawReading | RawStatus | RawAttributes | Problem | Reply
 
 
 def number(value: object) -> RawValue | None:
@@ -53,15 +63,28 @@ def number(value: object) -> RawValue | None:
 
 
 def readings_of(device: str, ts_ms: int | None, values: dict[str, object]) -> list[Decoded]:
-    """A reading of the numeric and boolean values; each other value a Problem naming it."""
+    """A reading of the numeric and boolean values, the text values as device attributes; each
+    other value (null, an array, text past MAX_TEXT_CHARS) a Problem naming it."""
     metrics: dict[str, RawValue] = {}
+    texts: dict[str, str] = {}
     out: list[Decoded] = []
     for name, value in _flat(values):
         converted = number(value)
-        if converted is None:
-            out.append(Problem(f"device {device!r} metric {name!r}: not a number or boolean"))
-        else:
+        if converted is not None:
             metrics[str(name)] = converted
+        elif isinstance(value, str) and len(value) <= MAX_TEXT_CHARS:
+            texts[str(name)] = value
+        elif isinstance(value, str):
+            out.append(
+                Problem(
+                    f"device {device!r} metric {name!r}: text of {len(value)} characters; "
+                    f"the limit is {MAX_TEXT_CHARS}"
+                )
+            )
+        else:
+            out.append(Problem(f"device {device!r} metric {name!r}: not a number, flag or text"))
+    if texts:
+        out.insert(0, RawAttributes(device, ts_ms, texts))
     if metrics:
         out.insert(0, RawReading(device, ts_ms, metrics))
     return out

@@ -10,8 +10,15 @@ from collections.abc import Callable
 import orjson
 
 from ingest.payloads import METRIC_NAME, RESERVED_METRICS, PayloadLimits
-from ingest.readings import DeadLetter, DeviceKey, DeviceStatus, MetricValue, Reading
-from ingest.sources.decoded import RawReading, RawStatus, RawValue
+from ingest.readings import (
+    DeadLetter,
+    DeviceAttributes,
+    DeviceKey,
+    DeviceStatus,
+    MetricValue,
+    Reading,
+)
+from ingest.sources.decoded import MAX_TEXT_CHARS, RawAttributes, RawReading, RawStatus, RawValue
 from ingest.sources.model import Source
 from ingest.topics import IDENTIFIER
 
@@ -94,6 +101,39 @@ class SourceMapping:
             problems.append(Reading(device, ts_ms, None, metrics))
         return problems
 
+    def attributes(
+        self, raw: RawAttributes, topic: str, now_ms: int
+    ) -> list[DeviceAttributes | DeadLetter]:
+        """Text values as the device's attributes, named as the source's metric names rename
+        them (no scale: text has none); or its held dead letter."""
+        ts_ms = now_ms if raw.ts_ms is None else raw.ts_ms
+        device = self.device(raw.device)
+        if device is None:
+            body = {"ts": ts_ms, "attributes": raw.values}
+            return [self.held(topic, body, raw.device, now_ms)]
+        out: list[DeviceAttributes | DeadLetter] = []
+        values: dict[str, str] = {}
+        for name, value in raw.values.items():
+            target = self.source.metrics.get(name)
+            if target is not None and (target.scale, target.offset) != (1.0, 0.0):
+                # The source scales it: a number was meant, and "12,5" or "n/a" is not one.
+                reason = f"metric {name!r}: text {value[:64]!r} where the source scales a number"
+            elif target is not None:
+                values[target.name] = value
+                continue
+            elif METRIC_NAME.fullmatch(name) and name not in RESERVED_METRICS:
+                values[name] = value
+                continue
+            else:
+                reason = f"attribute {name!r}: unsafe or reserved name; map it"
+            payload = orjson.dumps({"device": raw.device, "attributes": {name: value}})
+            out.append(
+                DeadLetter(topic, payload[:1024], f"source {self.source.name}: {reason}", now_ms)
+            )
+        if values:
+            out.insert(0, DeviceAttributes(device, ts_ms, values))
+        return out
+
     def status(self, raw: RawStatus, topic: str, now_ms: int) -> DeviceStatus | DeadLetter:
         device = self.device(raw.device)
         if device is None:
@@ -111,13 +151,23 @@ class SourceMapping:
         return DeadLetter(topic, payload[:1024], f"source {self.source.name}: {reason}", now_ms)
 
 
-def held_item(payload: bytes) -> tuple[str, str, RawReading | RawStatus] | None:
+HeldItem = RawReading | RawStatus | RawAttributes
+
+
+def held_item(payload: bytes) -> tuple[str, str, HeldItem] | None:
     """A held dead letter's source name and decoded item, or None if it is not one."""
     try:
         body = orjson.loads(payload)
         source, device = str(body["source"]), str(body["device"])
         if "online" in body:
             return source, device, RawStatus(device, bool(body["online"]))
+        if "attributes" in body:
+            texts = {
+                str(k): v
+                for k, v in body["attributes"].items()
+                if isinstance(v, str) and len(v) <= MAX_TEXT_CHARS
+            }
+            return source, device, RawAttributes(device, int(body["ts"]), texts)
         metrics: dict[str, RawValue] = {
             str(k): v for k, v in body["metrics"].items() if isinstance(v, bool | int | float)
         }

@@ -39,6 +39,7 @@ DEFAULT_TOPICS: dict[str, tuple[str, ...]] = {
     "neuron": ("/neuron/#",),
     "influx-line": ("telegraf/#",),
 }
+_DEVICE_API = "v1/devices/me/"  # ThingsBoard's device API, under any mount point
 _TOPIC_LEVEL = re.compile(r"[^#+]*|\+|#")
 Name = Annotated[str, Field(pattern=IDENTIFIER.pattern)]
 
@@ -165,6 +166,24 @@ class Source(_Strict):
     @property
     def filters(self) -> tuple[str, ...]:
         return self.topics or DEFAULT_TOPICS[self.format]
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """The topic filters the service publishes to for this source, for the broker's access
+        list: ThingsBoard RPC responses beside the requests it reads, Sparkplug NCMD rebirth
+        requests to the groups it reads. A filter that does not name `v1/devices/me/` (or the
+        Sparkplug group) grants none: the access list cannot follow a `#`."""
+        out: list[str] = []
+        for topic in self.filters:
+            levels = topic.split("/")
+            if self.format.startswith("thingsboard-") and self.answer_rpc:
+                at = topic.find(_DEVICE_API)
+                if at >= 0 and (at == 0 or topic[at - 1] == "/"):
+                    out.append(topic[: at + len(_DEVICE_API)] + "rpc/response/+")
+            elif self.format == "sparkplug-b" and self.rebirth and levels[0] == "spBv1.0":
+                group = levels[1] if len(levels) > 1 and levels[1] != "#" else "+"
+                out.append(f"spBv1.0/{group}/NCMD/+")
+        return tuple(dict.fromkeys(out))
 
 
 class SourcesFile(_Strict):

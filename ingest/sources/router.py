@@ -18,7 +18,7 @@ from paho.mqtt.client import topic_matches_sub
 
 from ingest.payloads import PayloadLimits, dead_letter, parse_message
 from ingest.readings import Accepted, DeadLetter
-from ingest.sources.decoded import Decoded, Problem, RawReading, RawStatus, Reply
+from ingest.sources.decoded import Decoded, Problem, RawAttributes, RawReading, RawStatus, Reply
 from ingest.sources.formats.common import FormatError
 from ingest.sources.formats.influx_line import InfluxLine
 from ingest.sources.formats.mapped_json import MappedJson
@@ -88,6 +88,9 @@ class SourceRouter:
         self.limits = limits
         self.ledger = ledger
         self.publish: Publish = lambda topic, payload: None
+        # Told the new topic filters when a reload changes them (the subscriber follows them).
+        self.on_filters: Callable[[tuple[str, ...]], None] = lambda filters: None
+        self._reloading = threading.Lock()
         self._file = source_file
         self._reload_every_s = reload_every_s
         self._checked = time.monotonic()
@@ -106,20 +109,30 @@ class SourceRouter:
         return tuple(dict.fromkeys(t for r in self._routes for t in r.source.filters))
 
     def use(self, sources: Sequence[Source]) -> None:
+        before = self.filters()
         old = {r.source.name: r for r in self._routes}
         routes = [_Route(s, self.limits, self.ledger, old.get(s.name)) for s in sources]
         with self._lock:
             self._routes = routes
             self._by_topic = {}
+        if self.filters() != before:
+            self.on_filters(self.filters())
 
-    def _maybe_reload(self) -> None:
+    def reload_if_changed(self) -> None:
+        """Called on each message and by the service's reload timer (a new topic filter brings
+        no message until it is subscribed)."""
         if self._file is None or time.monotonic() - self._checked < self._reload_every_s:
             return
-        self._checked = time.monotonic()
-        sources = self._file.reloaded()
-        if sources is not None:
-            self.use(sources)
-            log.info("sources file reloaded: %d sources", len(sources))
+        if not self._reloading.acquire(blocking=False):
+            return  # the other caller is at it
+        try:
+            self._checked = time.monotonic()
+            sources = self._file.reloaded()
+            if sources is not None:
+                self.use(sources)
+                log.info("sources file reloaded: %d sources", len(sources))
+        finally:
+            self._reloading.release()
 
     def route(self, topic: str) -> _Route | None:
         try:
@@ -138,7 +151,7 @@ class SourceRouter:
         )
 
     def parse(self, topic: bytes, payload: bytes, now_ms: int) -> list[Parsed]:
-        self._maybe_reload()
+        self.reload_if_changed()
         text = topic.decode("utf-8", "replace")
         route = self.route(text)
         if route is None:
@@ -162,6 +175,8 @@ class SourceRouter:
                 out.extend(route.mapping.reading(item, text, now_ms))
             elif isinstance(item, RawStatus):
                 out.append(route.mapping.status(item, text, now_ms))
+            elif isinstance(item, RawAttributes):
+                out.extend(route.mapping.attributes(item, text, now_ms))
             elif isinstance(item, Problem):
                 out.append(dead_letter(text, payload, f"source {name}: {item.reason}", now_ms))
             elif isinstance(item, Reply):
@@ -183,11 +198,13 @@ class SourceRouter:
         route = next((r for r in self._routes if r.source.name == source_name), None)
         if route is None:
             return None
-        items: list[Parsed] = (
-            [*route.mapping.reading(item, letter.topic, now_ms)]
-            if isinstance(item, RawReading)
-            else [route.mapping.status(item, letter.topic, now_ms)]
-        )
+        items: list[Parsed]
+        if isinstance(item, RawReading):
+            items = [*route.mapping.reading(item, letter.topic, now_ms)]
+        elif isinstance(item, RawAttributes):
+            items = [*route.mapping.attributes(item, letter.topic, now_ms)]
+        else:
+            items = [route.mapping.status(item, letter.topic, now_ms)]
         if any(isinstance(i, DeadLetter) and i.reason == UNMAPPED for i in items):
             return None
         return items

@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ingest.sources.model import Source
 from maintenance.assets.models import Asset, AssetDevice, Site
 
 DEVICE_KINDS = ("telemetry", "event", "status")
@@ -64,8 +65,10 @@ def acl_text(
     *,
     service_user: str,
     gateways: Iterable[tuple[str, str]] = (),
+    sources: Iterable[Source] = (),
 ) -> str:
-    """mosquitto's acl_file: the service, each gateway (name, site), each device."""
+    """mosquitto's acl_file: the service (with what its sources file reads and answers), each
+    gateway (name, site), each device."""
     lines = [
         "# mosquitto acl_file, generated from the equipment ledger by `facility broker acl`.",
         "# Regenerate after a change to the ledger's devices, then reload mosquitto (SIGHUP).",
@@ -75,6 +78,12 @@ def acl_text(
         "topic read facility/#",
         "topic write facility/+/alarms/#",
     ]
+    sources = list(sources)
+    reads = dict.fromkeys(f for s in sources for f in s.filters if f != "facility/#")
+    writes = dict.fromkeys(a for s in sources for a in s.answers)
+    if reads or writes:
+        lines.append("# ... and its sources file: what the gateways publish, and its answers")
+        lines += [f"topic read {f}" for f in reads] + [f"topic write {a}" for a in writes]
     for name, site in gateways:
         lines += ["", f"# gateway for every device of site {site}", f"user {check_username(name)}"]
         lines += [f"topic write facility/{site}/+/+/{kind}" for kind in DEVICE_KINDS]

@@ -39,6 +39,10 @@ class LedgerDeviceKeys:
         whether it read them."""
         if self.clock() - self._loaded_at < self.reload_s:
             return False
+        self.reload()
+        return True
+
+    def reload(self) -> None:
         with self.database.read() as session:
             rows = session.execute(
                 select(Site.code, Asset.system, AssetDevice.device_id)
@@ -49,7 +53,6 @@ class LedgerDeviceKeys:
                 DeviceKey(site, system.value, device) for site, system, device in rows
             )
         self._loaded_at = self.clock()
-        return True
 
 
 class LedgerIdentity:
@@ -71,12 +74,21 @@ class LedgerIdentity:
         if found is None:
             with self.ledger.lock:
                 if self.ledger.reload_if_due():
-                    by_id: dict[str, list[DeviceKey]] = {}
-                    for key in self.ledger.keys:
-                        by_id.setdefault(key.device_id, []).append(key)
-                    self._by_id = by_id
+                    self._index()
             found = self._match(device_id, site)
         return found
+
+    def refresh(self) -> None:
+        """Read the ledger now (an admin has just mapped a device, and its replay follows)."""
+        with self.ledger.lock:
+            self.ledger.reload()
+            self._index()
+
+    def _index(self) -> None:
+        by_id: dict[str, list[DeviceKey]] = {}
+        for key in self.ledger.keys:
+            by_id.setdefault(key.device_id, []).append(key)
+        self._by_id = by_id
 
     def _match(self, device_id: str, site: str | None) -> DeviceKey | None:
         keys = [k for k in self._by_id.get(device_id, ()) if site is None or k.site == site]

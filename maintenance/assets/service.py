@@ -97,6 +97,21 @@ def save_asset(session: Session, data: AssetCreate, asset: Asset | None = None) 
     return asset
 
 
+def add_device_id(session: Session, asset: Asset, device_id: str) -> None:
+    """One more device reporting for `asset` (a gateway's device mapped from the console)."""
+    if device_id in asset.device_ids:
+        return
+    owner = session.scalar(
+        select(AssetDevice.asset_id).where(
+            AssetDevice.site_id == asset.site_id, AssetDevice.device_id == device_id
+        )
+    )
+    if owner is not None:
+        raise InvalidInput("device", f"device {device_id!r} reports for asset #{owner}")
+    asset.devices.append(AssetDevice(site_id=asset.site_id, device_id=device_id))
+    session.flush()
+
+
 def asset_for_device(session: Session, site_code: str, device_id: str) -> Asset | None:
     """The asset a telemetry device reports for (alarms need it)."""
     return session.scalar(

@@ -2,8 +2,14 @@
 
     python spb_edge_node.py PORT
 Births a node (group plant, node node1) with one device pump1, sends data by name, data by alias
-only, then loses a message (a sequence gap), waits for the host's rebirth request, and dies."""
+only, then loses a message (a sequence gap), waits for the host's rebirth request, and dies: its
+connection drops, and the broker publishes its will (NDEATH with the session's bdSeq).
 
+Not `node.disconnect()`: pysparkplug 0.6.1 sets up the next session's will (bdSeq + 1) right after
+its births, and its clean disconnect sends that NDEATH, whose bdSeq matches no birth; by the
+Sparkplug 3.0 rule a host application takes it for a stale death of an earlier session."""
+
+import os
 import sys
 import threading
 import time
@@ -59,4 +65,4 @@ node.update_device(
     "pump1", [spb.Metric(spb.get_current_timestamp(), "pump_current", double, value=13.0)]
 )
 print("rebirth requested:", rebirth.wait(10), flush=True)
-node.disconnect()
+os._exit(0)  # the node dies: no DISCONNECT, its socket closes

@@ -302,6 +302,32 @@ const Console = (() => {
     });
   }
 
+  // -- unmapped devices -------------------------------------------------------------------------
+  function unmapped() {
+    for (const form of document.querySelectorAll("form.map-device")) {
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const send = form.querySelector("button[type=submit]");
+        send.disabled = true;
+        try {
+          const mapped = await api("POST", "/devices/unmapped/map", {
+            source: form.dataset.source,
+            device: form.dataset.device,
+            asset_id: Number(form.asset_id.value),
+          });
+          const held = mapped.still_held ? `; ${mapped.still_held} still held (replay again)` : "";
+          notice(
+            `${mapped.device} is now ${mapped.device_id} of ${mapped.asset_code} ` +
+            `(${mapped.site}, ${mapped.system}): ${mapped.replayed} held messages brought in${held}`,
+          );
+          if (!mapped.still_held) form.closest("tr").remove();
+        } catch (error) {
+          send.disabled = false;
+        }
+      });
+    }
+  }
+
   // -- telemetry charts -------------------------------------------------------------------------
   const SVG = "http://www.w3.org/2000/svg";
 
@@ -385,7 +411,9 @@ const Console = (() => {
   document.addEventListener("DOMContentLoaded", () => {
     // Which page script runs comes from <body data-page>: no inline scripts (the CSP allows
     // none).
-    const boot = { alarms: liveAlarms, charts, ticket, newRequest }[document.body.dataset.page];
+    const boot = { alarms: liveAlarms, charts, ticket, newRequest, unmapped }[
+      document.body.dataset.page
+    ];
     if (boot) boot();
     countdowns();
     setInterval(countdowns, 1000);

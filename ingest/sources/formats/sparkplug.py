@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 
-from ingest.sources.decoded import Decoded, Problem, RawReading, RawStatus, RawValue, Reply, number
+from ingest.sources.decoded import (
+    MAX_TEXT_CHARS,
+    Decoded,
+    Problem,
+    RawAttributes,
+    RawReading,
+    RawStatus,
+    RawValue,
+    Reply,
+    number,
+)
 from ingest.sources.formats import sparkplug_b_pb2 as pb
 from ingest.sources.formats.common import FormatError
 from ingest.sources.model import Source
@@ -23,6 +33,7 @@ from ingest.sources.model import Source
 REBIRTH = "Node Control/Rebirth"
 _BIRTHS = ("NBIRTH", "DBIRTH")
 _DATA = ("NDATA", "DDATA")
+_TEXT: set[int] = {pb.String, pb.Text}
 _SIGNED_BITS: dict[int, int] = {pb.Int8: 8, pb.Int16: 16, pb.Int32: 32, pb.Int64: 64}
 _NUMERIC: set[int] = {
     pb.Int8, pb.Int16, pb.Int32, pb.Int64, pb.UInt8, pb.UInt16, pb.UInt32, pb.UInt64,
@@ -37,6 +48,7 @@ class _Node:
     datatypes: dict[str | None, dict[int, int]] = field(default_factory=dict)  # alias -> type
     aliases: dict[str | None, dict[int, str]] = field(default_factory=dict)  # None: the node
     devices: set[str] = field(default_factory=set)
+    bd_seq: int | None = None  # the bdSeq of the last NBIRTH: its session's NDEATH carries it
 
 
 def rebirth_request(group: str, node: str, now_ms: int) -> Reply:
@@ -59,6 +71,17 @@ def metric_value(metric: pb.Payload.Metric, datatype: int) -> RawValue | None:
         value &= (1 << bits) - 1
         value = value - (1 << bits) if value >= 1 << (bits - 1) else value
     return number(value)
+
+
+def bd_seq(message: pb.Payload) -> int | None:
+    """The birth/death sequence number a NBIRTH or NDEATH carries (None without one: a node that
+    sends none has its deaths taken as they come)."""
+    for metric in message.metrics:
+        if metric.name == "bdSeq":
+            kind = metric.WhichOneof("value")
+            value = getattr(metric, kind) if kind in ("long_value", "int_value") else None
+            return value if isinstance(value, int) else None
+    return None
 
 
 class Sparkplug:
@@ -85,10 +108,7 @@ class Sparkplug:
         with self._lock:
             node = self._nodes.setdefault((group, node_id), _Node())
             if kind == "NDEATH":
-                # The broker publishes the will; its bdSeq, not seq, ties it to the birth.
-                self._nodes.pop((group, node_id), None)
-                gone = [RawStatus(f"{group}/{node_id}/{d}", False) for d in sorted(node.devices)]
-                return [*gone, RawStatus(name, False)]
+                return self._death(node, message, group, node_id, name)
             if kind in _BIRTHS:
                 return self._birth(node, kind, name, device, message, group, node_id, now_ms)
             if kind in _DATA or kind == "DDEATH":
@@ -104,6 +124,24 @@ class Sparkplug:
                     return [*out, RawStatus(name, False)]
                 return out + self._values(node, device, name, message, group, node_id, now_ms)
         raise FormatError(f"unknown Sparkplug message type {kind!r}")
+
+    def _death(
+        self, node: _Node, message: pb.Payload, group: str, node_id: str, name: str
+    ) -> list[Decoded]:
+        """The broker publishes a node's will when its session ends, possibly after the node has
+        reconnected and been born again: its bdSeq (not seq) says which session it ends. A death
+        of an earlier session leaves the node online (Sparkplug 3.0, host applications)."""
+        death = bd_seq(message)
+        if node.born and None not in (death, node.bd_seq) and death != node.bd_seq:
+            return [
+                Problem(
+                    f"sparkplug: NDEATH of {group}/{node_id} with bdSeq {death} is stale (its "
+                    f"birth has bdSeq {node.bd_seq}): the node stays online"
+                )
+            ]
+        self._nodes.pop((group, node_id), None)
+        gone = [RawStatus(f"{group}/{node_id}/{d}", False) for d in sorted(node.devices)]
+        return [*gone, RawStatus(name, False)]
 
     def _rebirth(self, group: str, node_id: str, now_ms: int) -> list[Decoded]:
         return [rebirth_request(group, node_id, now_ms)] if self.source.rebirth else []
@@ -142,6 +180,7 @@ class Sparkplug:
             node.devices.clear()
             node.born = True
             node.seq = message.seq if message.HasField("seq") else None
+            node.bd_seq = bd_seq(message)
         elif not node.born:
             return [
                 Problem(f"sparkplug: {kind} before the node's NBIRTH"),
@@ -171,6 +210,7 @@ class Sparkplug:
         aliases = node.aliases.get(device, {})
         types = node.datatypes.get(device, {})
         by_time: dict[int, dict[str, RawValue]] = {}
+        texts: dict[str, str] = {}
         out: list[Decoded] = []
         unknown_alias = False
         for metric in message.metrics:
@@ -190,6 +230,9 @@ class Sparkplug:
             datatype = (
                 metric.datatype if metric.HasField("datatype") else types.get(metric.alias, 0)
             )
+            if datatype in _TEXT and len(metric.string_value) <= MAX_TEXT_CHARS:
+                texts[metric_name] = metric.string_value  # an attribute, not a metric
+                continue
             value = metric_value(metric, datatype)
             if value is None:
                 out.append(
@@ -199,6 +242,8 @@ class Sparkplug:
             ts = metric.timestamp if metric.HasField("timestamp") else message.timestamp or now_ms
             by_time.setdefault(ts, {})[metric_name] = value
         readings: list[Decoded] = [RawReading(name, ts, v) for ts, v in by_time.items()]
+        if texts:
+            readings.append(RawAttributes(name, message.timestamp or now_ms, texts))
         if unknown_alias:
             out.extend(self._rebirth(group, node_id, now_ms))
         return readings + out

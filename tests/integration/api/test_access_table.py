@@ -264,6 +264,21 @@ TABLE = [
     Row("GET", "/security-events", only(OFFICE)),
     Row("GET", "/metrics", only(CONTROL), contains="facility_"),
     Row("GET", "/devices/unmapped", only(CONTROL), expect={"held": [], "not_in_ledger": []}),
+    Row(
+        "POST",
+        "/devices/unmapped/map",
+        only(OFFICE, 422),  # allowed, and told why not: this service runs no sources file
+        body={"source": "plant", "device": "pump-9", "asset_id": 1},
+        expect={
+            "detail": [
+                {
+                    "loc": ["body", "source"],
+                    "msg": "this service runs no sources file",
+                    "type": "value_error",
+                }
+            ]
+        },
+    ),
     Row("GET", "/sites", only(EVERYONE), length=2),
     Row(
         "POST",

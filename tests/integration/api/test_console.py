@@ -4,7 +4,7 @@ and its CSRF rule, and the figures the pages show (site status, SLA on the board
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.console.alarm_pages import site_status
 from api.main import create_app
 from api.runtime import Runtime
+from ingest.readings import DeviceKey
 from ingest.store.base import Point
 from maintenance.accounts import service as users
 from maintenance.alarms.lifecycle import AlarmState
@@ -35,6 +36,7 @@ PAGES = [
     ("/console/tickets", CONTROL),
     ("/console/devices/s1/elevator/e1", CONTROL),
     ("/console/reports", {"admin", "manager"}),
+    ("/console/devices/unmapped", {"admin", "manager"}),
     ("/console/my", {"admin", "manager", "engineer", "technician"}),
     ("/console/requests", {"admin", "manager", "engineer", "technician", "requester"}),
 ]
@@ -288,6 +290,9 @@ def test_a_device_page_reads_as_words_and_lists_its_assets_open_inspection(
             now=now,
             notifier=CollectingNotifier(),
         )
+    lift = DeviceKey("estate-1", "elevator", "elevator-001")
+    report_ms = int(now.timestamp() * 1000) - 5000
+    runtime.ingest.collector.devices.report(lift, {"firmware_version": "v2.1"}, report_ms)
     page = client.get(
         "/console/devices/estate-1/elevator/elevator-001",
         headers={"X-API-Key": api_key(runtime.database)},
@@ -295,6 +300,9 @@ def test_a_device_page_reads_as_words_and_lists_its_assets_open_inspection(
     assert page.status_code == 200
     values = page.text.split("Newest values")[1].split("</section>")[0]
     assert "<dt>Traction motor current</dt><dd>42 A</dd>" in values
+    reported = values.split("Reported by the device")[1]
+    when = datetime.fromtimestamp(report_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert f"<dt>firmware version</dt><dd>v2.1 <small>{when}</small></dd>" in reported
     assert "<dd>10,257 " in values and "<dd>yes " in values
     assert "seq" not in values and "True" not in values and "10257.0" not in values
     tickets = page.text.split("Tickets of its asset")[1]

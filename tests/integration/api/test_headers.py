@@ -96,6 +96,7 @@ def test_every_console_page_carries_the_security_headers(
         "/console/requests": 200,
         "/console/requests/new": 200,
         "/console/reports": 200,
+        "/console/devices/unmapped": 200,
     }
     for route in console_routes():  # the forms and the renewal, refused or not
         if "POST" in (route.methods or ()):

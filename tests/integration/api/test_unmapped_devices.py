@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from tests.helpers import authorized, wait_until
+from tests.helpers import api_key, authorized, wait_until
 from tests.servers import Mosquitto
 
 SOURCES = """
@@ -167,3 +167,84 @@ def test_an_unmapped_device_is_held_listed_mapped_and_replayed_once(
     assert pressures(runtime, "pump-9")[3] == (now + 3, 4.1)
     assert collector.stats.replayed == 3
     assert collector.stats.dead_lettered == 3
+
+
+def test_the_map_route_maps_a_held_device_to_an_asset_and_replays_it_once(
+    mosquitto: Mosquitto, service: tuple[Runtime, TestClient, dict[str, str]]
+) -> None:
+    runtime, client, _ = service
+    now = int(time.time() * 1000)
+    for i in range(3):
+        publish(
+            mosquitto.port,
+            "v1/gateway/telemetry",
+            {
+                "pump-9": [{"ts": now + i, "values": {"40001": 400 + i}}],
+                "Fan Room 3": [{"ts": now + i, "values": {"rpm": 900}}],
+            },
+        )
+    collector = runtime.ingest.collector
+    wait_until(lambda: collector.stats.dead_lettered == 6, 10, "six held messages")
+    site = client.post("/sites", json={"code": "tower-a", "name": "Tower A"}).json()["id"]
+    other = client.post("/sites", json={"code": "tower-b", "name": "Tower B"}).json()["id"]
+    pump = {"code": "PUMP-9", "system": "water", "type": "booster pump"}
+    asset = client.post("/assets", json={"site_id": site, **pump}).json()["id"]
+    elsewhere = client.post("/assets", json={"site_id": other, **pump}).json()["id"]
+
+    mapping = {"source": "plant", "device": "pump-9", "asset_id": asset}
+    engineer = {"X-API-Key": api_key(runtime.database, "engineer")}
+    refused = client.post("/devices/unmapped/map", json=mapping, headers=engineer)
+    assert refused.status_code == 403
+    unknown = client.post("/devices/unmapped/map", json={**mapping, "device": "pump-77"})
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {
+            "detail": "unmapped device plant/pump-77 not found",
+            "kind": "unmapped device",
+            "id": "plant/pump-77",
+        },
+    )
+
+    def invalid(body: dict[str, object], field: str, message: str) -> None:
+        answer = client.post("/devices/unmapped/map", json=body)
+        assert (answer.status_code, answer.json()) == (
+            422,
+            {"detail": [{"loc": ["body", field], "msg": message, "type": "value_error"}]},
+        )
+
+    invalid(
+        {**mapping, "asset_id": elsewhere}, "asset_id", "source plant is site tower-a, not tower-b"
+    )
+    invalid(
+        {**mapping, "device": "Fan Room 3"},
+        "device",
+        "'Fan Room 3' cannot be a device id; map it in the sources file",
+    )
+    invalid({**mapping, "source": "nope"}, "source", "no source 'nope' in the sources file")
+    assert pressures(runtime, "pump-9") == []  # the refusals mapped nothing
+
+    mapped = client.post("/devices/unmapped/map", json=mapping)
+    assert (mapped.status_code, mapped.json()) == (
+        200,
+        {
+            "source": "plant",
+            "device": "pump-9",
+            "asset_id": asset,
+            "asset_code": "PUMP-9",
+            "site": "tower-a",
+            "system": "water",
+            "device_id": "pump-9",
+            "replayed": 3,
+            "still_held": 0,
+        },
+    )
+    assert client.get(f"/assets/{asset}").json()["device_ids"] == ["pump-9"]
+    wait_until(lambda: len(pressures(runtime, "pump-9")) == 3, 10, "the replayed points")
+    assert pressures(runtime, "pump-9") == [(now, 4.0), (now + 1, 4.01), (now + 2, 4.02)]
+    held = client.get("/devices/unmapped").json()["held"]
+    assert [(d["device"], d["messages"]) for d in held] == [("Fan Room 3", 3)]
+    again = client.post("/devices/unmapped/map", json=mapping)  # nothing held: nothing twice
+    assert again.status_code == 404
+    time.sleep(0.5)
+    assert len(pressures(runtime, "pump-9")) == 3
+    assert collector.stats.replayed == 3

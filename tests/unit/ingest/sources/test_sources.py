@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from ingest.payloads import PayloadLimits
-from ingest.readings import DeadLetter, DeviceKey, DeviceStatus, Reading
+from ingest.readings import DeadLetter, DeviceAttributes, DeviceKey, DeviceStatus, Reading
 from ingest.sources.formats import sparkplug_b_pb2 as pb
 from ingest.sources.formats.sparkplug import REBIRTH
 from ingest.sources.router import SourceRouter
@@ -175,11 +175,11 @@ def test_bad_thingsboard_parts_are_dead_letters_and_the_rest_survives() -> None:
     items = parse(
         r,
         "v1/gateway/telemetry",
-        {"Pump 1": [{"Pump1_Current_A": 1, "state": "ok"}, {"ts": "yesterday", "values": {}}]},
+        {"Pump 1": [{"Pump1_Current_A": 1, "state": None}, {"ts": "yesterday", "values": {}}]},
     )
     assert items[0] == Reading(key("water", "pump-1"), NOW, None, {"pump_current": 1.0})
     assert [i.reason for i in items[1:] if isinstance(i, DeadLetter)] == [
-        "source plant: device 'Pump 1' metric 'state': not a number or boolean",
+        "source plant: device 'Pump 1' metric 'state': not a number, flag or text",
         "source plant: device 'Pump 1': time: 'yesterday' is not an RFC 3339 timestamp",
     ]
     (letter,) = parse(r, "v1/gateway/telemetry", b"{not json")
@@ -187,6 +187,52 @@ def test_bad_thingsboard_parts_are_dead_letters_and_the_rest_survives() -> None:
     (letter,) = parse(r, "v1/gateway/connect", {"name": "x"})
     assert isinstance(letter, DeadLetter)
     assert letter.reason == 'source plant: connect: needs {"device": "<name>"}'
+
+
+def test_text_values_are_device_attributes_not_dead_letters() -> None:
+    """A connector's name, a firmware version, a text state: the device's attributes (the newest
+    value per name, in the device registry), renamed as metrics are, never dead letters."""
+    r, _ = router(TB + "      connectorName: connector\n")
+    telemetry = {"Pump 1": [{"ts": NOW - 5, "values": {"Pump1_Current_A": 2, "state": "run"}}]}
+    assert parse(r, "v1/gateway/telemetry", telemetry) == [
+        Reading(key("water", "pump-1"), NOW - 5, None, {"pump_current": 2.0}),
+        DeviceAttributes(key("water", "pump-1"), NOW - 5, {"state": "run"}),
+    ]
+    attributes = {"Pump 1": {"connectorName": "Modbus TCP", "firmware": "v2.1"}}
+    assert parse(r, "v1/gateway/attributes", attributes) == [
+        DeviceAttributes(
+            key("water", "pump-1"), NOW, {"connector": "Modbus TCP", "firmware": "v2.1"}
+        )
+    ]
+    (letter,) = parse(r, "v1/gateway/attributes", {"Pump 1": {"40001": "n/a"}})
+    assert isinstance(letter, DeadLetter)  # mapped with a scale: a number was meant
+    assert (
+        letter.reason == "source plant: metric '40001': text 'n/a' where the source scales a number"
+    )
+    (letter,) = parse(r, "v1/gateway/attributes", {"Pump 1": {"notes": "x" * 257}})
+    assert isinstance(letter, DeadLetter)
+    assert letter.reason == (
+        "source plant: device 'Pump 1' metric 'notes': text of 257 characters; the limit is 256"
+    )
+    (held,) = parse(r, "v1/gateway/attributes", {"Fan 3": {"firmware": "v1"}})
+    assert isinstance(held, DeadLetter) and held.reason == "unmapped device"
+    assert orjson.loads(held.payload) == {
+        "source": "plant", "device": "Fan 3", "ts": NOW, "attributes": {"firmware": "v1"}
+    }  # fmt: skip
+
+
+def test_sparkplug_string_metrics_are_attributes() -> None:
+    r, _ = router(SPB)
+    text = {"name": "Firmware", "alias": 7, "datatype": pb.String, "string_value": "3.2.1"}
+    assert parse(r, "spBv1.0/plant/NBIRTH/node1", spb(0, double(5, 1, "uptime"), text)) == [
+        DeviceStatus(key("water", "node-1"), True, NOW),
+        Reading(key("water", "node-1"), NOW, None, {"uptime": 5.0}),
+        DeviceAttributes(key("water", "node-1"), NOW, {"Firmware": "3.2.1"}),
+    ]
+    by_alias = {"alias": 7, "string_value": "3.2.2"}  # the birth gave its type
+    assert parse(r, "spBv1.0/plant/NDATA/node1", spb(1, by_alias)) == [
+        DeviceAttributes(key("water", "node-1"), NOW, {"Firmware": "3.2.2"})
+    ]
 
 
 def test_an_unmapped_gateway_device_is_held_not_stored_under_a_guessed_name() -> None:
@@ -466,6 +512,42 @@ def test_sparkplug_birth_aliases_sequence_gap_and_death() -> None:
         DeviceStatus(key("water", "pump-1"), False, NOW),
         DeviceStatus(key("water", "node-1"), False, NOW),
     ]
+
+
+def test_a_stale_sparkplug_death_does_not_mark_a_reborn_node_offline() -> None:
+    """The broker sends a session's will (NDEATH, bdSeq n) when that session ends, which can be
+    after the node has reconnected with NBIRTH bdSeq n+1: only the death that matches the last
+    birth's bdSeq is the node's death."""
+    r, _ = router(SPB)
+
+    def bd(value: int) -> dict[str, object]:
+        return {"name": "bdSeq", "datatype": pb.Int64, "long_value": value}
+
+    node, pump = key("water", "node-1"), key("water", "pump-1")
+    parse(r, "spBv1.0/plant/NBIRTH/node1", spb(0, bd(3)))
+    parse(r, "spBv1.0/plant/NDEATH/node1", spb(None, bd(3)))  # session 3 ends
+    assert parse(r, "spBv1.0/plant/NBIRTH/node1", spb(0, bd(4), double(1, 1, "uptime"))) == [
+        DeviceStatus(node, True, NOW),
+        Reading(node, NOW, None, {"uptime": 1.0}),
+    ]
+    parse(r, "spBv1.0/plant/DBIRTH/node1/pump1", spb(1, double(10, 2, "pump_current")))
+    (letter,) = parse(r, "spBv1.0/plant/NDEATH/node1", spb(None, bd(3)))  # session 3's will again
+    assert isinstance(letter, DeadLetter)
+    assert letter.reason == (
+        "source edge: sparkplug: NDEATH of plant/node1 with bdSeq 3 is stale "
+        "(its birth has bdSeq 4): the node stays online"
+    )
+    # still born: its data goes on in sequence
+    assert parse(r, "spBv1.0/plant/DDATA/node1/pump1", spb(2, double(11, 2))) == [
+        Reading(pump, NOW, None, {"pump_current": 11.0})
+    ]
+    assert parse(r, "spBv1.0/plant/NDEATH/node1", spb(None, bd(4))) == [
+        DeviceStatus(pump, False, NOW),
+        DeviceStatus(node, False, NOW),
+    ]
+    (letter,) = parse(r, "spBv1.0/plant/DDATA/node1/pump1", spb(3, double(12, 2)))
+    assert isinstance(letter, DeadLetter)  # dead now: data needs a new birth
+    assert letter.reason == "source edge: sparkplug: DDATA before its birth certificate"
 
 
 def test_sparkplug_data_before_birth_and_malformed_protobuf() -> None:
