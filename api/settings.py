@@ -124,6 +124,16 @@ class Settings(BaseSettings):
     anomaly_training_days: float = Field(14.0, gt=0)
     anomaly_retrain_interval_h: float = Field(24.0, gt=0)
 
+    # Language and local formats (docs/i18n.md)
+    default_locale: Literal["en", "zh-CN"] = Field(
+        "en", description="the language when neither the account nor the browser names one"
+    )
+    time_zone: str | None = Field(
+        None,
+        description="the zone pages show times in; unset: the sites' zone when they all share "
+        "one (Asia/Shanghai on a Chinese estate), else UTC",
+    )
+
     # Notifications (webhook, e-mail), with retries and a delivery log
     notify_webhook_urls: str = Field("", description="comma-separated URLs that get JSON POSTs")
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:587?starttls=true")

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime
 
+from api.auth import PrincipalDep
 from api.deps import DatabaseDep, NowDep
 from api.documents import excel
 from api.documents.quarterly import render_html, render_pdf
+from api.language import display_zone, request_language
 from maintenance.cells import inert_row
 from maintenance.errors import InvalidInput
+from maintenance.language import catalogue, formats
 from maintenance.reports.failures import FailureReport, GroupBy, failure_report
 from maintenance.reports.quality import quality_report
 from maintenance.reports.quarterly import quarterly_report
@@ -48,6 +53,14 @@ def _xlsx(name: str, data: bytes) -> Response:
     )
 
 
+@contextmanager
+def _reader(request: Request, me: PrincipalDep) -> Iterator[None]:
+    """Documents are said in their reader's language and the sites' time zone."""
+    with catalogue.using(request_language(request, me.language)):
+        with formats.in_zone(display_zone(request)):
+            yield
+
+
 def _period(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("start", "start and end need a time zone offset")
@@ -69,6 +82,8 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
 
 @router.get("/reports/failures", responses=DOCUMENTS)
 def failures(
+    request: Request,
+    me: PrincipalDep,
     db: DatabaseDep,
     now: NowDep,
     start: AwareDatetime,
@@ -85,7 +100,8 @@ def failures(
             s, start=start, end=end, group_by=group_by, site_id=site_id, now=now
         )
     if format == "xlsx":
-        return _xlsx("failures", excel.workbook(failures=report))
+        with _reader(request, me):
+            return _xlsx("failures", excel.workbook(failures=report))
     if format == "csv":
         return _csv(
             "failure-trend",
@@ -113,6 +129,8 @@ def _failure_figures(report: FailureReport) -> dict[str, Any]:
 
 @router.get("/reports/service-quality", responses=DOCUMENTS)
 def service_quality(
+    request: Request,
+    me: PrincipalDep,
     db: DatabaseDep,
     now: NowDep,
     start: AwareDatetime,
@@ -127,7 +145,8 @@ def service_quality(
     with db.read() as s:
         report = quality_report(s, start=start, end=end, now=now, site_id=site_id)
     if format == "xlsx":
-        return _xlsx("service-quality", excel.workbook(quality=report))
+        with _reader(request, me):
+            return _xlsx("service-quality", excel.workbook(quality=report))
     if format == "csv":
         return _csv(
             "service-quality",
@@ -154,6 +173,8 @@ def service_quality(
 
 @router.get("/reports/quarterly", responses=DOCUMENTS)
 def quarterly(
+    request: Request,
+    me: PrincipalDep,
     db: DatabaseDep,
     now: NowDep,
     year: Annotated[int, Query(ge=2000, le=2100)],
@@ -168,7 +189,9 @@ def quarterly(
         report = quarterly_report(s, year=year, quarter=quarter, now=now, site_id=site_id)
     name = f"service-quality-{year}-q{quarter}"
     if format == "xlsx":
-        return _xlsx(name, excel.workbook(quality=report.quality, failures=report.failures))
+        with _reader(request, me):
+            book = excel.workbook(quality=report.quality, failures=report.failures)
+        return _xlsx(name, book)
     if format == "json":
         return {
             "title": report.title,
@@ -179,7 +202,8 @@ def quarterly(
             "average_rating": report.quality.average_rating,
             **_failure_figures(report.failures),
         }
-    html = render_html(report)
+    with _reader(request, me):
+        html = render_html(report)
     if format == "pdf":
         return Response(
             render_pdf(html),

@@ -324,15 +324,16 @@ def test_quarterly_report_as_json_page_excel_and_pdf(
         page = client.get("/reports/quarterly", params=quarter)
         assert page.headers["content-type"].startswith("text/html")
         assert "<h1>Service quality 2026 Q4</h1>" in page.text
-        assert '<td class="num ok">100.0 %</td>' in page.text  # response on time
-        assert '<td class="num">0.0 %</td>' in page.text  # the previous quarter's response
+        assert '<td class="num ok">100.0%</td>' in page.text  # response on time
+        assert '<td class="num">0.0%</td>' in page.text  # the previous quarter's response
         assert page.text.count("<svg") == 2  # KPI bars and the failure trend
 
         xlsx = client.get("/reports/quarterly", params={**quarter, "format": "xlsx"})
         book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
         assert book.sheetnames == ["Service quality", "Failure trend", "By system", "Top causes"]
         rows = list(book["Service quality"].iter_rows(values_only=True))
-        assert rows[1] == ("response_on_time", 1.0, 0.95, "ok", 1, 1)
+        assert rows[0] == ("Measure", "Value", "Target", "Status", "Met", "Counted")
+        assert rows[1] == ("Response on time", 1.0, 0.95, "ok", 1, 1)
         assert list(book["Failure trend"].iter_rows(values_only=True))[1:] == [
             ("2026-10", "elevator", 1, 1, 1.0)
         ]
@@ -353,6 +354,23 @@ def test_quarterly_report_as_json_page_excel_and_pdf(
         )
         sheets = openpyxl.load_workbook(io.BytesIO(failures.content)).sheetnames
         assert sheets == ["Failure trend", "By system", "Top causes"]
+
+        chinese = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+        xlsx = client.get(
+            "/reports/quarterly", params={**quarter, "format": "xlsx"}, headers=chinese
+        )
+        book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+        assert book.sheetnames == ["服务质量", "故障趋势", "按系统", "主要故障原因"]
+        rows = list(book["服务质量"].iter_rows(values_only=True))
+        assert rows[0] == ("指标", "数值", "目标", "状态", "达标数", "统计数")
+        assert rows[1] == ("及时响应率", 1.0, 0.95, "达标", 1, 1)
+        assert list(book["故障趋势"].iter_rows(values_only=True))[1:] == [
+            ("2026-10", "电梯", 1, 1, 1.0)
+        ]
+        page = client.get("/reports/quarterly", params=quarter, headers=chinese)
+        assert "<h1>2026 年第 4 季度服务质量报告</h1>" in page.text
+        assert '<td class="num ok">100.0%</td>' in page.text
+        assert '<html lang="zh-CN">' in page.text
     finally:
         runtime.stop()
 
@@ -373,11 +391,16 @@ def test_the_quarterly_pdf_carries_chinese_text_in_an_embedded_cjk_font(
         pdf = client.get(
             "/reports/quarterly",
             params={"year": 2026, "quarter": 4, "site_id": site_id, "format": "pdf"},
+            headers={"Accept-Language": "zh-CN"},
         )
         assert pdf.status_code == 200
         reader = PdfReader(io.BytesIO(pdf.content))
         text = "".join(page.extract_text() for page in reader.pages)
         assert "河畔花园" in text
+        # The report's own words in Chinese too, and its times in the site's zone.
+        assert "2026 年第 4 季度服务质量报告" in text
+        assert "服务质量与服务标准对照" in text and "及时响应率" in text
+        assert "生成于 2026年12月15日 08:00:00" in text
         fonts = {
             str(font.get_object()["/BaseFont"])
             for page in reader.pages
