@@ -20,6 +20,7 @@ from api.documents.words import checklist_text, kpi_name, rule_message
 from api.language import display_zone, request_language
 from maintenance.language import catalogue, formats
 from maintenance.language.words import label, priority
+from maintenance.plans.defaults import shipped_title
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -46,6 +47,7 @@ templates.env.filters["iso"] = _iso
 templates.env.filters["ms_when"] = _ms_when
 templates.env.filters["label"] = label
 templates.env.filters["priority"] = priority
+templates.env.filters["title_said"] = shipped_title
 templates.env.filters["number"] = formats.number
 templates.env.filters["percent"] = formats.percent
 templates.env.globals["kpi_name"] = kpi_name
@@ -79,12 +81,15 @@ def respond(
 ) -> HTMLResponse:
     """Renders a template in the request's language; the response says which."""
     language = request_language(request, account_language)
+    engine = getattr(getattr(request.app.state, "alarms", None), "engine", None)
+    said = {
+        "lang": language,
+        "script_words": _script_catalogue(language),
+        "rule_message": lambda alarm: rule_message(alarm, engine),
+    }
     with catalogue.using(language), formats.in_zone(display_zone(request)):
         response = templates.TemplateResponse(
-            request,
-            name,
-            {"lang": language, "script_words": _script_catalogue(language), **context},
-            status_code=status_code,
+            request, name, {**said, **context}, status_code=status_code
         )
     response.headers["Content-Language"] = language
     return response

@@ -4,9 +4,10 @@ standards, an alarm's rule message, a checklist item."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from maintenance.language.catalogue import N_, current, gettext_
+from rules.model import Rule
 
 KPI_NAMES = {
     "response_on_time": N_("Response on time"),
@@ -23,14 +24,16 @@ def kpi_name(name: str) -> str:
     return gettext_(known) if known else name
 
 
-def rule_message(alarm: Any) -> str:
-    """An alarm's message in the reader's language: the rule file's message in it when the
-    alarm kept one (`messages`, by language), else the message it was raised with."""
-    messages = getattr(alarm, "messages", None)
-    if isinstance(messages, Mapping):
-        said = messages.get(current())
-        if said:
-            return str(said)
+class RuleSource(Protocol):
+    def rule(self, rule_id: str) -> Rule | None: ...
+
+
+def rule_message(alarm: Any, rules: RuleSource | None = None) -> str:
+    """An alarm's message in the reader's language: its rule's message in that language (the
+    rule files' `messages`), else the message it was raised with (an anomaly's own words)."""
+    rule = rules.rule(str(alarm.rule_id)) if rules is not None else None
+    if rule is not None and rule.messages:
+        return rule.message_in(current())
     return str(getattr(alarm, "message", None) or getattr(alarm, "rule_id", ""))
 
 
