@@ -45,6 +45,7 @@ from maintenance.notifications.channels import (
 from maintenance.notifications.grouping import FloodGrouping
 from maintenance.notifications.notifier import LogNotifier, Notifier
 from maintenance.notifications.outbox import Outbox
+from maintenance.notifications.robots import robot_channels
 from maintenance.scheduler import MaintenanceScheduler
 from maintenance.storage import crypto
 from maintenance.storage.db import (
@@ -212,6 +213,7 @@ def make_outbox(settings: Settings, database: Database) -> Outbox:
                 SmtpServer.from_url(settings.smtp_url), settings.notify_email_from, recipients
             )
         )
+    channels += robot_channels(settings.robots(), console_url=settings.resolved_console_url)
     kinds = frozenset(items(settings.notify_kinds))
     return Outbox(
         database,

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from maintenance.notifications.robots import Robot
 from maintenance.storage import crypto
 from rules.alarms import AlarmPolicy
 from rules.rulefile import SHIPPED
@@ -29,6 +30,28 @@ def _state_secret(state_dir: Path, name: str, make: Callable[[], str]) -> str:
         path.touch(mode=0o600)
         path.write_text(make())
     return path.read_text().strip()
+
+
+class RobotSetting(BaseModel):
+    """One group robot (WeCom, DingTalk, Feishu) and the sites whose notifications it gets."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["wecom", "dingtalk", "feishu"]
+    url: str = Field(pattern=r"^https?://")
+    secret: str | None = None
+    sites: list[str] = Field(default_factory=list, description="empty: every site")
+    language: Literal["en", "zh-CN"] | None = Field(None, description="unset: the default locale")
+    time_zone: str = "Asia/Shanghai"
+
+    def robot(self, default_language: str) -> Robot:
+        return Robot(
+            kind=self.kind,
+            url=self.url,
+            secret=self.secret,
+            sites=tuple(self.sites),
+            language=self.language or default_language,
+            zone=self.time_zone,
+        )
 
 
 class Settings(BaseSettings):
@@ -141,6 +164,17 @@ class Settings(BaseSettings):
     notify_email_to: str = Field("", description="comma-separated addresses")
     notify_kinds: str = Field(
         "critical_alarm,sla_breach,escalation", description="which notifications are delivered"
+    )
+    notify_robots: list[RobotSetting] = Field(
+        default_factory=list,
+        description='group robots as JSON: [{"kind": "dingtalk", "url": "https://oapi.dingtalk.'
+        'com/robot/send?access_token=...", "secret": "SEC...", "sites": ["hepan"], "language": '
+        '"zh-CN"}]; kinds wecom, dingtalk, feishu (docs/notifications.md)',
+    )
+    console_url: str | None = Field(
+        None,
+        description="the console's address as people reach it (links in notifications); unset: "
+        "http://<http host>:<http port>",
     )
     notify_max_attempts: int = Field(6, ge=1)
     notify_backoff_s: float = Field(5.0, gt=0, description="first retry; doubles each time")
@@ -263,3 +297,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.state_dir / 'facility.sqlite'}"
+
+    @property
+    def resolved_console_url(self) -> str:
+        return self.console_url or f"http://{self.http_host}:{self.http_port}"
+
+    def robots(self) -> list[Robot]:
+        return [r.robot(self.default_locale) for r in self.notify_robots]

@@ -98,6 +98,7 @@ def check(
                             supervisor_for(session, ticket),
                             ticket.id,
                             f"{kind} due {due.isoformat()} is near",
+                            facts={"sla": kind, "due": due.isoformat()},
                         )
                     )
                     near += 1
@@ -136,6 +137,7 @@ def _breach(
             supervisor_for(session, ticket),
             ticket.id,
             f"{kind} due {due.isoformat()} breached",
+            facts={"sla": kind, "due": due.isoformat()},
         )
     )
 

@@ -86,6 +86,9 @@ LABELS: dict[str, str] = {
     "plan": N_("plan"),
     "attachment": N_("attachment"),
     "device": N_("device"),
+    # SLA clocks
+    "response": N_("response"),
+    "resolution": N_("resolution"),
     # report groupings
     "system": N_("system"),
     "site": N_("site"),

@@ -22,6 +22,15 @@ class DeliveryFailed(Exception):
         super().__init__(reason)
 
 
+class DeliveryDeferred(DeliveryFailed):
+    """Not now, and not a failure: the receiver's rate limit. The delivery waits `wait_s` and
+    keeps its attempts (a robot's 20 a minute queue, they never drop)."""
+
+    def __init__(self, reason: str, *, wait_s: float) -> None:
+        super().__init__(reason, retry=True)
+        self.wait_s = wait_s
+
+
 class Channel(Protocol):
     name: str
 
