@@ -95,9 +95,17 @@ async def _not_allowed(
     request: Request, error: TransitionNotAllowed | AlarmActionNotAllowed
 ) -> JSONResponse:
     """A ticket's or an alarm's action its state does not allow: the state and the choices."""
+    allowed = ", ".join(a.value for a in error.allowed) or "none"
+    action = str(getattr(error.action, "value", error.action))
+    if isinstance(error, TransitionNotAllowed):
+        message = N_("cannot {action} a ticket in state {state}; allowed: {allowed}")
+    else:
+        message = N_("cannot {action} an alarm that is {state}")
     return JSONResponse(
         {
-            "detail": str(error),
+            "detail": say(
+                request, message, action=action, state=error.state.value, allowed=allowed
+            ),
             "state": error.state.value,
             "allowed": [a.value for a in error.allowed],
         },

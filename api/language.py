@@ -20,7 +20,19 @@ def default_language(request: HTTPConnection) -> str:
     return str(getattr(settings, "default_locale", "en"))
 
 
-def request_language(request: Request | HTTPConnection, account: str | None = None) -> str:
+# Time zones of mainland China: an estate there speaks Chinese to its residents.
+CHINA_ZONES = frozenset(
+    {"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "Asia/Urumqi", "PRC"}
+)
+
+
+def request_language(
+    request: Request | HTTPConnection, account: str | None = None, *, resident: bool = False
+) -> str:
+    """A resident (the requester role) on a Chinese estate gets Chinese unless their account
+    says otherwise: the estate's language comes before the phone's (docs/i18n.md)."""
+    if resident and account is None and display_zone(request) in CHINA_ZONES:
+        account = "zh-CN"
     return choose(
         account=account,
         accept_language=request.headers.get("accept-language"),

@@ -19,7 +19,8 @@ from api.console.csrf import logout_token
 from api.documents.words import checklist_text, kpi_name, rule_message
 from api.language import display_zone, request_language
 from maintenance.language import catalogue, formats
-from maintenance.language.words import label, priority
+from maintenance.language.metrics import metric_said, unit_said
+from maintenance.language.words import FREE_TEXT, audit_value, field_label, label, priority
 from maintenance.plans.defaults import shipped_title
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -51,7 +52,11 @@ templates.env.filters["title_said"] = shipped_title
 templates.env.filters["number"] = formats.number
 templates.env.filters["percent"] = formats.percent
 templates.env.globals["kpi_name"] = kpi_name
-templates.env.globals["metric_name"] = label
+templates.env.globals["metric_name"] = metric_said
+templates.env.globals["unit_said"] = unit_said
+templates.env.globals["audit_value"] = audit_value
+templates.env.globals["free_text"] = FREE_TEXT
+templates.env.filters["field"] = field_label
 templates.env.globals["rule_message"] = rule_message
 templates.env.globals["checklist_text"] = checklist_text
 
@@ -77,10 +82,11 @@ def respond(
     context: dict[str, Any],
     *,
     account_language: str | None = None,
+    resident: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
     """Renders a template in the request's language; the response says which."""
-    language = request_language(request, account_language)
+    language = request_language(request, account_language, resident=resident)
     engine = getattr(getattr(request.app.state, "alarms", None), "engine", None)
     said = {
         "lang": language,
@@ -103,5 +109,6 @@ def page(
         name,
         {"me": principal, "csrf": logout_token(request, principal), **context},
         account_language=principal.language,
+        resident=principal.role == "requester",
         status_code=status_code,
     )

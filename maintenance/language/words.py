@@ -3,6 +3,9 @@ stay English: they are the contract; only their label is translated."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from maintenance.language import formats
 from maintenance.language.catalogue import N_, gettext_
 
 LABELS: dict[str, str] = {
@@ -57,6 +60,7 @@ LABELS: dict[str, str] = {
     "checklist": N_("checklist recorded"),
     "escalate": N_("escalate"),
     "alarm_attached": N_("alarm attached"),
+    "dispatch": N_("dispatched"),
     "breach:response": N_("response time breached"),
     "breach:resolution": N_("resolution time breached"),
     "comment:comment": N_("comment"),
@@ -78,6 +82,9 @@ LABELS: dict[str, str] = {
     "info": N_("info"),
     "medium": N_("medium"),
     "high": N_("high"),
+    # who did it, when it was the service itself
+    "console": N_("console"),
+    "sla": N_("SLA watch"),
     # things that can be asked for by id
     "ticket": N_("ticket"),
     "asset": N_("asset"),
@@ -128,3 +135,59 @@ def priority(value: object) -> str:
     """A ticket's priority: its own word for "normal" (the English catalogue says "normal")."""
     known = PRIORITIES.get(str(value))
     return gettext_(known) if known is not None else label(value)
+
+
+# A ticket's audited fields (maintenance/work_orders/service.py AUDITED) in the audit trail.
+FIELDS: dict[str, str] = {
+    "state": N_("state"),
+    "priority": N_("priority"),
+    "assignee_id": N_("assignee"),
+    "assignment_reason": N_("why assigned"),
+    "committed_at": N_("committed arrival"),
+    "escalated": N_("escalated"),
+    "escalated_to": N_("escalated to"),
+    "escalation_reason": N_("why escalated"),
+    "response_due": N_("response due"),
+    "resolution_due": N_("resolution due"),
+    "progress_due": N_("progress report due"),
+    "responded_at": N_("responded"),
+    "resolved_at": N_("resolved"),
+    "closed_at": N_("closed"),
+    "response_breached_at": N_("response breached"),
+    "resolution_breached_at": N_("resolution breached"),
+    "in_scope": N_("in the service scope"),
+    "return_visit_due": N_("return visit due"),
+    "return_visit_at": N_("return visit"),
+    "satisfaction": N_("satisfaction"),
+    "reopen_count": N_("times reopened"),
+    "cancel_reason": N_("why cancelled"),
+    "verified_by": N_("verified by"),
+    "requester_confirmed_at": N_("requester confirmed"),
+}
+
+
+# Fields whose values are written text (a person's reason, the dispatcher's explanation, a
+# name): shown as recorded, not translated.
+FREE_TEXT = frozenset(
+    {"assignment_reason", "escalation_reason", "cancel_reason", "escalated_to", "verified_by"}
+)
+
+
+def field_label(name: object) -> str:
+    known = FIELDS.get(str(name))
+    return gettext_(known) if known is not None else str(name).replace("_", " ")
+
+
+def audit_value(value: object) -> str:
+    """A recorded value as a person reads it: nothing as -, yes/no, times in the page's zone
+    and format, vocabulary words in the language; other text as it was recorded."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return gettext_("yes") if value else gettext_("no")
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return formats.when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return label(value) if isinstance(value, str) else str(value)

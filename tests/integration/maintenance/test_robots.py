@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -143,7 +144,7 @@ def test_dingtalk_signed_markdown_and_twenty_a_minute_queued_never_dropped(
     receivers.append(receiver)
     outbox = robot_outbox(database, clock, "dingtalk", receiver, secret=SECRET, language="en")
     for n in range(25):
-        outbox.notify(Notification(**{**_fields(ALARM), "alarm_id": 100 + n}))
+        outbox.notify(replace(ALARM, alarm_id=100 + n))
     assert outbox.record_queued() == 25
     assert outbox.deliver_due() == 20
     assert receiver.refused == []  # the robot's limit was kept on our side, not hit
@@ -260,7 +261,3 @@ def test_an_sla_breach_is_said_with_its_due_time_in_the_sites_zone(
         "",
         "响应时限 2026年12月2日 09:15:00 +0800 已过。",
     ]
-
-
-def _fields(n: Notification) -> dict[str, object]:
-    return {name: getattr(n, name) for name in n.__dataclass_fields__}
