@@ -32,7 +32,7 @@ from api.auth import (
 from api.console import csrf
 from api.console.render import respond
 from api.deps import DatabaseDep, NowDep
-from maintenance.language.catalogue import N_, _
+from maintenance.language.catalogue import N_
 
 router = APIRouter()
 
@@ -57,7 +57,11 @@ def install(app: FastAPI) -> None:
         return respond(
             request,
             "forbidden.html",
-            {"why": exc.why, "csrf": csrf.logout_token(request, exc.principal)},
+            {
+                "why": exc.why,
+                "role": exc.principal.role,
+                "csrf": csrf.logout_token(request, exc.principal),
+            },
             account_language=exc.principal.language,
             status_code=403,
         )
@@ -171,7 +175,7 @@ async def logout(
                 request,
                 "forbidden.html",
                 {
-                    "why": _("log out from a console page of this site"),
+                    "why": N_("log out from a console page of this site"),
                     "csrf": csrf.logout_token(request, principal),
                 },
                 account_language=principal.language,

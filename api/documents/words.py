@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from maintenance.language.catalogue import N_, current, gettext_
+from maintenance.language.words import label
 from rules.model import Rule
 
 KPI_NAMES = {
@@ -43,3 +44,22 @@ def checklist_text(item: Mapping[str, Any]) -> str:
     if isinstance(texts, Mapping) and texts.get(current()):
         return str(texts[current()])
     return str(item.get("text", ""))
+
+
+# CSV columns as words, on request (`headers=words`): a spreadsheet for a person, not a program.
+COLUMNS = {
+    "month": N_("Month"),
+    "failures": N_("Failures"),
+    "assets": N_("Assets"),
+    "failures_per_asset": N_("Failures per asset"),
+    "kpi": N_("Measure"),
+    "value": N_("Value"),
+    "target": N_("Target"),
+    "status": N_("Status"),
+    "numerator": N_("Met"),
+    "denominator": N_("Counted"),
+}
+
+
+def column_words(header: list[str]) -> list[str]:
+    return [gettext_(COLUMNS[c]) if c in COLUMNS else label(c) for c in header]

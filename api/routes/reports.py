@@ -19,6 +19,7 @@ from api.auth import PrincipalDep
 from api.deps import DatabaseDep, NowDep
 from api.documents import excel
 from api.documents.quarterly import render_html, render_pdf
+from api.documents.words import column_words
 from api.language import display_zone, request_language
 from maintenance.cells import inert_row
 from maintenance.errors import InvalidInput
@@ -31,6 +32,10 @@ from maintenance.vocabulary import Id
 router = APIRouter(tags=["reports"])
 Format = Annotated[
     Literal["json", "csv", "xlsx"], Query(description="csv or xlsx (Excel) for spreadsheets")
+]
+Headers = Annotated[
+    Literal["fields", "words"],
+    Query(description="CSV header row: field names (programs) or words in the reader's language"),
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCUMENTS: dict[int | str, dict[str, Any]] = {
@@ -59,6 +64,13 @@ def _reader(request: Request, me: PrincipalDep) -> Iterator[None]:
     with catalogue.using(request_language(request, me.language)):
         with formats.in_zone(display_zone(request)):
             yield
+
+
+def _header(request: Request, me: PrincipalDep, headers: str, fields: list[str]) -> list[str]:
+    if headers == "fields":
+        return fields
+    with _reader(request, me):
+        return column_words(fields)
 
 
 def _period(start: datetime, end: datetime) -> None:
@@ -91,6 +103,7 @@ def failures(
     group_by: GroupBy = "system",
     site_id: Id | None = None,
     format: Format = "json",
+    headers: Headers = "fields",
 ) -> Any:
     """Failures (alarm and repair tickets) per asset per month, MTBF, MTTR, repeat failures
     (same asset and fault within 30 days) and top causes. CSV: the monthly trend."""
@@ -105,7 +118,12 @@ def failures(
     if format == "csv":
         return _csv(
             "failure-trend",
-            ["month", group_by, "failures", "assets", "failures_per_asset"],
+            _header(
+                request,
+                me,
+                headers,
+                ["month", group_by, "failures", "assets", "failures_per_asset"],
+            ),
             [
                 [r.month, r.group, r.failures, r.assets, f"{r.failures_per_asset:.4f}"]
                 for r in report.trend
@@ -137,6 +155,7 @@ def service_quality(
     end: AwareDatetime,
     site_id: Id | None = None,
     format: Format = "json",
+    headers: Headers = "fields",
 ) -> Any:
     """Response and resolution on time, complaint handling on time (target 90 %), complaint
     rate, satisfaction (target 80 % satisfied) and PM compliance, each against its target with
@@ -150,7 +169,12 @@ def service_quality(
     if format == "csv":
         return _csv(
             "service-quality",
-            ["kpi", "value", "target", "status", "numerator", "denominator"],
+            _header(
+                request,
+                me,
+                headers,
+                ["kpi", "value", "target", "status", "numerator", "denominator"],
+            ),
             [
                 [
                     k.name,

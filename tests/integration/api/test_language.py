@@ -95,3 +95,7 @@ def test_api_error_messages_follow_accept_language(tmp_path: Path) -> None:
         page = client.get("/console/tickets/999999", headers={**key, **CHINESE})
         assert page.status_code == 404
         assert "<h1>未找到</h1>" in page.text and "工单 999999 不存在，或您无权查看。" in page.text
+        technician = {"X-API-Key": api_key(runtime.database, "technician"), **CHINESE}
+        refused = client.get("/console/reports", headers=technician)
+        assert refused.status_code == 403
+        assert "您的角色无权访问此页面（维修人员）。" in refused.text
