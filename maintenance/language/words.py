@@ -72,9 +72,9 @@ LABELS: dict[str, str] = {
     "feedback": N_("feedback"),
     "return_visit": N_("return visit"),
     # alarm states and severities
-    "active_unacknowledged": N_("active, unacknowledged"),
-    "active_acknowledged": N_("active, acknowledged"),
-    "cleared_unacknowledged": N_("cleared, unacknowledged"),
+    "active_unacknowledged": N_("active unacknowledged"),
+    "active_acknowledged": N_("active acknowledged"),
+    "cleared_unacknowledged": N_("cleared unacknowledged"),
     "critical": N_("critical"),
     "major": N_("major"),
     "minor": N_("minor"),
