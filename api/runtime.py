@@ -210,7 +210,11 @@ def make_outbox(settings: Settings, database: Database) -> Outbox:
     if settings.smtp_url and recipients:
         channels.append(
             EmailChannel(
-                SmtpServer.from_url(settings.smtp_url), settings.notify_email_from, recipients
+                SmtpServer.from_url(settings.smtp_url),
+                settings.notify_email_from,
+                recipients,
+                language=settings.notify_email_language,
+                zone=settings.time_zone or "UTC",
             )
         )
     channels += robot_channels(settings.robots(), console_url=settings.resolved_console_url)

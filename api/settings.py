@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:587?starttls=true")
     notify_email_from: str = "facility@localhost"
     notify_email_to: str = Field("", description="comma-separated addresses")
+    notify_email_language: Literal["en", "zh-CN"] | None = Field(
+        None, description="the mail as a card in this language; unset: the message as raised"
+    )
     notify_kinds: str = Field(
         "critical_alarm,sla_breach,escalation", description="which notifications are delivered"
     )
