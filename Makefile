@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := mosquitto mosquitto-clients influxdb postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint unit integration bench system-packages clean
+.PHONY: run test lint unit integration bench system-packages clean translations
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -55,6 +55,18 @@ test: system-packages $(STAMP) lint
 
 bench: system-packages $(STAMP)
 	$(BIN)/python -m bench.ingest
+
+# The message catalogues (docs/i18n.md): extract every marked message, merge it into each
+# language's .po (new ones come in empty, changed ones fuzzy: translate them, then the
+# completeness test passes again). The service compiles the .po files itself when it starts.
+POT := maintenance/language/messages.pot
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k N_ -k gettext_ -k ngettext_:1,2 -k t \
+	  --no-location --sort-output --omit-header -o $(POT) .
+	for lang in en zh_CN; do \
+	  $(BIN)/pybabel -q update -i $(POT) -d maintenance/language/locales -l $$lang \
+	    --no-fuzzy-matching --ignore-obsolete; \
+	done
 
 clean:
 	rm -rf $(VENV) .state

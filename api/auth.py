@@ -23,6 +23,7 @@ from starlette.requests import HTTPConnection
 from api.login_limits import LoginLimiter
 from maintenance.accounts import service as users
 from maintenance.accounts import sessions
+from maintenance.language.catalogue import N_
 from maintenance.storage.db import Database, utcnow
 
 ALL = frozenset({"admin", "manager", "engineer", "technician", "requester"})
@@ -37,7 +38,7 @@ SESSION_COOKIE = "facility_session"
 CONSOLE_HEADER = "x-facility-console"
 
 SAFE_METHODS = ("GET", "HEAD")
-NOT_AUTHENTICATED = "not authenticated: log in at /auth/token or send an API key"
+NOT_AUTHENTICATED = N_("not authenticated: log in at /auth/token or send an API key")
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -51,6 +52,7 @@ class Principal:
     session_id: int | None = None  # the login session a token or cookie names
     key_id: int | None = None
     session_expires_at: datetime | None = None
+    language: str | None = None  # the account's chosen language (api/language.py)
 
     @property
     def is_staff(self) -> bool:
@@ -133,6 +135,7 @@ class Credentials:
             session_id=found.session_id,
             key_id=found.key_id,
             session_expires_at=found.expires_at,
+            language=found.language,
         )
 
 
@@ -166,7 +169,7 @@ def log_in(request: Request, db: Database, now: datetime, username: str, passwor
             )
         raise HTTPException(
             429,
-            "too many failed logins; try later",
+            N_("too many failed logins; try later"),
             headers={"Retry-After": str(int(block.wait_s) + 1)},
         )
     with db.transaction() as s:
@@ -198,7 +201,7 @@ def log_in(request: Request, db: Database, now: datetime, username: str, passwor
             found = (user.username, sid, row.expires_at)
     if found is None:
         raise HTTPException(
-            401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
+            401, N_("wrong username or password"), headers={"WWW-Authenticate": "Bearer"}
         )
     limiter.succeeded(username, client)
     token, expires_in = tokens.issue(*found)
@@ -294,7 +297,7 @@ def refuse(request: Request, principal: Principal, why: str) -> HTTPException:
             detail=f"{request.method} {request.url.path}: {why}",
             client=client_of(request),
         )
-    return HTTPException(403, f"not allowed: {why}")
+    return HTTPException(403, f"{N_('not allowed')}: {why}")
 
 
 def access(read: frozenset[str], write: frozenset[str]) -> Callable[..., Awaitable[Principal]]:

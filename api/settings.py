@@ -59,6 +59,10 @@ class Settings(MaintenanceSettings):
             return self.demo_fleet
         return self.mqtt_url is None and self.influx_url is None and self.database_url is None
 
+    @property
+    def resolved_console_url(self) -> str:
+        return self.console_url or f"http://{self.http_host}:{self.http_port}"
+
     def resolved_secret_key(self) -> str:
         return self.secret_key or state_secret(
             self.state_dir, "secret.key", lambda: secrets.token_urlsafe(48)

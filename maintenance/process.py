@@ -17,6 +17,7 @@ from maintenance.notifications.channels import Channel, EmailChannel, SmtpServer
 from maintenance.notifications.grouping import FloodGrouping
 from maintenance.notifications.notifier import LogNotifier, Notifier
 from maintenance.notifications.outbox import Outbox
+from maintenance.notifications.robots import robot_channels
 from maintenance.settings import MaintenanceSettings
 from maintenance.storage import crypto
 from maintenance.storage.db import Database, make_engine, migrate
@@ -73,9 +74,14 @@ def make_outbox(settings: MaintenanceSettings, database: Database) -> Outbox:
     if settings.smtp_url and recipients:
         channels.append(
             EmailChannel(
-                SmtpServer.from_url(settings.smtp_url), settings.notify_email_from, recipients
+                SmtpServer.from_url(settings.smtp_url),
+                settings.notify_email_from,
+                recipients,
+                language=settings.notify_email_language,
+                zone=settings.time_zone or "UTC",
             )
         )
+    channels += robot_channels(settings.robots(), console_url=settings.resolved_console_url)
     return Outbox(
         database,
         channels,

@@ -7,12 +7,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ingest.settings import state_secret
 from maintenance.alarms.lifecycle import AlarmPolicy
+from maintenance.notifications.robots import Robot
 from maintenance.storage import crypto
 from rules.settings import RuleSettings
+
+
+class RobotSetting(BaseModel):
+    """One group robot (WeCom, DingTalk, Feishu) and the sites whose notifications it gets."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["wecom", "dingtalk", "feishu"]
+    url: str = Field(pattern=r"^https?://")
+    secret: str | None = None
+    sites: list[str] = Field(default_factory=list, description="empty: every site")
+    language: Literal["en", "zh-CN"] | None = Field(None, description="unset: the default locale")
+    time_zone: str = "Asia/Shanghai"
+
+    def robot(self, default_language: str) -> Robot:
+        return Robot(
+            kind=self.kind,
+            url=self.url,
+            secret=self.secret,
+            sites=tuple(self.sites),
+            language=self.language or default_language,
+            zone=self.time_zone,
+        )
 
 
 class MaintenanceSettings(RuleSettings):
@@ -47,13 +70,37 @@ class MaintenanceSettings(RuleSettings):
     )
     alarm_mqtt_publish: bool = Field(True, description="retained facility/<site>/alarms/<id>")
 
-    # Notifications (webhook, e-mail), with retries and a delivery log
+    # Language and local formats (docs/i18n.md)
+    default_locale: Literal["en", "zh-CN"] = Field(
+        "en", description="the language when neither the account nor the browser names one"
+    )
+    time_zone: str | None = Field(
+        None,
+        description="the zone pages show times in; unset: the sites' zone when they all share "
+        "one (Asia/Shanghai on a Chinese estate), else UTC",
+    )
+
+    # Notifications (webhook, e-mail, group robots), with retries and a delivery log
     notify_webhook_urls: str = Field("", description="comma-separated URLs that get JSON POSTs")
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:587?starttls=true")
     notify_email_from: str = "facility@localhost"
     notify_email_to: str = Field("", description="comma-separated addresses")
+    notify_email_language: Literal["en", "zh-CN"] | None = Field(
+        None, description="the mail as a card in this language; unset: the message as raised"
+    )
     notify_kinds: str = Field(
         "critical_alarm,sla_breach,escalation", description="which notifications are delivered"
+    )
+    notify_robots: list[RobotSetting] = Field(
+        default_factory=list,
+        description='group robots as JSON: [{"kind": "dingtalk", "url": "https://oapi.dingtalk.'
+        'com/robot/send?access_token=...", "secret": "SEC...", "sites": ["hepan"], "language": '
+        '"zh-CN"}]; kinds wecom, dingtalk, feishu (docs/notifications.md)',
+    )
+    console_url: str | None = Field(
+        None,
+        description="the console's address as people reach it (links in notifications); unset: "
+        "http://<http host>:<http port>",
     )
     notify_max_attempts: int = Field(6, ge=1)
     notify_backoff_s: float = Field(5.0, gt=0, description="first retry; doubles each time")
@@ -70,11 +117,27 @@ class MaintenanceSettings(RuleSettings):
     )
 
     @field_validator(
-        "database_url", "data_key", "admin_password", "smtp_url", "readonly_role", mode="before"
+        "database_url",
+        "data_key",
+        "admin_password",
+        "smtp_url",
+        "readonly_role",
+        "time_zone",
+        "console_url",
+        "notify_email_language",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset_too(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def resolved_console_url(self) -> str:
+        """Where notifications link to; the whole service's settings know its HTTP address."""
+        return self.console_url or "http://127.0.0.1:8000"
+
+    def robots(self) -> list[Robot]:
+        return [r.robot(self.default_locale) for r in self.notify_robots]
 
     @property
     def resolved_database_url(self) -> str:

@@ -63,6 +63,10 @@ class RuleEngine:
         for system in SYSTEMS:
             self._by_system[system] = [r for r in self.rules if r.system in (None, system)]
 
+    def rule(self, rule_id: str) -> Rule | None:
+        """The rule in force with this id (its texts for the pages and notifications)."""
+        return self._by_id.get(rule_id)
+
     def replace_rules(self, rules: Sequence[Rule], now_ms: int) -> list[ConditionChange]:
         """Swap in a new rule set (a reload). State of rules that stay (same id and definition)
         is kept; alarms of rules that went away or changed are cleared."""

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Severity = Literal["critical", "major", "minor", "warning"]
+Language = Literal["en", "zh-CN"]
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, None: 1000}
 
@@ -41,6 +42,10 @@ class _Rule(Scope):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     severity: Severity
     message: str = ""
+    # What a person reads, per language (docs/i18n.md): `message` is the fallback for a language
+    # the file does not name. Only languages the product speaks are accepted.
+    messages: dict[Language, str] = Field(default_factory=dict)
+    names: dict[Language, str] = Field(default_factory=dict)
     # Fire, a trapped passenger, flooding, power loss: announced and ticketed even while work on
     # the asset would hold other alarms back. Every fire-system rule is.
     life_safety: bool = False
@@ -50,6 +55,10 @@ class _Rule(Scope):
         if self.system == "fire":
             self.life_safety = True
         return self
+
+    def message_in(self, language: str) -> str:
+        """The message in a language, else the file's `message`, else the rule's id."""
+        return self.messages.get(language, "") or self.message or self.id  # type: ignore[call-overload]
 
 
 def _durations_in_ms(data: object, *names: str) -> object:

@@ -22,6 +22,8 @@ from maintenance.alarms.models import Alarm
 from maintenance.alarms.tickets import is_anomaly
 from maintenance.assets.service import asset_for_device, labels
 from maintenance.errors import InvalidInput
+from maintenance.language.catalogue import gettext_
+from maintenance.language.metrics import metric_said, unit_said
 from maintenance.work_orders import queries as ticket_queries
 
 router = APIRouter()
@@ -74,7 +76,8 @@ def device_page(
         system=system,
         device_id=device_id,
         latest=latest,
-        values=newest_values(system, latest.fields) if latest else [],
+        # Said while the page renders, in its reader's language.
+        values=lambda: newest_values(system, latest.fields) if latest else [],
         asset_name=asset_name,
         gauges=gauges,
         alarms=alarms,
@@ -131,15 +134,15 @@ def newest_values(system: str, fields: dict[str, Any]) -> list[tuple[str, str, s
         if name in HIDDEN_FIELDS:
             continue
         metric = known.get(name)
-        label = metric.description if metric else name.replace("_", " ")
-        unit = metric.unit if metric and metric.unit not in UNITLESS else ""
-        out.append((label[:1].upper() + label[1:], _shown(value), unit))
+        label = metric_said(name, metric.description if metric else None)
+        unit = unit_said(metric.unit) if metric and metric.unit not in UNITLESS else ""
+        out.append((label, _shown(value), unit))
     return out
 
 
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext_("yes") if value else gettext_("no")
     if isinstance(value, float):
         if value.is_integer():
             return f"{value:,.0f}"

@@ -13,20 +13,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.console.render import templates
+from api.console.render import respond
 from maintenance.errors import InvalidInput, NotFound
+from maintenance.language.catalogue import N_, gettext_
+from maintenance.language.words import label
 from maintenance.work_orders.lifecycle import TransitionNotAllowed
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed here",
-    409: "Not possible now",
-    413: "Too large",
-    422: "Check what you entered",
-    429: "Too many attempts",
+    400: N_("Bad request"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not allowed here"),
+    409: N_("Not possible now"),
+    413: N_("Too large"),
+    422: N_("Check what you entered"),
+    429: N_("Too many attempts"),
 }
 
 
@@ -36,23 +38,26 @@ def is_page(request: Request) -> bool:
 
 
 def _message(error: Exception) -> tuple[int, str]:
+    """Said in the page's language: called while the page renders (`respond`)."""
     if isinstance(error, NotFound):
-        return 404, f"There is no {error.kind} {error.key}, or it is not yours to see."
+        text = gettext_("There is no {kind} {key}, or it is not yours to see.")
+        return 404, text.format(kind=label(error.kind), key=error.key)
     if isinstance(error, RequestValidationError):
         parts = []
         for e in error.errors():
             where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path"))
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
-        return 422, "; ".join(parts)
+        return 422, "; ".join(parts)  # pydantic's own words, with the field's path
     if isinstance(error, InvalidInput):
         return 422, f"{error.field}: {error.message}"
     if isinstance(error, TransitionNotAllowed):
-        return 409, str(error)
+        text = gettext_("{action} is not possible while the ticket is {state}.")
+        return 409, text.format(action=label(error.action), state=label(error.state))
     if isinstance(error, StarletteHTTPException):
         if error.status_code == 404:
-            return 404, "There is no such page."
-        return error.status_code, str(error.detail)
-    return 500, "Something went wrong."
+            return 404, gettext_("There is no such page.")
+        return error.status_code, gettext_(str(error.detail))
+    return 500, gettext_("Something went wrong.")
 
 
 def install(app: FastAPI) -> None:
@@ -72,12 +77,11 @@ def install(app: FastAPI) -> None:
 def _page_or(original: Handler | None) -> Handler:
     async def handle(request: Request, error: Exception) -> Response:
         if is_page(request) or original is None:
-            status, message = _message(error)
-            return templates.TemplateResponse(
+            return respond(
                 request,
                 "error.html",
-                {"title": TITLES.get(status, "Error"), "message": message, "status": status},
-                status_code=status,
+                {"error": error, "describe": _message, "titles": TITLES},
+                status_code=_message(error)[0],
             )
         return await original(request, error)
 

@@ -12,7 +12,7 @@ from api.auth import OFFICE, Principal
 from api.console.render import page
 from api.console.session import viewer
 from api.deps import DatabaseDep, NowDep
-from api.documents.quarterly import KPI_NAMES, kpi_chart, trend_chart
+from api.documents.quarterly import kpi_chart, report_title, trend_chart
 from maintenance.alarms import findings
 from maintenance.reports.quarterly import quarterly_report
 
@@ -39,9 +39,9 @@ def reports_page(
         "reports.html",
         me,
         r=report,
-        names=KPI_NAMES,
-        kpi_chart=kpi_chart(report.quality.kpis),
-        trend_chart=trend_chart(report.failures, report.months),
+        report_title=report_title,
+        kpi_chart=kpi_chart,
+        trend_chart=trend_chart,
         findings=per_model,
         query=urlencode({"year": year, "quarter": quarter}),
         period=urlencode({"start": report.start.isoformat(), "end": report.end.isoformat()}),

@@ -16,6 +16,7 @@ from api.console.session import viewer
 from api.deps import DatabaseDep, NowDep
 from maintenance.assets.models import Location, Site
 from maintenance.assets.service import where
+from maintenance.language.catalogue import N_
 from maintenance.work_orders import queries
 
 router = APIRouter()
@@ -35,9 +36,9 @@ def my_requests(request: Request, db: DatabaseDep, now: NowDep, me: Anyone) -> H
 def _waiting(state: str, confirmed: datetime | None, rating: int | None) -> str:
     """What the request waits for from its requester, if anything."""
     if state == "resolved" and confirmed is None:
-        return "Please check the work and confirm it"
+        return N_("Please check the work and confirm it")
     if state in ("resolved", "verified", "closed") and rating is None:
-        return "Please rate the work"
+        return N_("Please rate the work")
     return ""
 
 

@@ -30,8 +30,9 @@ from api.auth import (
     unauthenticated,
 )
 from api.console import csrf
-from api.console.render import templates
+from api.console.render import respond
 from api.deps import DatabaseDep, NowDep
+from maintenance.language.catalogue import N_
 
 router = APIRouter()
 
@@ -53,10 +54,15 @@ def install(app: FastAPI) -> None:
 
     async def forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageForbidden)
-        return templates.TemplateResponse(
+        return respond(
             request,
             "forbidden.html",
-            {"why": exc.why, "csrf": csrf.logout_token(request, exc.principal)},
+            {
+                "why": exc.why,
+                "role": exc.principal.role,
+                "csrf": csrf.logout_token(request, exc.principal),
+            },
+            account_language=exc.principal.language,
             status_code=403,
         )
 
@@ -96,7 +102,7 @@ def login_form(request: Request, next: str = "/console") -> Response:
 def _login_page(request: Request, next: str, error: object, status_code: int) -> Response:
     """The form, with a fresh login token in it and in its cookie (csrf.py)."""
     token = csrf.new_login_token()
-    response = templates.TemplateResponse(
+    response = respond(
         request,
         "login.html",
         {"next": _safe_next(next), "error": error, "csrf": token},
@@ -118,7 +124,7 @@ def login(
 ) -> Response:
     if not csrf.login_token_ok(request, csrf_token):
         # A form posted from another site, or one that outlived its token: a fresh form.
-        return _login_page(request, next, "the login form expired; please log in again", 403)
+        return _login_page(request, next, N_("the login form expired; please log in again"), 403)
     try:
         done = log_in(request, db, now, username, password)
     except HTTPException as error:
@@ -165,13 +171,14 @@ async def logout(
         )
     if principal is not None:
         if not csrf.logout_token_ok(request, principal, csrf_token):
-            return templates.TemplateResponse(
+            return respond(
                 request,
                 "forbidden.html",
                 {
-                    "why": "log out from a console page of this site",
+                    "why": N_("log out from a console page of this site"),
                     "csrf": csrf.logout_token(request, principal),
                 },
+                account_language=principal.language,
                 status_code=403,
             )
         await run_in_threadpool(log_out, request, principal, now=now)

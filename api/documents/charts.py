@@ -8,6 +8,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from maintenance.language.catalogue import gettext_
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 
 
@@ -85,7 +87,7 @@ def bar_chart(
         y = top + i * row
         w = 0.0 if value is None else max(0.0, min(1.0, value / peak)) * plot_w
         if value is None:
-            shown = "no data"
+            shown = gettext_("no data")
         else:
             shown = f"{value * 100:.1f} %" if percent else f"{value:.3g}"
         parts.append(

@@ -10,7 +10,10 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from api.documents.words import kpi_name
 from maintenance.cells import inert_row
+from maintenance.language.catalogue import gettext_ as _
+from maintenance.language.words import label
 from maintenance.reports.failures import FailureReport
 from maintenance.reports.quality import QualityReport
 
@@ -43,47 +46,47 @@ def _sheet(
 def workbook(
     *, quality: QualityReport | None = None, failures: FailureReport | None = None
 ) -> bytes:
+    """Sheet names, headers and words in the current language (catalogue.using); numbers stay
+    numbers."""
     book = Workbook()
     assert book.active is not None
     book.remove(book.active)
     if quality is not None:
         _sheet(
             book,
-            "Service quality",
-            ["kpi", "value", "target", "status", "numerator", "denominator"],
+            _("Service quality"),
+            [_("Measure"), _("Value"), _("Target"), _("Status"), _("Met"), _("Counted")],
             [
-                [k.name, k.value, k.target, k.status, k.numerator, k.denominator]
+                [kpi_name(k.name), k.value, k.target, label(k.status), k.numerator, k.denominator]
                 for k in quality.kpis
             ],
             percent_columns=(2, 3),
         )
     if failures is not None:
-        _sheet(
-            book,
-            "Failure trend",
-            ["month", failures.group_by, "failures", "assets", "failures_per_asset"],
-            [
-                [r.month, r.group, r.failures, r.assets, r.failures_per_asset]
-                for r in failures.trend
-            ],
-        )
-        _sheet(
-            book,
-            f"By {failures.group_by}",
-            [
-                failures.group_by,
-                "failures",
-                "assets",
-                "mtbf_hours",
-                "mttr_hours",
-                "repeat_failures",
-            ],
-            [
-                [g.group, g.failures, g.assets, g.mtbf_hours, g.mttr_hours, g.repeat_failures]
-                for g in failures.groups
-            ],
-        )
-        _sheet(book, "Top causes", ["fault", "failures"], failures.top_causes)
+        _failure_sheets(book, failures)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _failure_sheets(book: Workbook, failures: FailureReport) -> None:
+    group = label(failures.group_by)
+    _sheet(
+        book,
+        _("Failure trend"),
+        [_("Month"), group, _("Failures"), _("Assets"), _("Failures per asset")],
+        [
+            [r.month, label(r.group), r.failures, r.assets, r.failures_per_asset]
+            for r in failures.trend
+        ],
+    )
+    _sheet(
+        book,
+        _("By {group}").format(group=group),
+        [group, _("Failures"), _("Assets"), _("MTBF (h)"), _("MTTR (h)"), _("Repeat failures")],
+        [
+            [label(g.group), g.failures, g.assets, g.mtbf_hours, g.mttr_hours, g.repeat_failures]
+            for g in failures.groups
+        ],
+    )
+    _sheet(book, _("Top causes"), [_("Fault"), _("Failures")], failures.top_causes)

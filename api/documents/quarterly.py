@@ -7,6 +7,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.documents.charts import bar_chart, line_chart
+from api.documents.words import kpi_name
+from maintenance.language import catalogue, formats
+from maintenance.language.words import label
 from maintenance.reports.failures import FailureReport
 from maintenance.reports.quality import Kpi
 from maintenance.reports.quarterly import QuarterlyReport
@@ -14,21 +17,22 @@ from maintenance.reports.quarterly import QuarterlyReport
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
 )
-KPI_NAMES = {
-    "response_on_time": "Response on time",
-    "resolution_on_time": "Resolution on time",
-    "complaint_handling_on_time": "Complaints handled on time",
-    "complaint_rate": "Complaint rate",
-    "satisfied": "Satisfied (4-5 of 5)",
-    "pm_compliance": "Preventive maintenance on time",
-}
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    catalogue.gettext_, catalogue.ngettext_, newstyle=True
+)
+_env.filters["label"] = label
+_env.filters["when"] = formats.when
+_env.filters["percent"] = formats.percent
+_env.filters["number"] = formats.number
+_env.globals["kpi_name"] = kpi_name
 
 
 def kpi_chart(kpis: list[Kpi]) -> str:
     return bar_chart(
-        [(KPI_NAMES.get(k.name, k.name), k.value, k.target) for k in kpis],
-        title="KPIs against targets (red tick)",
+        [(kpi_name(k.name), k.value, k.target) for k in kpis],
+        title=catalogue.gettext_("KPIs against targets (red tick)"),
     )
 
 
@@ -38,15 +42,17 @@ def trend_chart(report: FailureReport, months: list[str]) -> str:
     return line_chart(
         months,
         {g: [per.get((m, g), 0.0) for m in months] for g in groups},
-        title="Failures per asset per month",
+        title=catalogue.gettext_("Failures per asset per month"),
     )
 
 
 def render_html(report: QuarterlyReport) -> str:
+    """In the current language (catalogue.using) and zone (formats.in_zone)."""
     previous = {k.name: k for k in report.previous.kpis}
     return _env.get_template("quarterly.html").render(
         r=report,
-        names=KPI_NAMES,
+        lang=catalogue.current(),
+        title=report_title(report),
         previous=previous,
         kpi_chart=kpi_chart(report.quality.kpis),
         trend_chart=trend_chart(report.failures, report.months),
@@ -58,3 +64,10 @@ def render_pdf(html: str) -> bytes:
 
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf
+
+
+def report_title(report: QuarterlyReport) -> str:
+    title = catalogue.gettext_("Service quality {year} Q{quarter}").format(
+        year=report.year, quarter=report.quarter
+    )
+    return f"{title} - {report.site}" if report.site else title

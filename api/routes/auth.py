@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
@@ -16,6 +16,8 @@ from maintenance.accounts import service as users
 from maintenance.accounts.models import SecurityEvent, User
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id
+
+Language = Literal["en", "zh-CN"]
 
 router = APIRouter(tags=["access"])
 ADMIN = frozenset({"admin"})
@@ -65,6 +67,7 @@ class Me(BaseModel):
     role: str
     technician_id: Id | None
     via: str
+    language: Language | None = None
 
 
 @router.get("/users/me")
@@ -74,7 +77,29 @@ def me(principal: PrincipalDep) -> Me:
         role=principal.role,
         technician_id=principal.technician_id,
         via=principal.via,
+        language=principal.language,
     )
+
+
+class LanguageChoice(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"language": "zh-CN"}]}
+    )
+    language: Language | None = Field(description="null: the browser's Accept-Language")
+
+
+@router.put("/users/me/language")
+def choose_language(
+    principal: PrincipalDep, db: DatabaseDep, now: NowDep, body: LanguageChoice
+) -> LanguageChoice:
+    """The account's language for the console, its documents and API messages."""
+    if principal.session_id is None:  # an API key is no person's account
+        raise HTTPException(409, "an API key has no account language; send Accept-Language")
+    with db.transaction() as s:
+        user = users.find_user(s, principal.name)
+        user.language = body.language
+        users.record(s, actor=principal.name, action="language", now=now, detail=str(body.language))
+    return body
 
 
 class UserCreate(BaseModel):

@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime
 
+from api.auth import PrincipalDep
 from api.deps import DatabaseDep, NowDep
 from api.documents import excel
 from api.documents.quarterly import render_html, render_pdf
+from api.documents.words import column_words
+from api.language import display_zone, request_language
 from maintenance.alarms import findings
 from maintenance.cells import inert_row
 from maintenance.errors import InvalidInput
+from maintenance.language import catalogue, formats
 from maintenance.reports.failures import FailureReport, GroupBy, failure_report
 from maintenance.reports.quality import quality_report
 from maintenance.reports.quarterly import quarterly_report
@@ -27,6 +33,10 @@ from maintenance.vocabulary import Id
 router = APIRouter(tags=["reports"])
 Format = Annotated[
     Literal["json", "csv", "xlsx"], Query(description="csv or xlsx (Excel) for spreadsheets")
+]
+Headers = Annotated[
+    Literal["fields", "words"],
+    Query(description="CSV header row: field names (programs) or words in the reader's language"),
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCUMENTS: dict[int | str, dict[str, Any]] = {
@@ -47,6 +57,21 @@ def _xlsx(name: str, data: bytes) -> Response:
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
     )
+
+
+@contextmanager
+def _reader(request: Request, me: PrincipalDep) -> Iterator[None]:
+    """Documents are said in their reader's language and the sites' time zone."""
+    with catalogue.using(request_language(request, me.language)):
+        with formats.in_zone(display_zone(request)):
+            yield
+
+
+def _header(request: Request, me: PrincipalDep, headers: str, fields: list[str]) -> list[str]:
+    if headers == "fields":
+        return fields
+    with _reader(request, me):
+        return column_words(fields)
 
 
 def _period(start: datetime, end: datetime) -> None:
@@ -70,6 +95,8 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
 
 @router.get("/reports/failures", responses=DOCUMENTS)
 def failures(
+    request: Request,
+    me: PrincipalDep,
     db: DatabaseDep,
     now: NowDep,
     start: AwareDatetime,
@@ -77,6 +104,7 @@ def failures(
     group_by: GroupBy = "system",
     site_id: Id | None = None,
     format: Format = "json",
+    headers: Headers = "fields",
 ) -> Any:
     """Failures (alarm and repair tickets) per asset per month, MTBF, MTTR, repeat failures
     (same asset and fault within 30 days) and top causes. CSV: the monthly trend."""
@@ -86,11 +114,17 @@ def failures(
             s, start=start, end=end, group_by=group_by, site_id=site_id, now=now
         )
     if format == "xlsx":
-        return _xlsx("failures", excel.workbook(failures=report))
+        with _reader(request, me):
+            return _xlsx("failures", excel.workbook(failures=report))
     if format == "csv":
         return _csv(
             "failure-trend",
-            ["month", group_by, "failures", "assets", "failures_per_asset"],
+            _header(
+                request,
+                me,
+                headers,
+                ["month", group_by, "failures", "assets", "failures_per_asset"],
+            ),
             [
                 [r.month, r.group, r.failures, r.assets, f"{r.failures_per_asset:.4f}"]
                 for r in report.trend
@@ -114,12 +148,15 @@ def _failure_figures(report: FailureReport) -> dict[str, Any]:
 
 @router.get("/reports/service-quality", responses=DOCUMENTS)
 def service_quality(
+    request: Request,
+    me: PrincipalDep,
     db: DatabaseDep,
     now: NowDep,
     start: AwareDatetime,
     end: AwareDatetime,
     site_id: Id | None = None,
     format: Format = "json",
+    headers: Headers = "fields",
 ) -> Any:
     """Response and resolution on time, complaint handling on time (target 90 %), complaint
     rate, satisfaction (target 80 % satisfied) and PM compliance, each against its target with
@@ -128,11 +165,17 @@ def service_quality(
     with db.read() as s:
         report = quality_report(s, start=start, end=end, now=now, site_id=site_id)
     if format == "xlsx":
-        return _xlsx("service-quality", excel.workbook(quality=report))
+        with _reader(request, me):
+            return _xlsx("service-quality", excel.workbook(quality=report))
     if format == "csv":
         return _csv(
             "service-quality",
-            ["kpi", "value", "target", "status", "numerator", "denominator"],
+            _header(
+                request,
+                me,
+                headers,
+                ["kpi", "value", "target", "status", "numerator", "denominator"],
+            ),
             [
                 [
                     k.name,
@@ -175,6 +218,8 @@ def anomaly_findings(
 
 @router.get("/reports/quarterly", responses=DOCUMENTS)
 def quarterly(
+    request: Request,
+    me: PrincipalDep,
     db: DatabaseDep,
     now: NowDep,
     year: Annotated[int, Query(ge=2000, le=2100)],
@@ -189,7 +234,9 @@ def quarterly(
         report = quarterly_report(s, year=year, quarter=quarter, now=now, site_id=site_id)
     name = f"service-quality-{year}-q{quarter}"
     if format == "xlsx":
-        return _xlsx(name, excel.workbook(quality=report.quality, failures=report.failures))
+        with _reader(request, me):
+            book = excel.workbook(quality=report.quality, failures=report.failures)
+        return _xlsx(name, book)
     if format == "json":
         return {
             "title": report.title,
@@ -200,7 +247,8 @@ def quarterly(
             "average_rating": report.quality.average_rating,
             **_failure_figures(report.failures),
         }
-    html = render_html(report)
+    with _reader(request, me):
+        html = render_html(report)
     if format == "pdf":
         return Response(
             render_pdf(html),

@@ -21,6 +21,8 @@ class User(Base):
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The language the person chose in the console (en, zh-CN); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(10))
 
 
 class ApiKey(Base):

@@ -31,6 +31,7 @@ class Live:
     session_id: int | None = None
     key_id: int | None = None
     expires_at: datetime | None = None
+    language: str | None = None  # the account's chosen language
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,12 @@ def check_session(session: Session, sid: str, *, now: datetime) -> Live | Refuse
     if row.expires_at <= now:
         return Refused(user.username, "session past its maximum lifetime")
     return Live(
-        user.username, user.role, user.technician_id, session_id=row.id, expires_at=row.expires_at
+        user.username,
+        user.role,
+        user.technician_id,
+        session_id=row.id,
+        expires_at=row.expires_at,
+        language=user.language,
     )
 
 

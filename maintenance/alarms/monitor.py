@@ -214,12 +214,22 @@ class AlarmMonitor:
                             f"{t.message or t.rule_id} on {t.site}/{t.device_id}",
                             alarm_id=t.alarm_id,
                             site=t.site,
+                            device=t.device_id,
+                            severity=t.severity,
+                            facts=self._said(t.rule_id),
                         )
                     )
         raised = {t.alarm_id for t in transitions if t.action == "raise" and t.new_occurrence}
         if raised:
             self._tickets_owed(raised)
         return transitions
+
+    def _said(self, rule_id: str) -> dict[str, str] | None:
+        """The rule's message in each language it has, for channels that speak one."""
+        rule = self.engine.rule(rule_id)
+        if rule is None or not rule.messages:
+            return None
+        return {f"message:{language}": text for language, text in rule.messages.items()}
 
     def _open_tickets(self, alarm_ids: set[int] | None) -> None:
         now = self.clock()

@@ -102,6 +102,7 @@ def _near(
             supervisor_for(session, ticket),
             ticket.id,
             f"{kind} due {due.isoformat()} is near",
+            facts={"sla": kind, "due": due.isoformat()},
         )
     )
 
@@ -138,6 +139,7 @@ def _breach(
             supervisor_for(session, ticket),
             ticket.id,
             f"{kind} due {due.isoformat()} breached",
+            facts={"sla": kind, "due": due.isoformat()},
         )
     )
 

@@ -13,13 +13,34 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 
 from ingest.redact import mask_text, mask_url
+from maintenance.notifications.cards import card
 from maintenance.notifications.notifier import Notification
+
+
+def _plain_mail(notification: Notification) -> tuple[str, str]:
+    first = notification.message.splitlines()[0] if notification.message else ""
+    ref = []
+    if notification.ticket_id is not None:
+        ref.append(f"Ticket: {notification.ticket_id}")
+    if notification.alarm_id is not None:
+        ref.append(f"Alarm: {notification.alarm_id}")
+    body = "\n".join([notification.message, "", f"For: {notification.recipient}", *ref])
+    return f"{notification.kind}: {first}", body
 
 
 class DeliveryFailed(Exception):
     def __init__(self, reason: str, *, retry: bool) -> None:
         self.reason, self.retry = reason, retry
         super().__init__(reason)
+
+
+class DeliveryDeferred(DeliveryFailed):
+    """Not now, and not a failure: the receiver's rate limit. The delivery waits `wait_s` and
+    keeps its attempts (a robot's 20 a minute queue, they never drop)."""
+
+    def __init__(self, reason: str, *, wait_s: float) -> None:
+        super().__init__(reason, retry=True)
+        self.wait_s = wait_s
 
 
 class Channel(Protocol):
@@ -93,24 +114,34 @@ class EmailChannel:
     """One e-mail per notification. Connection problems and 4xx replies are retried; 5xx
     (a recipient refused, a message rejected) is final."""
 
-    def __init__(self, server: SmtpServer, sender: str, to: list[str], timeout_s: float = 10.0):
+    def __init__(
+        self,
+        server: SmtpServer,
+        sender: str,
+        to: list[str],
+        timeout_s: float = 10.0,
+        *,
+        language: str | None = None,
+        zone: str = "UTC",
+    ):
+        """`language` (en, zh-CN): the mail is the card the robots send, in that language and
+        zone; None: the message as it was raised, the kind as its name."""
         self.server, self.sender, self.to, self.timeout_s = server, sender, to, timeout_s
+        self.language, self.zone = language, zone
         self.name = f"email {','.join(to)}"
 
     def send(self, notification: Notification) -> None:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = ", ".join(self.to)
-        subject = notification.message.splitlines()[0] if notification.message else ""
-        message["Subject"] = f"[facility] {notification.kind}: {subject}"[:200]
-        ref = []
-        if notification.ticket_id is not None:
-            ref.append(f"Ticket: {notification.ticket_id}")
-        if notification.alarm_id is not None:
-            ref.append(f"Alarm: {notification.alarm_id}")
-        message.set_content(
-            "\n".join([notification.message, "", f"For: {notification.recipient}", *ref])
-        )
+        if self.language is None:
+            subject, body = _plain_mail(notification)
+        else:
+            said = card(notification, language=self.language, zone=self.zone, console_url=None)
+            subject = f"{said.title}: {said.text}"
+            body = "\n".join([said.text, "", *(f"{k}: {v}" for k, v in said.facts)])
+        message["Subject"] = f"[facility] {subject}"[:200]
+        message.set_content(body)
         s = self.server
         factory = smtplib.SMTP_SSL if s.ssl else smtplib.SMTP
         try:

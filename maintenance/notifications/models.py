@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from maintenance.storage.db import Base, UtcDateTime
@@ -27,3 +28,8 @@ class NotificationDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # What it is about, for the channels that say it in a card (robots) and in a language.
+    site: Mapped[str | None] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(128))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -19,6 +19,11 @@ class Notification:
     message: str
     alarm_id: int | None = None
     site: str | None = None  # the site code, when the notification is about one (flood grouping)
+    device: str | None = None
+    severity: str | None = None
+    # What the message says, as values a channel can say in its own language: "message:zh-CN"
+    # (a rule's message per language), "sla" (response/resolution), "due" (ISO time).
+    facts: dict[str, str] | None = None
 
 
 class Notifier(Protocol):

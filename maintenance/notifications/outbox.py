@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ingest.redact import mask_text
-from maintenance.notifications.channels import Channel, DeliveryFailed
+from maintenance.notifications.channels import Channel, DeliveryDeferred, DeliveryFailed
 from maintenance.notifications.grouping import FloodGrouping
 from maintenance.notifications.models import NotificationDelivery
 from maintenance.notifications.notifier import Notification, Notifier
@@ -112,7 +112,9 @@ class Outbox:
         now = self.clock()
         with self.database.transaction() as session:
             for n in taken:
-                for name in self.channels:
+                for name, channel in self.channels.items():
+                    if not _takes(channel, n):
+                        continue
                     session.add(
                         NotificationDelivery(
                             kind=n.kind,
@@ -121,6 +123,10 @@ class Outbox:
                             ticket_id=n.ticket_id,
                             alarm_id=n.alarm_id,
                             message=n.message,
+                            site=n.site,
+                            device=n.device,
+                            severity=n.severity,
+                            facts=n.facts,
                             status="pending",
                             attempts=0,
                             created_at=now,
@@ -145,9 +151,12 @@ class Outbox:
                 )
             )
         sent = 0
+        paced: set[str] = set()  # channels at their rate limit: the rest of theirs wait, in order
         for delivery in due:
             if self._stop.is_set():
                 break  # stopping: the rest stay pending for the next start
+            if delivery.channel in paced:
+                continue
             channel = self.channels.get(delivery.channel) or self._former.get(delivery.channel)
             error: DeliveryFailed | None = None
             if channel is None:
@@ -161,6 +170,8 @@ class Outbox:
                     log.exception("channel %s failed", mask_text(delivery.channel))
                     error = DeliveryFailed(repr(unexpected), retry=True)
             sent += error is None
+            if isinstance(error, DeliveryDeferred):
+                paced.add(delivery.channel)
             self._record(delivery.id, error)
         return sent
 
@@ -169,6 +180,10 @@ class Outbox:
         with self.database.transaction() as session:
             row = session.get(NotificationDelivery, delivery_id)
             if row is None:
+                return
+            if isinstance(error, DeliveryDeferred):  # rate limited: later, attempts kept
+                row.last_error = error.reason
+                row.next_attempt_at = now + timedelta(seconds=error.wait_s)
                 return
             row.attempts += 1
             if error is None:
@@ -188,5 +203,21 @@ class Outbox:
                 row.next_attempt_at = now + timedelta(seconds=delay)
 
 
+def _takes(channel: Channel, notification: Notification) -> bool:
+    """A channel of some sites (a robot in one estate's group) takes only their notifications."""
+    takes = getattr(channel, "takes", None)
+    return bool(takes(notification)) if callable(takes) else True
+
+
 def _notification(row: NotificationDelivery) -> Notification:
-    return Notification(row.kind, row.recipient, row.ticket_id, row.message, row.alarm_id)
+    return Notification(
+        row.kind,
+        row.recipient,
+        row.ticket_id,
+        row.message,
+        row.alarm_id,
+        site=row.site,
+        device=row.device,
+        severity=row.severity,
+        facts=row.facts,
+    )

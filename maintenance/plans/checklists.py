@@ -1,6 +1,7 @@
 """Checklist templates per system: what a comprehensive inspection or a camera check covers.
 
-An item is `pass_fail` (pass / fail / not applicable) or a `reading` with a unit; every item takes
+Each item says itself in English and Chinese. An item is `pass_fail` (pass / fail / not
+applicable) or a `reading` with a unit; every item takes
 notes and a photo when the technician records it.
 """
 
@@ -9,51 +10,96 @@ from __future__ import annotations
 from typing import Any
 
 
-def _item(key: str, text: str, unit: str | None = None) -> dict[str, Any]:
-    return {"key": key, "text": text, "kind": "reading" if unit else "pass_fail", "unit": unit}
+def _item(key: str, texts: tuple[str, str], unit: str | None = None) -> dict[str, Any]:
+    """`text` in English (what older readers and the API show), `texts` per language (what the
+    console shows its reader, docs/i18n.md)."""
+    english, chinese = texts
+    return {
+        "key": key,
+        "text": english,
+        "texts": {"en": english, "zh-CN": chinese},
+        "kind": "reading" if unit else "pass_fail",
+        "unit": unit,
+    }
 
 
 CHECKLISTS: dict[str, list[dict[str, Any]]] = {
     "elevator": [
-        _item("doors", "Door operation, reopening device and door locks"),
-        _item("door_close_time", "Door closing time", "s"),
-        _item("brake", "Brake function and wear"),
-        _item("ropes", "Suspension ropes and terminations"),
-        _item("leveling", "Leveling accuracy at every landing", "mm"),
-        _item("alarm", "Car alarm button and intercom to the control room"),
-        _item("emergency_light", "Car emergency lighting"),
-        _item("machine_room", "Machine room: cleanliness, ventilation, signage"),
+        _item(
+            "doors",
+            ("Door operation, reopening device and door locks", "门系统运行、防夹装置及门锁"),
+        ),
+        _item("door_close_time", ("Door closing time", "关门时间"), "s"),
+        _item("brake", ("Brake function and wear", "制动器功能及磨损")),
+        _item("ropes", ("Suspension ropes and terminations", "曳引钢丝绳及绳头组合")),
+        _item("leveling", ("Leveling accuracy at every landing", "各层站平层精度"), "mm"),
+        _item(
+            "alarm",
+            ("Car alarm button and intercom to the control room", "轿厢报警按钮及与监控室的对讲"),
+        ),
+        _item("emergency_light", ("Car emergency lighting", "轿厢应急照明")),
+        _item(
+            "machine_room",
+            ("Machine room: cleanliness, ventilation, signage", "机房：清洁、通风、标识"),
+        ),
     ],
     "water": [
-        _item("pump_run", "Duty and standby pump changeover"),
-        _item("outlet_pressure", "Outlet pressure at duty flow", "bar"),
-        _item("pump_current", "Pump motor current", "A"),
-        _item("leaks", "Valves, seals and pipework free of leaks"),
-        _item("tank", "Tank cover, overflow and level sensor"),
-        _item("water_quality", "Water tank cleaning and quality record"),
+        _item("pump_run", ("Duty and standby pump changeover", "主备泵切换")),
+        _item("outlet_pressure", ("Outlet pressure at duty flow", "额定流量下的出水压力"), "bar"),
+        _item("pump_current", ("Pump motor current", "水泵电机电流"), "A"),
+        _item("leaks", ("Valves, seals and pipework free of leaks", "阀门、密封及管道无渗漏")),
+        _item("tank", ("Tank cover, overflow and level sensor", "水箱盖、溢流管及液位传感器")),
+        _item("water_quality", ("Water tank cleaning and quality record", "水箱清洗及水质记录")),
     ],
     "power": [
-        _item("switchgear", "Switchgear: thermal scan, no hot spots"),
-        _item("transformer_temperature", "Transformer temperature at load", "degC"),
-        _item("breakers", "Breaker operation test"),
-        _item("earthing", "Earthing resistance", "ohm"),
-        _item("ups", "UPS battery test and autonomy"),
-        _item("generator", "Standby generator start and transfer"),
+        _item(
+            "switchgear", ("Switchgear: thermal scan, no hot spots", "开关柜：红外测温，无过热点")
+        ),
+        _item(
+            "transformer_temperature",
+            ("Transformer temperature at load", "带载时变压器温度"),
+            "degC",
+        ),
+        _item("breakers", ("Breaker operation test", "断路器动作试验")),
+        _item("earthing", ("Earthing resistance", "接地电阻"), "ohm"),
+        _item("ups", ("UPS battery test and autonomy", "UPS 电池测试及续航时间")),
+        _item("generator", ("Standby generator start and transfer", "备用发电机启动及切换")),
     ],
     "fire": [
-        _item("panel", "Fire panel: no faults, event log reviewed"),
-        _item("detectors", "Sample of detectors tested"),
-        _item("sprinkler_pressure", "Sprinkler main pressure", "bar"),
-        _item("fire_pump", "Fire pump start test"),
-        _item("battery", "Panel standby battery voltage", "V"),
-        _item("extinguishers", "Extinguishers and hydrants in date and accessible"),
-        _item("exits", "Escape routes and exit signs clear and lit"),
+        _item(
+            "panel",
+            ("Fire panel: no faults, event log reviewed", "消防主机：无故障，已查看事件记录"),
+        ),
+        _item("detectors", ("Sample of detectors tested", "抽检探测器")),
+        _item("sprinkler_pressure", ("Sprinkler main pressure", "喷淋主管压力"), "bar"),
+        _item("fire_pump", ("Fire pump start test", "消防泵启动试验")),
+        _item("battery", ("Panel standby battery voltage", "主机备用电池电压"), "V"),
+        _item(
+            "extinguishers",
+            (
+                "Extinguishers and hydrants in date and accessible",
+                "灭火器及消火栓在有效期内且取用无阻",
+            ),
+        ),
+        _item(
+            "exits",
+            ("Escape routes and exit signs clear and lit", "疏散通道畅通，安全出口标志完好明亮"),
+        ),
     ],
     "camera": [
-        _item("image", "Image clear, correctly aimed, day and night"),
-        _item("recording", "Recording continuous; retention as required"),
-        _item("storage", "Recorder storage used", "%"),
-        _item("time", "Recorder clock correct"),
-        _item("housing", "Housing, lens and mounting intact (no tamper)"),
+        _item("image", ("Image clear, correctly aimed, day and night", "昼夜图像清晰，角度正确")),
+        _item(
+            "recording",
+            ("Recording continuous; retention as required", "录像连续，保存时间符合要求"),
+        ),
+        _item("storage", ("Recorder storage used", "录像机存储占用"), "%"),
+        _item("time", ("Recorder clock correct", "录像机时钟准确")),
+        _item(
+            "housing",
+            (
+                "Housing, lens and mounting intact (no tamper)",
+                "防护罩、镜头及支架完好（无遮挡破坏）",
+            ),
+        ),
     ],
 }

@@ -8,17 +8,29 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from maintenance.language.catalogue import N_, gettext_
 from maintenance.plans.checklists import CHECKLISTS
 from maintenance.plans.models import InspectionPlan
 from maintenance.vocabulary import System
 
+# The stored name is the plan's identity (English, as older installations have it); a reader
+# sees it in their language through the catalogue (`shipped_title`).
 SHIPPED = (
-    *(
-        (f"Quarterly comprehensive inspection: {s.value}", s, "quarters")
-        for s in (System.elevator, System.water, System.power, System.fire)
-    ),
-    ("Monthly check: camera", System.camera, "months"),
+    (N_("Quarterly comprehensive inspection: elevator"), System.elevator, "quarters"),
+    (N_("Quarterly comprehensive inspection: water"), System.water, "quarters"),
+    (N_("Quarterly comprehensive inspection: power"), System.power, "quarters"),
+    (N_("Quarterly comprehensive inspection: fire"), System.fire, "quarters"),
+    (N_("Monthly check: camera"), System.camera, "months"),
 )
+
+
+def shipped_title(title: str) -> str:
+    """A shipped plan's name, or a ticket title that begins with one (its inspections'), in the
+    current language; any other title as it was written."""
+    for name, _, _ in SHIPPED:
+        if title.startswith(name):
+            return gettext_(name) + title[len(name) :]
+    return title
 
 
 def ensure_default_plans(session: Session, *, starts_on: date, now: datetime) -> int:

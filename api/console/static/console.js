@@ -3,7 +3,16 @@
 "use strict";
 
 const Console = (() => {
-  const HEADERS = { "X-Facility-Console": "1" };
+  // The page's language: its words for this script (JSON in <body data-words>, filled from the
+  // catalogue: the CSP allows no inline script) and the API's error messages in it too.
+  const LANG = document.documentElement.lang || "en";
+  const WORDS = JSON.parse(document.body.dataset.words || "{}");
+  const HEADERS = { "X-Facility-Console": "1", "Accept-Language": LANG };
+
+  function t(message, values) {
+    const text = WORDS[message] || message;
+    return text.replace(/\{(\w+)\}/g, (_, name) => String(values?.[name] ?? ""));
+  }
 
   function notice(text, isError) {
     const box = document.getElementById("notice");
@@ -36,7 +45,7 @@ const Console = (() => {
     const response = await fetch(url, init);
     if (response.status === 401) {
       location.href = "/console/login?next=" + encodeURIComponent(location.pathname);
-      throw new Error("logged out");
+      throw new Error(t("logged out"));
     }
     const type = response.headers.get("content-type") || "";
     const data = type.includes("json") ? await response.json() : null;
@@ -53,15 +62,17 @@ const Console = (() => {
     const s = Math.floor(Math.abs(ms) / 1000);
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
     const mm = String(m).padStart(2, "0"), ss = String(sec).padStart(2, "0");
-    return h ? `${h}h ${mm}m` : `${mm}:${ss}`;
+    return h ? t("{h}h {mm}m", { h, mm }) : `${mm}:${ss}`;
   }
 
   function countdowns() {
     const now = Date.now();
     for (const el of document.querySelectorAll(".countdown[data-due]")) {
       const left = Date.parse(el.dataset.due) - now;
-      const what = el.dataset.what;
-      el.textContent = left >= 0 ? `${what} in ${clock(left)}` : `${what} overdue ${clock(left)}`;
+      const what = el.dataset.what === "response"
+        ? [t("response in {clock}"), t("response overdue {clock}")]
+        : [t("resolution in {clock}"), t("resolution overdue {clock}")];
+      el.textContent = (left >= 0 ? what[0] : what[1]).replace("{clock}", clock(left));
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("at-risk", left >= 0 && left < 10 * 60 * 1000);
     }
@@ -129,7 +140,7 @@ const Console = (() => {
         await onReset(id);
       } else if (action === "ticket") {
         const made = await api("POST", `/alarms/${id}/ticket`);
-        notice(`Ticket #${made.ticket_id} for alarm ${id}`);
+        notice(t("Ticket #{ticket} for alarm {alarm}", { ticket: made.ticket_id, alarm: id }));
       }
       await refreshAlarms();
     } catch (error) {
@@ -160,9 +171,9 @@ const Console = (() => {
   }
 
   async function onReset(id) {
-    const reason = prompt("Why is the alarm reset (what was done on site)?");
+    const reason = prompt(t("Why is the alarm reset (what was done on site)?"));
     if (reason === null) return;
-    if (!reason.trim()) { notice("A reset needs a reason.", true); return; }
+    if (!reason.trim()) { notice(t("A reset needs a reason."), true); return; }
     await api("POST", `/alarms/${id}/reset`, { actor: "console", reason });
   }
 
@@ -171,37 +182,37 @@ const Console = (() => {
     const body = { action, actor: "console" };
     if (button.dataset.finding) body.finding = button.dataset.finding;
     if (action === "accept") {
-      const answer = prompt("On site within how many minutes?", "30");
+      const answer = prompt(t("On site within how many minutes?"), "30");
       if (answer === null) return null;
       const minutes = Number(answer.trim());
       if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 7 * 24 * 60) {
-        notice(`"${answer}" is not a number of minutes (1 to ${7 * 24 * 60}).`, true);
+        notice(t("\"{answer}\" is not a number of minutes (1 to {most}).", { answer, most: 7 * 24 * 60 }), true);
         return null;
       }
       body.committed_at = new Date(Date.now() + minutes * 60000).toISOString();
     } else if (action === "assign") {
-      const id = prompt("Technician id");
+      const id = prompt(t("Technician id"));
       if (!id) return null;
-      if (!/^\d+$/.test(id.trim())) { notice(`"${id}" is not a technician id.`, true); return null; }
+      if (!/^\d+$/.test(id.trim())) { notice(t("\"{id}\" is not a technician id.", { id }), true); return null; }
       body.technician_id = Number(id);
     } else if (["reject", "reopen", "cancel", "escalate"].includes(action)) {
       const question = {
-        reject: "What must be put right?",
-        reopen: "What must be put right?",
-        cancel: "Why is it cancelled?",
-        escalate: "What is beyond your authority?",
+        reject: t("What must be put right?"),
+        reopen: t("What must be put right?"),
+        cancel: t("Why is it cancelled?"),
+        escalate: t("What is beyond your authority?"),
       }[action];
       const note = prompt(question);
       if (note === null) return null;
-      if (!note.trim()) { notice("Please say why.", true); return null; }
+      if (!note.trim()) { notice(t("Please say why."), true); return null; }
       body.note = note;
     } else if (action === "verify") {
       const actions = card.querySelector("[data-needs-confirmation]") || card;
       if (actions.dataset.needsConfirmation === "yes") {
-        body.requester_confirmed = confirm("Has the requester accepted the result (by phone or on site)?");
+        body.requester_confirmed = confirm(t("Has the requester accepted the result (by phone or on site)?"));
       }
     } else if (action === "resolve") {
-      const note = prompt("What was done?", "");
+      const note = prompt(t("What was done?"), "");
       if (note === null) return null;
       body.note = note;
     }
@@ -290,7 +301,7 @@ const Console = (() => {
           try {
             await api("POST", `/tickets/${made.id}/attachments`, data);
           } catch (error) {
-            notice(`Request #${made.id} was filed, but the photo was not: ${error.message}`, true);
+            notice(t("Request #{id} was filed, but the photo was not: {why}", { id: made.id, why: error.message }), true);
             setTimeout(() => { location.href = `/console/tickets/${made.id}`; }, 4000);
             return;
           }
@@ -315,10 +326,13 @@ const Console = (() => {
             device: form.dataset.device,
             asset_id: Number(form.asset_id.value),
           });
-          const held = mapped.still_held ? `; ${mapped.still_held} still held (replay again)` : "";
+          const held = mapped.still_held
+            ? t("; {count} still held (replay again)", { count: mapped.still_held }) : "";
           notice(
-            `${mapped.device} is now ${mapped.device_id} of ${mapped.asset_code} ` +
-            `(${mapped.site}, ${mapped.system}): ${mapped.replayed} held messages brought in${held}`,
+            t("{device} is now {device_id} of {asset} ({site}, {system}): {replayed} held messages brought in", {
+              device: mapped.device, device_id: mapped.device_id, asset: mapped.asset_code,
+              site: mapped.site, system: mapped.system, replayed: mapped.replayed,
+            }) + held,
           );
           if (!mapped.still_held) form.closest("tr").remove();
         } catch (error) {
@@ -333,8 +347,8 @@ const Console = (() => {
 
   function timeLabel(ms, spanMs) {
     const d = new Date(ms);
-    const hm = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    return spanMs > 36 * 3600 * 1000 ? `${d.toLocaleDateString()} ${hm}` : hm;
+    const hm = d.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+    return spanMs > 36 * 3600 * 1000 ? `${d.toLocaleDateString(LANG)} ${hm}` : hm;
   }
 
   function draw(figure, series) {
@@ -343,7 +357,7 @@ const Console = (() => {
     const points = series.points;
     const range = figure.querySelector(".range");
     const axis = figure.querySelector(".axis");
-    if (!points.length) { range.textContent = "no data in this window"; axis.hidden = true; return; }
+    if (!points.length) { range.textContent = t("no data in this window"); axis.hidden = true; return; }
     let low = Infinity, high = -Infinity;
     for (const [, , min, max] of points) { low = Math.min(low, min); high = Math.max(high, max); }
     const seenLow = low, seenHigh = high;
@@ -388,8 +402,10 @@ const Console = (() => {
     axis.querySelector(".hi").textContent = `${fmt(high)} ${unit}`;
     axis.querySelector(".lo").textContent = `${fmt(low)} ${unit}`;
     axis.querySelector(".t0").textContent = timeLabel(start, span);
-    axis.querySelector(".t1").textContent = "now";
-    range.textContent = `min ${fmt(seenLow)} · max ${fmt(seenHigh)} · newest ${fmt(last[1])} ${unit}`;
+    axis.querySelector(".t1").textContent = t("now");
+    range.textContent = t("min {low} · max {high} · newest {newest} {unit}", {
+      low: fmt(seenLow), high: fmt(seenHigh), newest: fmt(last[1]), unit,
+    });
   }
 
   async function loadCharts() {
@@ -407,6 +423,18 @@ const Console = (() => {
     setInterval(loadCharts, 15000); // live: the newest window from the telemetry store
   }
 
+  // -- the account's language ------------------------------------------------------------------
+  function chooseLanguage() {
+    const select = document.getElementById("language");
+    if (!select) return;
+    select.addEventListener("change", async () => {
+      try {
+        await api("PUT", "/users/me/language", { language: select.value || null });
+        location.reload();
+      } catch (error) { /* shown */ }
+    });
+  }
+
   // -- every page -------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", () => {
     // Which page script runs comes from <body data-page>: no inline scripts (the CSP allows
@@ -415,6 +443,7 @@ const Console = (() => {
       document.body.dataset.page
     ];
     if (boot) boot();
+    chooseLanguage();
     countdowns();
     setInterval(countdowns, 1000);
     // Keep the session while the page is open: short-lived tokens, renewed.

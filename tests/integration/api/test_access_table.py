@@ -223,6 +223,13 @@ def unique(base: dict[str, Any], key: str) -> Callable[[str], dict[str, Any]]:
 
 TABLE = [
     Row("GET", "/users/me", only(EVERYONE), expect={}),
+    Row(
+        "PUT",
+        "/users/me/language",
+        only(EVERYONE),
+        body={"language": "zh-CN"},
+        expect={"language": "zh-CN"},
+    ),
     Row("GET", "/users", only({"admin"}), length=5),
     Row(
         "POST",

@@ -63,7 +63,7 @@ def test_each_role_sees_exactly_its_pages(
         assert response.status_code == (200 if role in allowed else 403), (role, response.text)
         assert response.headers["content-type"].startswith("text/html")
         if role not in allowed:
-            assert f"not allowed: role {role}" in response.text
+            assert f"This page is not for your role ({role})." in response.text
 
 
 def test_login_sets_a_strict_http_only_session_and_changes_need_the_console_header(

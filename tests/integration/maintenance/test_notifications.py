@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from email.header import decode_header, make_header
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -192,3 +193,42 @@ def test_email_reaches_a_real_smtp_server_and_a_refused_mailbox_is_final(
     sent, refused = log(database)
     assert (sent.status, refused.status, refused.attempts) == ("sent", "failed", 1)
     assert refused.last_error is not None and "550" in refused.last_error
+
+
+def test_email_in_chinese_is_the_robots_card(
+    database: Database, smtp: tuple[Controller, list[Message]]
+) -> None:
+    controller, received = smtp
+    server = SmtpServer.from_url(f"smtp://127.0.0.1:{controller.port}")
+    channel = EmailChannel(
+        server, "facility@estate.example", ["ops@estate.example"], language="zh-CN"
+    )
+    outbox = Outbox(database, [channel], clock=Clock())
+    outbox.notify(
+        Notification(
+            "critical_alarm",
+            "estate-1 engineering",
+            None,
+            "Fire alarm on estate-1/fire-001",
+            alarm_id=4,
+            site="estate-1",
+            device="fire-001",
+            severity="critical",
+            facts={"message:zh-CN": "火警"},
+        )
+    )
+    outbox.record_queued()
+    assert outbox.deliver_due() == 1
+    (mail,) = received
+    assert str(make_header(decode_header(mail["Subject"]))) == "[facility] 严重告警: 火警"
+    body = mail.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    assert body.decode().splitlines() == [
+        "火警",
+        "",
+        "级别: 严重",
+        "项目: estate-1",
+        "设备: fire-001",
+        "告警: #4",
+        "接收人: estate-1 engineering",
+    ]

@@ -1,8 +1,8 @@
 """predictive inspections: the technician's finding on the ticket, and a review per anomaly
 finding for retraining and the reports
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 17:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import maintenance.storage.db
 
-revision = "0013"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

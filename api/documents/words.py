@@ -1,0 +1,65 @@
+"""Names that pages and documents share, said in the current language: the KPIs of the service
+standards, an alarm's rule message, a checklist item."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from maintenance.language.catalogue import N_, current, gettext_
+from maintenance.language.words import label
+from rules.model import Rule
+
+KPI_NAMES = {
+    "response_on_time": N_("Response on time"),
+    "resolution_on_time": N_("Resolution on time"),
+    "complaint_handling_on_time": N_("Complaints handled on time"),
+    "complaint_rate": N_("Complaint rate"),
+    "satisfied": N_("Satisfied (4-5 of 5)"),
+    "pm_compliance": N_("Preventive maintenance on time"),
+}
+
+
+def kpi_name(name: str) -> str:
+    known = KPI_NAMES.get(name)
+    return gettext_(known) if known else name
+
+
+class RuleSource(Protocol):
+    def rule(self, rule_id: str) -> Rule | None: ...
+
+
+def rule_message(alarm: Any, rules: RuleSource | None = None) -> str:
+    """An alarm's message in the reader's language: its rule's message in that language (the
+    rule files' `messages`), else the message it was raised with (an anomaly's own words)."""
+    rule = rules.rule(str(alarm.rule_id)) if rules is not None else None
+    if rule is not None and rule.messages:
+        return rule.message_in(current())
+    return str(getattr(alarm, "message", None) or getattr(alarm, "rule_id", ""))
+
+
+def checklist_text(item: Mapping[str, Any]) -> str:
+    """A checklist item in the reader's language: `texts` by language when the plan has them."""
+    texts = item.get("texts")
+    if isinstance(texts, Mapping) and texts.get(current()):
+        return str(texts[current()])
+    return str(item.get("text", ""))
+
+
+# CSV columns as words, on request (`headers=words`): a spreadsheet for a person, not a program.
+COLUMNS = {
+    "month": N_("Month"),
+    "failures": N_("Failures"),
+    "assets": N_("Assets"),
+    "failures_per_asset": N_("Failures per asset"),
+    "kpi": N_("Measure"),
+    "value": N_("Value"),
+    "target": N_("Target"),
+    "status": N_("Status"),
+    "numerator": N_("Met"),
+    "denominator": N_("Counted"),
+}
+
+
+def column_words(header: list[str]) -> list[str]:
+    return [gettext_(COLUMNS[c]) if c in COLUMNS else label(c) for c in header]
