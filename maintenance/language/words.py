@@ -43,6 +43,9 @@ LABELS: dict[str, str] = {
     "closed": N_("closed"),
     "reopened": N_("reopened"),
     "cancelled": N_("cancelled"),
+    # a predictive inspection's verdict on its anomaly finding
+    "confirmed": N_("fault confirmed"),
+    "no_fault_found": N_("no fault found"),
     # ticket actions and audit entries
     "assign": N_("assign"),
     "accept": N_("accept"),
@@ -163,6 +166,7 @@ FIELDS: dict[str, str] = {
     "cancel_reason": N_("why cancelled"),
     "verified_by": N_("verified by"),
     "requester_confirmed_at": N_("requester confirmed"),
+    "finding": N_("finding"),
 }
 
 
