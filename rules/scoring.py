@@ -20,6 +20,11 @@ from rules.registry import ModelMeta, ModelRegistry
 
 log = logging.getLogger(__name__)
 ANOMALY_RULE = "anomaly:{system}"
+# A finding's messages, as raised (the console says them in the reader's language:
+# api/documents/words.py matches these).
+RAISED = "Behaves unlike its normal history (anomaly score {score:.2f}; {names})"
+CLEARED = "Back to its normal behaviour"
+REBASELINED = "The change lasted: the model takes it as its new baseline"
 
 
 class AnomalyScorer:
@@ -88,16 +93,12 @@ class AnomalyScorer:
             drivers = stream.explain(names=meta.features)
             values.update(explanation_values(drivers))
             names = ", ".join(c.column for c in drivers) or "-"
-            message = f"Behaves unlike its normal history (anomaly score {score:.2f}; {names})"
+            message = RAISED.format(score=score, names=names)
             change = "raise"
         else:
             self._active.discard(device)
             change = "clear"
-            message = (
-                "The change lasted: the model takes it as its new baseline"
-                if stream.rebaselined
-                else "Back to its normal behaviour"
-            )
+            message = REBASELINED if stream.rebaselined else CLEARED
         return [
             ConditionChange(
                 ANOMALY_RULE.format(system=device.system),

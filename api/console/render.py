@@ -18,6 +18,7 @@ from api.auth import Principal
 from api.console.csrf import logout_token
 from api.documents.words import checklist_text, kpi_name, rule_message
 from api.language import display_zone, request_language
+from maintenance.alarms.tickets import said_title
 from maintenance.language import catalogue, formats
 from maintenance.language.metrics import metric_said, unit_said
 from maintenance.language.words import FREE_TEXT, audit_value, field_label, label, priority
@@ -50,7 +51,7 @@ templates.env.filters["ms_when"] = _ms_when
 templates.env.filters["label"] = label
 templates.env.tests["predictive"] = is_predictive  # resolved with a finding: two buttons
 templates.env.filters["priority"] = priority
-templates.env.filters["title_said"] = shipped_title
+templates.env.filters["title_said"] = lambda title: said_title(shipped_title(title))
 templates.env.filters["number"] = formats.number
 templates.env.filters["percent"] = formats.percent
 templates.env.globals["kpi_name"] = kpi_name

@@ -3,12 +3,14 @@ standards, an alarm's rule message, a checklist item."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from maintenance.language.catalogue import N_, current, gettext_
 from maintenance.language.words import label
 from rules.model import Rule
+from rules.scoring import CLEARED, REBASELINED
 
 KPI_NAMES = {
     "response_on_time": N_("Response on time"),
@@ -35,7 +37,29 @@ def rule_message(alarm: Any, rules: RuleSource | None = None) -> str:
     rule = rules.rule(str(alarm.rule_id)) if rules is not None else None
     if rule is not None and rule.messages:
         return rule.message_in(current())
-    return str(getattr(alarm, "message", None) or getattr(alarm, "rule_id", ""))
+    message = str(getattr(alarm, "message", None) or getattr(alarm, "rule_id", ""))
+    return anomaly_message(message)
+
+
+_RAISED = re.compile(
+    r"Behaves unlike its normal history \(anomaly score (?P<score>[\d.]+); (?P<names>.*)\)"
+)
+_ANOMALY_SAID = {
+    CLEARED: N_("Back to its normal behaviour"),
+    REBASELINED: N_("The change lasted: the model takes it as its new baseline"),
+}
+
+
+def anomaly_message(message: str) -> str:
+    """An anomaly finding's message (rules.scoring's words) in the reader's language; any
+    other message as it was raised."""
+    if message in _ANOMALY_SAID:
+        return gettext_(_ANOMALY_SAID[message])
+    found = _RAISED.fullmatch(message)
+    if found is None:
+        return message
+    said = gettext_("Behaves unlike its normal history (anomaly score %(score)s; %(names)s)")
+    return said % {"score": found["score"], "names": found["names"]}
 
 
 def checklist_text(item: Mapping[str, Any]) -> str:

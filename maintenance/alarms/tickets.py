@@ -8,6 +8,7 @@ sweeps for active alarms still owed a ticket (after suppression ended, or a fail
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -20,11 +21,28 @@ from maintenance.alarms.suppression import ANOMALY_PREFIX
 from maintenance.alarms.transitions import ACTIVE_STATES, AlarmTransition, transition_of
 from maintenance.errors import InvalidInput
 from maintenance.flows import intake
+from maintenance.language.catalogue import gettext_
 from maintenance.notifications.notifier import Notifier
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketType
 from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import TicketCreate
+
+# A predictive inspection's title as stored; pages say it in the reader's language
+# (`said_title`).
+PREDICTIVE_TITLE = "Predictive inspection: {where} behaves unlike its normal history"
+_PREDICTIVE = re.compile(r"Predictive inspection: (?P<where>.+) behaves unlike its normal history")
+
+
+def said_title(title: str) -> str:
+    """An alarm ticket's title in the current language (a predictive inspection's); any other
+    title as it was written."""
+    found = _PREDICTIVE.fullmatch(title)
+    if found is None:
+        return title
+    said = gettext_("Predictive inspection: %(where)s behaves unlike its normal history")
+    return said % {"where": found["where"]}
+
 
 PRIORITY = {
     "critical": Priority.emergency,
@@ -150,7 +168,7 @@ def _ticket_for(alarm: Alarm) -> TicketCreate:
     where = f"{alarm.device_id} ({alarm.system})"
     if is_anomaly(alarm.rule_id):
         kind, priority = TicketType.inspection, Priority.normal
-        title = f"Predictive inspection: {where} behaves unlike its normal history"
+        title = PREDICTIVE_TITLE.format(where=where)
     else:
         kind, priority = TicketType.alarm, PRIORITY.get(alarm.severity, Priority.normal)
         title = f"{alarm.message or alarm.rule_id}: {where}"
