@@ -86,7 +86,7 @@ def test_an_admin_maps_a_held_device_in_the_page_and_its_messages_land_once(
     row = page.locator("table.unmapped tbody tr[data-device='pump-9']")
     expect(row).to_have_count(1)
     expect(row.locator("th")).to_contain_text("source plant · v1/gateway/telemetry")
-    expect(row.locator("td.held")).to_contain_text("3 messages")
+    expect(row.locator("td.held")).to_contain_text("3 held")
     expect(row.locator("td.metrics")).to_have_text("40001, running_hours")
     expect(row.locator("pre.payload")).to_contain_text('"40001": 402.0')
     expect(row.locator("select[name=asset_id] option")).to_have_text(
