@@ -104,6 +104,11 @@ def respond(
     return response
 
 
+def reader_language(request: Request, principal: Principal) -> str:
+    """The language `page` renders in for this person."""
+    return request_language(request, principal.language, resident=principal.role == "requester")
+
+
 def page(
     request: Request, name: str, principal: Principal, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:

@@ -11,12 +11,13 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from api.auth import ALL, Principal
-from api.console.render import page
+from api.console.render import page, reader_language
 from api.console.session import viewer
 from api.deps import DatabaseDep, NowDep
 from maintenance.assets.models import Location, Site
 from maintenance.assets.service import where
 from maintenance.language.catalogue import N_
+from maintenance.language.collation import by_name, sort_key
 from maintenance.work_orders import queries
 
 router = APIRouter()
@@ -46,13 +47,10 @@ def _waiting(state: str, confirmed: datetime | None, rating: int | None) -> str:
 def new_request(request: Request, db: DatabaseDep, me: Anyone) -> HTMLResponse:
     """The form: where (a site's unit or public place), what, a photo."""
     with db.read() as s:
-        sites = [(x.id, x.name) for x in s.scalars(select(Site).order_by(Site.name))]
-        places = [
-            (loc.id, loc.site_id, where(loc))
-            for loc in s.scalars(
-                select(Location).order_by(
-                    Location.site_id, Location.building, Location.floor, Location.room
-                )
-            )
-        ]
+        sites = [(x.id, x.name) for x in s.scalars(select(Site))]
+        places = [(loc.id, loc.site_id, where(loc)) for loc in s.scalars(select(Location))]
+    # In the reader's order (pinyin on a Chinese page): the page renders in its language.
+    language = reader_language(request, me)
+    sites = by_name(sites, lambda site: site[1], language)
+    places = sorted(places, key=lambda p: (p[1], sort_key(p[2], language)))
     return page(request, "request_new.html", me, sites=sites, places=places, types=REQUEST_TYPES)

@@ -4,12 +4,15 @@ field names and enum values stay English."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from maintenance.accounts import service as users
+from maintenance.assets.schemas import SiteCreate
+from maintenance.assets.service import create_site
 from maintenance.storage.db import utcnow
 from tests.helpers import api_key, console_login, quiet_service
 
@@ -99,3 +102,17 @@ def test_api_error_messages_follow_accept_language(tmp_path: Path) -> None:
         refused = client.get("/console/reports", headers=technician)
         assert refused.status_code == 403
         assert "您的角色无权访问此页面（维修人员）。" in refused.text
+
+
+def test_a_residents_request_form_lists_the_estates_in_pinyin_order(tmp_path: Path) -> None:
+    with quiet_service(tmp_path, default_locale="zh-CN") as runtime:
+        with runtime.database.transaction() as s:
+            for code, name in (("zh", "中海大厦"), ("yg", "阳光花园"), ("bc", "北辰小区")):
+                create_site(s, SiteCreate(code=code, name=name, timezone="Asia/Shanghai"))
+            users.create_user(s, "resident", PASSWORD, "requester", now=utcnow())
+        client = TestClient(create_app(runtime))
+        assert console_login(client, "resident", PASSWORD).status_code == 303
+        form = client.get("/console/requests/new", headers={"Accept-Language": ""})
+        assert form.headers["content-language"] == "zh-CN"
+        options = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', form.text)
+        assert options[:3] == ["北辰小区", "阳光花园", "中海大厦"]  # bei, yang, zhong
