@@ -3,7 +3,7 @@
 FROM python:3.11-slim
 # Pango for the PDF reports (WeasyPrint), a CJK font so Chinese text renders in them.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
