@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ingest.readings import DeviceKey, Reading
 from rules.anomaly_state import Scoring
@@ -126,3 +126,9 @@ def _number(value: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return math.nan
+
+
+def drivers_of(values: Mapping[str, object]) -> list[str]:
+    """The metrics a finding's alarm values name as behind it (`explanation_values`' `drivers`),
+    largest part first."""
+    return [d.strip() for d in str(values.get("drivers") or "").split(",") if d.strip()]

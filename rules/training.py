@@ -166,11 +166,13 @@ def train(
             continue
 
         def fetch(
-            window: Window, site: str = site, system: str = system, device: str = device_id
+            window: Window,
+            site: str = site,
+            system: str = system,
+            device: str = device_id,
+            features: Sequence[str] = features,
         ) -> History:
-            return device_history(
-                store, site, system, device, features_of(system), TrainingPlan(*window)
-            )
+            return device_history(store, site, system, device, features, TrainingPlan(*window))
 
         key = (site, system, device_id)
         history = with_feedback(

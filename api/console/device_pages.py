@@ -25,6 +25,7 @@ from maintenance.errors import InvalidInput
 from maintenance.language.catalogue import gettext_
 from maintenance.language.metrics import metric_said, unit_said
 from maintenance.work_orders import queries as ticket_queries
+from rules.scoring import drivers_of
 
 router = APIRouter()
 BUCKETS = 240  # points per chart: enough for a screen's width, few enough to draw at once
@@ -110,9 +111,7 @@ def finding_drivers(alarms: Sequence[Alarm]) -> dict[str, Driver]:
         return {}
     values = max(standing, key=lambda a: a.raised_at or a.updated_at).values or {}
     out = {}
-    for name in (d.strip() for d in str(values.get("drivers") or "").split(",")):
-        if not name:
-            continue
+    for name in drivers_of(values):
         low, _, high = str(values.get(f"{name} normal", "")).partition("..")
         out[name] = Driver(_float(values.get(f"{name} share")) or 0.0, _float(low), _float(high))
     return out

@@ -27,6 +27,7 @@ from maintenance.storage.db import get_required
 from maintenance.vocabulary import OPEN_STATES, Channel, Priority, TicketType
 from maintenance.work_orders.models import Ticket, TicketEvent
 from maintenance.work_orders.schemas import TicketCreate
+from rules.scoring import drivers_of
 
 # A predictive inspection's title as stored; pages say it in the reader's language
 # (`said_title`).
@@ -196,7 +197,7 @@ def _ticket_for(alarm: Alarm) -> TicketCreate:
 def anomaly_explanation(values: dict[str, object]) -> str:
     """Why an anomaly finding was raised, for the technician: the model, and each metric that
     drove it with the value seen and the range the model learned as normal."""
-    drivers = [d.strip() for d in str(values.get("drivers") or "").split(",") if d.strip()]
+    drivers = drivers_of(values)
     parts = [
         f"{name} = {values.get(name)} (normal {values.get(f'{name} normal', '?')}, "
         f"{float(str(values.get(f'{name} share', 0))):.0%} of the score)"
