@@ -17,6 +17,7 @@ from api.routes import (
     health,
     ledger,
     notifications,
+    patrols,
     plans,
     reports,
     sla,
@@ -115,6 +116,7 @@ def _install_routes(app: FastAPI) -> None:
         (technicians.router, STAFF, OFFICE),
         (sla.router, STAFF, OFFICE),
         (plans.router, STAFF, STAFF),  # technicians record checklists; plan changes: OFFICE
+        (patrols.router, STAFF, STAFF),  # technicians check in; rounds and reports: OFFICE
         (alarms.router, STAFF, CONTROL_ROOM),
         (unmapped_devices.router, CONTROL_ROOM, OFFICE),  # the control room maps them
         (notifications.router, OFFICE, OFFICE),

@@ -1,4 +1,5 @@
-"""Periodic maintenance jobs on APScheduler: the SLA breach watch and plan generation.
+"""Periodic maintenance jobs on APScheduler: the SLA breach watch, plan generation and the patrol
+watch (runs opened when they start, closed with their missed points when their time is up).
 
 Plan generation is stored in the SQL database (APScheduler's SQLAlchemy job store), so its
 schedule survives restarts; duplicates are impossible whatever the scheduler does, because each
@@ -18,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from maintenance.flows import sla_watch as watch
 from maintenance.notifications.notifier import Notifier
+from maintenance.patrols import schedule as patrols
 from maintenance.plans import generation
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.usage import UsageSource
@@ -46,6 +48,7 @@ class MaintenanceScheduler:
         key: str = "default",
         plans: bool = True,
         usage: Callable[[], UsageSource] | None = None,
+        patrol_interval_s: float = 60.0,
     ) -> None:
         self._usage = usage
         self._plans = plans
@@ -63,6 +66,14 @@ class MaintenanceScheduler:
             "interval",
             seconds=sla_interval_s,
             id="sla-watch",
+            max_instances=1,
+            coalesce=True,
+        )
+        self._scheduler.add_job(
+            self.watch_patrols,
+            "interval",
+            seconds=patrol_interval_s,
+            id="patrol-watch",
             max_instances=1,
             coalesce=True,
         )
@@ -112,6 +123,22 @@ class MaintenanceScheduler:
         if result.breaches or result.near_breaches:
             log.info(
                 "SLA watch: %d breaches, %d near breaches", result.breaches, result.near_breaches
+            )
+        return result
+
+    def watch_patrols(self) -> patrols.WatchResult | None:
+        try:
+            with self._database.transaction() as session:
+                result = patrols.watch(session, now=self._clock())
+        except Exception:
+            log.exception("patrol watch failed; the next run retries")
+            return None
+        if result.closed:
+            log.info(
+                "patrol watch: %d runs opened, %d closed, %d points missed",
+                result.opened,
+                result.closed,
+                result.points_missed,
             )
         return result
 

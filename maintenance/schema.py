@@ -11,6 +11,7 @@ from maintenance.alarms.models import (
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.dispatch.models import Shift, Team, Technician
 from maintenance.notifications.models import NotificationDelivery
+from maintenance.patrols.models import PatrolCheckIn, PatrolPoint, PatrolRound, PatrolRun
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.sla.models import SlaBreach, SlaPolicyOverride
 from maintenance.storage.db import Base
@@ -30,6 +31,10 @@ __all__ = [
     "Asset",
     "InspectionPlan",
     "PlanOccurrence",
+    "PatrolCheckIn",
+    "PatrolPoint",
+    "PatrolRound",
+    "PatrolRun",
     "AssetDevice",
     "Attachment",
     "Base",

@@ -37,6 +37,24 @@ class AttachmentStore:
     def path(self, sha256: str) -> Path:
         return self.directory / sha256[:2] / sha256
 
+    def save(self, data: bytes, field: str = "file") -> tuple[str, str]:
+        """Checks and keeps the bytes once by their hash: (sha256, content type)."""
+        if not data:
+            raise InvalidInput(field, "empty file")
+        if len(data) > self.max_bytes:
+            raise InvalidInput(field, f"{len(data)} bytes; the limit is {self.max_bytes}")
+        content_type = sniff(data)
+        if content_type is None:
+            raise InvalidInput(field, "only JPEG, PNG, WebP photos and PDF forms are accepted")
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(data)
+            partial.replace(target)  # atomic: a reader never sees half a file
+        return digest, content_type
+
     def add(
         self,
         session: Session,
@@ -48,20 +66,7 @@ class AttachmentStore:
         now: datetime,
     ) -> Attachment:
         ticket = get(session, ticket_id)
-        if not data:
-            raise InvalidInput("file", "empty file")
-        if len(data) > self.max_bytes:
-            raise InvalidInput("file", f"{len(data)} bytes; the limit is {self.max_bytes}")
-        content_type = sniff(data)
-        if content_type is None:
-            raise InvalidInput("file", "only JPEG, PNG, WebP photos and PDF forms are accepted")
-        digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(f".{os.getpid()}.part")
-            partial.write_bytes(data)
-            partial.replace(target)  # atomic: a reader never sees half a file
+        digest, content_type = self.save(data)
         attachment = Attachment(
             ticket_id=ticket.id,
             sha256=digest,

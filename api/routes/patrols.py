@@ -1,0 +1,140 @@
+"""Patrol rounds: set up (office), walked and checked in (staff, from a phone), reported."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Response, UploadFile
+from pydantic import AwareDatetime
+
+from api.auth import OFFICE, PrincipalDep, access, audit_name
+from api.deps import AttachmentsDep, DatabaseDep, NotifierDep, NowDep
+from maintenance.errors import NotFound
+from maintenance.patrols import rounds, runs
+from maintenance.patrols.check_ins import Observation, Photo, check_in
+from maintenance.patrols.models import PatrolCheckIn
+from maintenance.patrols.schemas import (
+    CheckInRead,
+    PatrolReport,
+    RoundChange,
+    RoundCreate,
+    RoundRead,
+    RunRead,
+)
+from maintenance.vocabulary import Id
+
+MISSING: dict[int | str, dict[str, Any]] = {404: {"description": "unknown id or code"}}
+OFFICE_ONLY = [Depends(access(OFFICE, OFFICE))]
+router = APIRouter(tags=["patrol rounds"])
+Status = Literal["open", "completed", "late", "incomplete", "missed"]
+
+
+@router.post("/patrols/rounds", status_code=201, dependencies=OFFICE_ONLY)
+def post_round(data: RoundCreate, db: DatabaseDep, now: NowDep) -> RoundRead:
+    """A round with its points in order; each point gets the short code its label carries."""
+    with db.transaction() as s:
+        return RoundRead.model_validate(rounds.create_round(s, data, now=now))
+
+
+@router.get("/patrols/rounds")
+def list_rounds(db: DatabaseDep, site_id: Id | None = None) -> list[RoundRead]:
+    with db.transaction() as s:
+        return [RoundRead.model_validate(r) for r in rounds.all_rounds(s, site_id=site_id)]
+
+
+@router.get("/patrols/rounds/{round_id}", responses=MISSING)
+def read_round(round_id: Id, db: DatabaseDep) -> RoundRead:
+    with db.transaction() as s:
+        return RoundRead.model_validate(rounds.get_round(s, round_id))
+
+
+@router.patch("/patrols/rounds/{round_id}", dependencies=OFFICE_ONLY, responses=MISSING)
+def patch_round(round_id: Id, data: RoundChange, db: DatabaseDep) -> RoundRead:
+    """Rename, pause or resume, or change the window and grace; runs made keep their times."""
+    with db.transaction() as s:
+        return RoundRead.model_validate(rounds.change_round(s, round_id, data))
+
+
+@router.get("/patrols/runs")
+def list_runs(
+    db: DatabaseDep,
+    round_id: Id | None = None,
+    status: Status | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[RunRead]:
+    """Newest first, each with its check-ins."""
+    with db.transaction() as s:
+        found = runs.list_runs(
+            s, round_id=round_id, status=status, since=since, until=until, limit=limit
+        )
+        done = runs.check_ins(s, {run.id for run in found})
+        return [runs.run_read(run, done[run.id]) for run in found]
+
+
+@router.get("/patrols/runs/{run_id}", responses=MISSING)
+def read_run(run_id: Id, db: DatabaseDep) -> RunRead:
+    with db.transaction() as s:
+        run = runs.get_run(s, run_id)
+        return runs.run_read(run, runs.check_ins(s, {run.id})[run.id])
+
+
+@router.post("/patrols/check-ins", status_code=201, responses=MISSING)
+async def post_check_in(
+    db: DatabaseDep,
+    now: NowDep,
+    notifier: NotifierDep,
+    store: AttachmentsDep,
+    principal: PrincipalDep,
+    code: Annotated[str, Form(min_length=1, max_length=40)],
+    method: Annotated[Literal["scan", "typed"], Form()] = "typed",
+    observation: Annotated[str, Form(max_length=2000)] = "",
+    abnormal: Annotated[bool, Form()] = False,
+    photo: UploadFile | None = None,
+    actor: Annotated[str, Form(max_length=200)] = "api",
+) -> CheckInRead:
+    """Passing the point whose label carries `code`, on the run taking check-ins now. An
+    abnormal observation (say what) opens a repair ticket at the point, with the photo."""
+    data = await photo.read(store.max_bytes + 1) if photo is not None else b""
+    seen = Observation(
+        observation, abnormal, Photo(photo.filename or "photo", data) if photo else None
+    )
+    with db.transaction() as s:
+        made = check_in(
+            s,
+            code,
+            seen,
+            actor=audit_name(principal, actor),
+            method=method,
+            now=now,
+            notifier=notifier,
+            store=store,
+        )
+        return runs.check_in_read(made)
+
+
+@router.get("/patrols/check-ins/{check_in_id}/photo", response_class=Response, responses=MISSING)
+def check_in_photo(check_in_id: Id, db: DatabaseDep, store: AttachmentsDep) -> Response:
+    with db.transaction() as s:
+        made = s.get(PatrolCheckIn, check_in_id)
+        if made is None or made.photo_sha256 is None:
+            raise NotFound("patrol check-in photo", check_in_id)
+        runs.get_run(s, made.run_id)
+        data = store.path(made.photo_sha256).read_bytes()
+        return Response(data, media_type=made.photo_type or "application/octet-stream")
+
+
+@router.get("/reports/patrols", dependencies=OFFICE_ONLY)
+def patrol_report(
+    db: DatabaseDep,
+    now: NowDep,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    site_id: Id | None = None,
+) -> PatrolReport:
+    """How runs ended per round (default: the last 7 days) and every point a run missed."""
+    until = until or now
+    with db.transaction() as s:
+        return runs.report(s, since or until - timedelta(days=7), until, site_id=site_id)
