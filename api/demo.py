@@ -15,7 +15,9 @@ from maintenance.assets.models import Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
-from maintenance.storage.db import Database
+from maintenance.patrols.rounds import create_round
+from maintenance.patrols.schemas import PointCreate, RoundCreate
+from maintenance.storage.db import Database, utcnow
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 
@@ -30,6 +32,11 @@ DEMO_ROOMS = {
     "fire": ("Block A", "1", "fire control room"),
     "camera": ("Block A", "1", "lobby"),
 }
+# The demo's rounds: the hourly security patrol (service standards) and a daily plant-room round.
+DEMO_ROUNDS = (
+    ("Security patrol", "hours", "00:00", 45, 15, ("camera", "fire", "water", "power")),
+    ("Plant room round", "days", "09:00", 120, 60, ("water", "power", "elevator")),
+)
 DEMO_PLACES = sorted(
     {*DEMO_ROOMS.values(), ("Block A", "12", "unit 1203"), ("Block A", "5", "unit 0501")}
 )
@@ -92,6 +99,23 @@ class DemoEstate:
                     TechnicianCreate(
                         name=f"Demo {system} technician", skills=[system], site_ids=[site.id]
                     ),
+                )
+            now = utcnow()
+            for name, unit, at, window, grace, systems in DEMO_ROUNDS:
+                points = [PointCreate(location_id=rooms[DEMO_ROOMS[system]]) for system in systems]
+                create_round(
+                    session,
+                    RoundCreate(
+                        site_id=site.id,
+                        name=name,
+                        unit=unit,
+                        starts_on=now.date(),
+                        start_time=at,
+                        window_minutes=window,
+                        grace_minutes=grace,
+                        points=points,
+                    ),
+                    now=now,
                 )
         log.info("demo ledger: site %r with %d assets", site_code, len(fleet.models))
 

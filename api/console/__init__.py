@@ -14,6 +14,7 @@ from api.console import (
     alarm_pages,
     device_pages,
     errors,
+    patrol_pages,
     report_pages,
     request_pages,
     session,
@@ -30,6 +31,7 @@ MODULES = (
     ticket_pages,
     request_pages,
     report_pages,
+    patrol_pages,
 )
 
 

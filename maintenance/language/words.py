@@ -96,6 +96,10 @@ LABELS: dict[str, str] = {
     "plan": N_("plan"),
     "attachment": N_("attachment"),
     "device": N_("device"),
+    "patrol round": N_("patrol round"),
+    "patrol run": N_("patrol run"),
+    "patrol point": N_("patrol point"),
+    "patrol check-in photo": N_("patrol check-in photo"),
     # SLA clocks
     "response": N_("response"),
     "resolution": N_("resolution"),

@@ -26,6 +26,14 @@ from maintenance.work_orders.schemas import TicketCreate
 Method = Literal["scan", "typed"]
 
 
+class NoRunOpen(InvalidInput):
+    """No run of the round takes check-ins now: it is paused, or between runs (`next_start`)."""
+
+    def __init__(self, message: str, *, paused: bool, next_start: datetime | None) -> None:
+        super().__init__("code", message)
+        self.paused, self.next_start = paused, next_start
+
+
 @dataclass(frozen=True, slots=True)
 class Photo:
     filename: str
@@ -54,12 +62,14 @@ def run_now(session: Session, found: PatrolRound, now: datetime) -> PatrolRun:
     """The run taking check-ins now (made here if the periodic job has not made it yet)."""
     zone = session.scalar(select(Site.timezone).where(Site.id == found.site_id)) or "UTC"
     if found.paused:
-        raise InvalidInput("code", f"the round {found.name!r} is paused")
+        raise NoRunOpen(f"the round {found.name!r} is paused", paused=True, next_start=None)
     slot = schedule.current(found, zone, now)
     if slot is None:
         upcoming = schedule.following(found, zone, now)
-        raise InvalidInput(
-            "code", f"no run of {found.name!r} is open now; the next starts {upcoming.isoformat()}"
+        raise NoRunOpen(
+            f"no run of {found.name!r} is open now; the next starts {upcoming.isoformat()}",
+            paused=False,
+            next_start=upcoming,
         )
     schedule.open_runs(session, found, zone, now)
     run = session.scalar(
@@ -67,9 +77,12 @@ def run_now(session: Session, found: PatrolRound, now: datetime) -> PatrolRun:
             PatrolRun.round_id == found.id, PatrolRun.starts_at == slot.starts_at
         )
     )
-    if run is None or run.status != "open":
-        raise InvalidInput(
-            "code", f"the run of {found.name!r} that started {slot.starts_at} is over"
+    if run is None or run.status != "open":  # its last point was checked in: done
+        upcoming = schedule.following(found, zone, now)
+        raise NoRunOpen(
+            f"the run of {found.name!r} that started {slot.starts_at.isoformat()} is complete",
+            paused=False,
+            next_start=upcoming,
         )
     return run
 

@@ -435,11 +435,43 @@ const Console = (() => {
     });
   }
 
+  // -- patrol rounds ----------------------------------------------------------------------------
+  function patrols() {
+    const form = document.getElementById("patrol-code");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const code = form.code.value.trim().toUpperCase();
+      if (code) location.href = `/console/patrols/check-in/${encodeURIComponent(code)}?typed=1`;
+    });
+  }
+
+  function patrolCheckIn() {
+    const form = document.getElementById("check-in");
+    if (!form) return;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const send = form.querySelector("button[type=submit]");
+      send.disabled = true;
+      const data = new FormData();
+      data.append("code", form.dataset.code);
+      data.append("method", form.dataset.method);
+      data.append("observation", form.observation.value);
+      data.append("abnormal", form.abnormal.checked ? "true" : "false");
+      if (form.photo.files.length) data.append("photo", form.photo.files[0]);
+      try {
+        const made = await api("POST", "/patrols/check-ins", data);
+        location.href = `/console/patrols/runs/${made.run_id}`;
+      } catch (error) {
+        send.disabled = false; // what was typed stays in the form
+      }
+    });
+  }
+
   // -- every page -------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", () => {
     // Which page script runs comes from <body data-page>: no inline scripts (the CSP allows
     // none).
-    const boot = { alarms: liveAlarms, charts, ticket, newRequest, unmapped }[
+    const boot = { alarms: liveAlarms, charts, ticket, newRequest, unmapped, patrols, patrolCheckIn }[
       document.body.dataset.page
     ];
     if (boot) boot();

@@ -245,6 +245,17 @@ def test_what_a_careless_or_hostile_caller_sends(client: TestClient, clock: Cloc
         "no run of 'Plant room' is open now; the next starts 2027-01-11T09:00:00+08:00"
     )
 
+    page = client.get(
+        f"/console/patrols/check-in/{daily['points'][0]['code']}",
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert page.status_code == 200 and "Plant room" in page.text
+    assert "本路线当前没有进行中的巡更；下一轮开始于 2027年1月11日 01:00:00 UTC。" in page.text
+    unknown_page = client.get(
+        "/console/patrols/check-in/NOSUCH", headers={"Accept-Language": "zh-CN"}
+    )
+    assert unknown_page.status_code == 404 and "巡更点" in unknown_page.text
+
     database: Database = client.app.state.database  # type: ignore[attr-defined]
     requester = client.post(
         "/patrols/check-ins",
