@@ -116,5 +116,3 @@ def labels_page(round_id: Id, request: Request, db: DatabaseDep, me: Office) -> 
             {"point": p, "qr": qr_svg(label_url(request, p.code))} for p in found.points
         ]
         return page(request, "patrol_labels.html", me, round=found, labels=labels)
-
-
