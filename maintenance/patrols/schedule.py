@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,10 +49,10 @@ def anchor(r: PatrolRound, zone: str) -> datetime:
 
 def _start(r: PatrolRound, zone: str, k: int) -> datetime:
     first = anchor(r, zone)
-    if r.unit == "hours":
-        return first + timedelta(hours=r.every * k)
+    if r.unit == "hours":  # in UTC: aware arithmetic in a zone would keep the wall clock
+        return first.astimezone(UTC) + timedelta(hours=r.every * k)
     local = datetime.combine(first.date() + timedelta(days=r.every * k), first.timetz())
-    return local.astimezone(ZoneInfo(zone))  # wall-clock time of day, whatever the offset
+    return local.astimezone(UTC)  # the same wall-clock time of day, whatever the offset
 
 
 def slot(r: PatrolRound, zone: str, k: int) -> Slot:
@@ -81,7 +81,8 @@ def current(r: PatrolRound, zone: str, now: datetime) -> Slot | None:
 
 def following(r: PatrolRound, zone: str, now: datetime) -> datetime:
     """When the next run after `now` starts."""
-    return next(slots(r, zone, now + timedelta(microseconds=1), now + 2 * period(r))).starts_at
+    since = max(now + timedelta(microseconds=1), anchor(r, zone))
+    return next(slots(r, zone, since, since + 2 * period(r))).starts_at
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:

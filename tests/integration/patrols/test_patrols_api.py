@@ -242,7 +242,7 @@ def test_what_a_careless_or_hostile_caller_sends(client: TestClient, clock: Cloc
     closed = check_in(client, daily["points"][0]["code"])
     assert closed.status_code == 422
     assert closed.json()["detail"][0]["msg"] == (
-        "no run of 'Plant room' is open now; the next starts 2027-01-11T09:00:00+08:00"
+        "no run of 'Plant room' is open now; the next starts 2027-01-11T01:00:00+00:00"
     )
 
     page = client.get(
