@@ -22,8 +22,8 @@ def a_round(**fields: object) -> PatrolRound:
     return PatrolRound(**values)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_hourly_runs_step_in_absolute_time_across_a_dst_change() -> None:
