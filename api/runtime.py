@@ -62,6 +62,7 @@ class Runtime:
             key=str(settings.state_dir.resolve()),
             plans=settings.plan_generation,
             usage=lambda: TelemetryUsage(self.ingest.store),
+            patrol_interval_s=settings.patrol_watch_interval_s,
         )
         self.collector = AlarmedCollector(
             settings,

@@ -55,6 +55,9 @@ class MaintenanceSettings(RuleSettings):
     sla_check_interval_s: float = Field(60.0, gt=0)
     plan_generation: bool = Field(True, description="run inspection-plan generation here")
     plan_generation_interval_s: float = Field(3600.0, gt=0)
+    patrol_watch_interval_s: float = Field(
+        60.0, gt=0, description="patrol runs opened and closed (missed points) this often"
+    )
     satisfaction_reopen_at_or_below: int = Field(2, ge=0, le=5)
 
     # Alarms
