@@ -165,6 +165,24 @@ class World:
         assert made.status_code == 201, made.text
         return {"plan_id": made.json()["id"]}
 
+    def patrol(self) -> dict[str, Any]:
+        """A round of one point at the lobby, always taking check-ins."""
+        made = self.client.post("/patrols/rounds", json=round_body(), headers=self.as_("admin"))
+        assert made.status_code == 201, made.text
+        return {"round_id": made.json()["id"], "code": made.json()["points"][0]["code"]}
+
+    def patrol_photo(self) -> dict[str, Any]:
+        """A check-in with a photo, on its run."""
+        code = self.patrol()["code"]
+        sent = self.client.post(
+            "/patrols/check-ins",
+            data={"code": code},
+            files={"photo": ("巡更.png", PNG, "image/png")},
+            headers=self.as_("technician"),
+        )
+        assert sent.status_code == 201, sent.text
+        return {"check_in_id": sent.json()["id"], "run_id": sent.json()["run_id"]}
+
     def fixed(self) -> dict[str, Any]:
         return {
             "site_id": self.ledger.site,
@@ -181,6 +199,17 @@ def plan_body(role: str = "admin") -> dict[str, Any]:
         "unit": "months",
         "starts_on": "2027-01-01",
         "checklist": CHECKLISTS["elevator"][:2],
+    }
+
+
+def round_body(role: str = "admin") -> dict[str, Any]:
+    return {
+        "site_id": 1,
+        "name": f"Security patrol {next(numbers)}",
+        "starts_on": "2020-01-01",
+        "window_minutes": 60,
+        "grace_minutes": 0,
+        "points": [{"location_id": 1}],
     }
 
 
@@ -201,6 +230,7 @@ class Row:
     files: bool = False
     csv: str | None = None
     own_session: bool = False  # logs in afresh for the call (logging out ends the session)
+    form: tuple[str, ...] = ()  # the object's values sent as form fields
 
 
 def only(allowed: set[str], ok: int = 200, refused: int = 403) -> dict[str, int]:
@@ -441,6 +471,35 @@ TABLE = [
     Row("GET", "/tickets/{ticket_id}/alarms", only(STAFF), make="ticket", length=0),
     Row("GET", "/rules", only(STAFF), expect={"reload_error": None}),
     Row("GET", "/notifications", only(OFFICE)),
+    Row("POST", "/patrols/rounds", only(OFFICE, 201), body=round_body, expect={"unit": "hours"}),
+    Row("GET", "/patrols/rounds", only(STAFF)),
+    Row("GET", "/patrols/rounds/{round_id}", only(STAFF), make="patrol", expect={"paused": False}),
+    Row(
+        "PATCH",
+        "/patrols/rounds/{round_id}",
+        only(OFFICE),
+        make="patrol",
+        body={"paused": True},
+        expect={"paused": True},
+    ),
+    Row("GET", "/patrols/runs", only(STAFF)),
+    Row(
+        "GET",
+        "/patrols/runs/{run_id}",
+        only(STAFF),
+        make="patrol_photo",
+        expect={"status": "completed"},
+    ),
+    Row(
+        "POST",
+        "/patrols/check-ins",
+        only(STAFF, 201),
+        make="patrol",
+        form=("code",),
+        expect={"method": "typed", "late": False, "abnormal": False},
+    ),
+    Row("GET", "/patrols/check-ins/{check_in_id}/photo", only(STAFF), make="patrol_photo"),
+    Row("GET", "/reports/patrols", only(OFFICE), expect={"missed_points": []}),
     Row("GET", "/reports/failures", only(OFFICE), params=PERIOD, expect={"group_by": "system"}),
     Row("GET", "/reports/service-quality", only(OFFICE), params=PERIOD),
     Row(
@@ -570,6 +629,9 @@ def call(world: World, row: Row, role: str | None) -> Any:
         return world.client.post(
             path, files={"file": ("门.png", PNG, "image/png")}, headers=headers
         )
+    if row.form:
+        data = {name: objects[name] for name in row.form}
+        return world.client.post(path, data=data, headers=headers)
     if row.csv is not None:
         return world.client.post(
             path, content=row.csv, headers={**headers, "Content-Type": "text/csv"}
@@ -589,7 +651,7 @@ def test_each_role_gets_exactly_its_answer(world: World, row: Row) -> None:
         if row.contains is not None:
             assert row.contains in response.text, role
             continue
-        if row.make == "attachment":
+        if row.make == "attachment" or row.path.endswith("/photo"):
             assert response.content == PNG
             continue
         data = response.json()

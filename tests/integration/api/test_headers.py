@@ -48,11 +48,28 @@ def seed(client: TestClient) -> dict[str, str]:
         json={"site_id": site["id"], "type": "suggestion", "channel": "app", "title": "bench"},
     )
     assert ticket.status_code == 201, ticket.text
+    place = client.post("/locations", json={"site_id": site["id"], "building": "Gate"}).json()
+    made = client.post(
+        "/patrols/rounds",
+        json={
+            "site_id": site["id"],
+            "name": "Patrol",
+            "starts_on": "2020-01-01",
+            "window_minutes": 60,
+            "grace_minutes": 0,
+            "points": [{"location_id": place["id"]}],
+        },
+    ).json()
+    checked = client.post("/patrols/check-ins", data={"code": made["points"][0]["code"]})
+    assert checked.status_code == 201, checked.text
     return {
         "site": "s1",
         "system": "elevator",
         "device_id": "e1",
         "ticket_id": str(ticket.json()["id"]),
+        "round_id": str(made["id"]),
+        "run_id": str(checked.json()["run_id"]),
+        "code": made["points"][0]["code"],
     }
 
 
@@ -97,6 +114,10 @@ def test_every_console_page_carries_the_security_headers(
         "/console/requests/new": 200,
         "/console/reports": 200,
         "/console/devices/unmapped": 200,
+        "/console/patrols": 200,
+        "/console/patrols/check-in/{code}": 200,
+        "/console/patrols/runs/{run_id}": 200,
+        "/console/patrols/rounds/{round_id}/labels": 200,
     }
     for route in console_routes():  # the forms and the renewal, refused or not
         if "POST" in (route.methods or ()):
