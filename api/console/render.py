@@ -13,13 +13,14 @@ from babel.messages.extract import extract_from_file
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from api.auth import Principal
 from api.console.csrf import logout_token
 from api.documents.words import checklist_text, kpi_name, rule_message
 from api.language import display_zone, request_language
 from maintenance.alarms.tickets import said_title
-from maintenance.language import catalogue, formats
+from maintenance.language import catalogue, formats, phrases
 from maintenance.language.metrics import metric_said, unit_said
 from maintenance.language.words import FREE_TEXT, audit_value, field_label, label, priority
 from maintenance.plans.defaults import shipped_title
@@ -41,6 +42,15 @@ def _ms_when(value: int) -> str:
     return _when(datetime.fromtimestamp(value / 1000, UTC))
 
 
+def _written(text: str | None) -> Markup:
+    """What the service wrote, in the reader's language; a person's words as written, marked
+    `.recorded` (the language tests skip them: they are the writer's language)."""
+    spoken = phrases.said(text)
+    if spoken is not None:
+        return Markup("<span>{}</span>").format(spoken)
+    return Markup('<span class="recorded">{}</span>').format(text or "-")
+
+
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
@@ -51,7 +61,8 @@ templates.env.filters["ms_when"] = _ms_when
 templates.env.filters["label"] = label
 templates.env.tests["predictive"] = is_predictive  # resolved with a finding: two buttons
 templates.env.filters["priority"] = priority
-templates.env.filters["title_said"] = lambda title: said_title(shipped_title(title))
+templates.env.filters["title_said"] = lambda title: said_title(shipped_title(phrases.say(title)))
+templates.env.globals["written"] = _written
 templates.env.filters["number"] = formats.number
 templates.env.filters["percent"] = formats.percent
 templates.env.globals["kpi_name"] = kpi_name

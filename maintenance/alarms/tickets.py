@@ -21,6 +21,7 @@ from maintenance.alarms.suppression import ANOMALY_PREFIX
 from maintenance.alarms.transitions import ACTIVE_STATES, AlarmTransition, transition_of
 from maintenance.errors import InvalidInput
 from maintenance.flows import intake
+from maintenance.language import phrases
 from maintenance.language.catalogue import gettext_
 from maintenance.notifications.notifier import Notifier
 from maintenance.storage.db import get_required
@@ -100,8 +101,12 @@ def open_tickets(
                         actor="alarms",
                         action="alarm_attached",
                         changes={},
-                        note=f"alarm {alarm.id} ({alarm.rule_id} on {alarm.device_id}) raised "
-                        f"at {alarm.raised_at.isoformat() if alarm.raised_at else '?'}",
+                        note=phrases.ALARM_ATTACHED.write(
+                            alarm=alarm.id,
+                            rule=alarm.rule_id,
+                            device=alarm.device_id,
+                            raised=alarm.raised_at.isoformat() if alarm.raised_at else "?",
+                        ),
                     )
                 )
                 out.append(_ticket_transition(alarm, now, "attached to the open ticket"))

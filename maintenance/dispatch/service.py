@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from maintenance.dispatch.models import Technician, technician_sites
+from maintenance.language import phrases
 from maintenance.vocabulary import OPEN_STATES
 from maintenance.work_orders.models import Ticket
 
@@ -61,17 +62,19 @@ class DispatchPool:
         skilled = [t for t in local if system is None or system in t.skills]
         present = [t for t in skilled if on_duty(t, now)]
         if not present:
-            need = f"skill {system} " if system else ""
-            return Choice(
-                None,
-                f"no technician with {need}covering site {site_id} on duty "
-                f"({len(local)} cover the site, {len(skilled)} of them skilled, none on duty)",
+            counts = {"site": site_id, "covering": len(local), "skilled": len(skilled)}
+            nobody = (
+                phrases.NOBODY_ON_DUTY.write(skill=system, **counts)
+                if system
+                else phrases.NOBODY_ON_DUTY_ANY_SKILL.write(**counts)
             )
+            return Choice(None, nobody)
         chosen = min(present, key=lambda t: (self.load[t.id], t.id))
-        skill = f"skill {system}" if system else "any skill (no asset)"
+        figures = {"site": site_id, "load": self.load[chosen.id], "candidates": len(present)}
         reason = (
-            f"auto: {skill}, covers site {site_id}, on duty, workload "
-            f"{self.load[chosen.id]} open ticket(s), the lowest of {len(present)} candidate(s)"
+            phrases.DISPATCHED.write(skill=system, **figures)
+            if system
+            else phrases.DISPATCHED_ANY_SKILL.write(**figures)
         )
         self.load[chosen.id] += 1
         return Choice(chosen, reason)

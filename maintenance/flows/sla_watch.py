@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from maintenance.flows.escalation import escalate, supervisor_for
+from maintenance.language import phrases
 from maintenance.notifications.notifier import Notification, Notifier
 from maintenance.sla.models import SlaBreach
 from maintenance.vocabulary import OPEN_STATES, TicketState
@@ -121,7 +122,7 @@ def _breach(
             actor="sla",
             action=f"breach:{kind}",
             now=now,
-            note=f"{kind} was due {due.isoformat()}",
+            note=phrases.SLA_WAS_DUE.write(clock=kind, due=due.isoformat()),
         )
     if ticket.state is not TicketState.cancelled:
         escalate(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from maintenance.assets.models import Site
 from maintenance.errors import InvalidInput, NotFound
 from maintenance.flows import intake
+from maintenance.language import phrases
 from maintenance.notifications.notifier import Notifier
 from maintenance.patrols import schedule
 from maintenance.patrols.models import PatrolCheckIn, PatrolPoint, PatrolRound, PatrolRun
@@ -161,7 +162,9 @@ def _repair(
                 type=TicketType.repair,
                 channel=Channel.schedule,
                 priority=Priority.normal,
-                title=f"Patrol {found.name}: {point.name}: {seen.text}"[:200],
+                title=phrases.PATROL_ABNORMAL.write(
+                    round=found.name, point=point.name, seen=seen.text.strip()
+                )[:200],
                 description=seen.text,
                 source_ref=f"patrol:{made.run_id}:{point.id}",
             )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from maintenance.errors import InvalidInput
 from maintenance.flows import intake
+from maintenance.language import phrases
 from maintenance.notifications.notifier import Notifier
 from maintenance.vocabulary import OPEN_STATES, Channel, Id, Priority, TicketType
 from maintenance.work_orders import service
@@ -75,7 +76,7 @@ def record_results(
         actor=data.actor,
         action="checklist",
         now=now,
-        note=f"{sum(i.result == 'fail' for i in data.items)} failed item(s)",
+        note=phrases.FAILED_ITEMS.write(count=sum(i.result == "fail" for i in data.items)),
     )
     failed = [i for i in data.items if i.result == "fail"]
     if not failed or ticket.asset_id is None:
@@ -89,7 +90,9 @@ def record_results(
                 type=TicketType.repair,
                 channel=Channel.schedule,
                 priority=Priority.normal,
-                title=f"Inspection #{ticket.id} failed: {template[i.key]['text']}"[:200],
+                title=phrases.INSPECTION_FAILED.write(
+                    ticket=ticket.id, item=template[i.key]["text"]
+                )[:200],
                 description=_describe(i, template[i.key]),
                 source_ref=f"inspection:{ticket.id}:{i.key}",
                 parent_ticket_id=ticket.id,

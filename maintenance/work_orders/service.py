@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Location, Site
 from maintenance.errors import InvalidInput, NotFound
+from maintenance.language import phrases
 from maintenance.notifications.notifier import Notifier
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import (
@@ -278,7 +279,7 @@ def apply(
         # The technician exists: the caller (maintenance.flows.transitions) looked it up.
         ticket.assignee_id = request.technician_id
         if request.actor != "dispatch":
-            note = note or f"manual assignment by {request.actor}"
+            note = note or phrases.MANUAL_ASSIGNMENT.write(actor=request.actor)
         ticket.assignment_reason = note
         ticket.committed_at = None
     elif action is Action.accept:
@@ -380,8 +381,11 @@ def rate(
             TransitionRequest(
                 action=Action.reopen,
                 actor="system",
-                note=f"satisfaction {data.rating}/5: rectification "
-                f"({data.comment or 'no comment'})",
+                note=(
+                    phrases.RECTIFICATION.write(rating=data.rating, comment=data.comment)
+                    if data.comment
+                    else phrases.RECTIFICATION_NO_COMMENT.write(rating=data.rating)
+                ),
             ),
             now,
             notifier,

@@ -112,6 +112,12 @@ def test_an_hourly_round_walked_for_three_hours(client: TestClient, clock: Clock
     assert repair["title"] == "Patrol Security patrol: Car park B2: Fire door propped open"
     assert repair["source_ref"] == f"patrol:{second['run_id']}:{made['points'][1]['id']}"
     assert client.get(f"/patrols/check-ins/{second['id']}/photo").content == PNG
+    page = client.get(
+        f"/console/tickets/{second['ticket_id']}", headers={"Accept-Language": "zh-CN"}
+    )
+    assert "巡更 Security patrol：Car park B2：Fire door propped open" in page.text  # its title
+    site = ids["site"]
+    assert f"项目 {site} 无在岗技术员（0 人负责该项目，其中 0 人具备技能，均不在岗）" in page.text
     files = ok(client.get(f"/tickets/{second['ticket_id']}/audit"))
     assert [e["action"] for e in files].count("attach") == 1
 
