@@ -17,13 +17,11 @@ from markupsafe import Markup
 
 from api.auth import Principal
 from api.console.csrf import logout_token
-from api.documents.words import checklist_text, kpi_name, rule_message
+from api.documents.words import checklist_text, kpi_name, rule_message, ticket_title
 from api.language import display_zone, request_language
-from maintenance.alarms.tickets import said_title
 from maintenance.language import catalogue, formats, phrases
 from maintenance.language.metrics import metric_said, unit_said
 from maintenance.language.words import FREE_TEXT, audit_value, field_label, label, priority
-from maintenance.plans.defaults import shipped_title
 from maintenance.work_orders.service import is_predictive
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -61,7 +59,6 @@ templates.env.filters["ms_when"] = _ms_when
 templates.env.filters["label"] = label
 templates.env.tests["predictive"] = is_predictive  # resolved with a finding: two buttons
 templates.env.filters["priority"] = priority
-templates.env.filters["title_said"] = lambda title: said_title(shipped_title(phrases.say(title)))
 templates.env.globals["written"] = _written
 templates.env.filters["number"] = formats.number
 templates.env.filters["percent"] = formats.percent
@@ -106,6 +103,7 @@ def respond(
         "lang": language,
         "script_words": _script_catalogue(language),
         "rule_message": lambda alarm: rule_message(alarm, engine),
+        "ticket_title": lambda ticket: ticket_title(ticket, engine),
     }
     with catalogue.using(language), formats.in_zone(display_zone(request)):
         response = templates.TemplateResponse(

@@ -7,8 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from maintenance.alarms.tickets import said_title
+from maintenance.language import phrases
 from maintenance.language.catalogue import N_, current, gettext_
 from maintenance.language.words import label
+from maintenance.plans.defaults import shipped_title
 from rules.model import Rule
 from rules.scoring import CLEARED, REBASELINED
 
@@ -39,6 +42,19 @@ def rule_message(alarm: Any, rules: RuleSource | None = None) -> str:
         return rule.message_in(current())
     message = str(getattr(alarm, "message", None) or getattr(alarm, "rule_id", ""))
     return anomaly_message(message)
+
+
+def ticket_title(ticket: Any, rules: RuleSource | None = None) -> str:
+    """A ticket's title in the reader's language where the service wrote it: an alarm's (its
+    rule's message in that language, the equipment as written), a shipped plan's inspection,
+    a predictive inspection, a checklist or patrol repair; a person's title as written."""
+    title = str(ticket.title)
+    fault = getattr(ticket, "fault", None)
+    rule = rules.rule(fault) if rules is not None and fault else None
+    if rule is not None and rule.messages and rule.message:
+        if title.startswith(f"{rule.message}: "):
+            return rule.message_in(current()) + title[len(rule.message) :]
+    return said_title(shipped_title(phrases.say(title)))
 
 
 _RAISED = re.compile(
