@@ -265,6 +265,8 @@ def rate(
         rated = service.rate(
             s, ticket_id, data, now=now, notifier=notifier, reopen_at_or_below=threshold
         )
+        if rated.state is TicketState.reopened and rated.fault:
+            findings.review(s, rated, now=now, by=data.actor)  # withdrawn: judged again later
         return read(rated, principal)
 
 

@@ -269,3 +269,22 @@ def test_a_confirmed_fault_stays_out_of_training_and_reopening_withdraws_the_ver
     with runtime.database.read() as s:
         assert s.scalars(select(FindingReview)).all() == []
     assert ok(client.get("/reports/anomaly-findings")) == {"models": [], "device_types": []}
+
+
+def test_a_low_rating_that_reopens_the_work_withdraws_the_verdict(runtime: Runtime) -> None:
+    ticket_id = finding(runtime)
+    client = authorized(TestClient(create_app(runtime)), runtime.database)
+    assert ok(resolve(client, ticket_id, finding="no_fault_found"))["finding"] == "no_fault_found"
+    with runtime.database.read() as s:
+        assert [r.verdict for r in s.scalars(select(FindingReview))] == ["no_fault_found"]
+    rated = ok(
+        client.post(
+            f"/tickets/{ticket_id}/rating",
+            json={"rating": 1, "comment": "the pump still howls", "actor": "sup-chen"},
+        )
+    )
+    assert (rated["state"], rated["finding"]) == ("reopened", None)
+    with runtime.database.read() as s:
+        assert s.scalars(select(FindingReview)).all() == []
+        assert findings.feedback(s).normal == {}
+    assert ok(client.get("/reports/anomaly-findings")) == {"models": [], "device_types": []}
