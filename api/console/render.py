@@ -60,6 +60,7 @@ templates.env.filters["label"] = label
 templates.env.tests["predictive"] = is_predictive  # resolved with a finding: two buttons
 templates.env.filters["priority"] = priority
 templates.env.globals["written"] = _written
+templates.env.globals["written_lines"] = phrases.said_lines
 templates.env.filters["number"] = formats.number
 templates.env.filters["percent"] = formats.percent
 templates.env.globals["kpi_name"] = kpi_name

@@ -178,9 +178,12 @@ def _ticket_for(alarm: Alarm) -> TicketCreate:
     else:
         kind, priority = TicketType.alarm, PRIORITY.get(alarm.severity, Priority.normal)
         title = f"{alarm.message or alarm.rule_id}: {where}"
-    description = (
-        f"Alarm {alarm.id}, rule {alarm.rule_id}, severity {alarm.severity}, "
-        f"raised {alarm.raised_at.isoformat()}. Values: {values or '-'}"
+    description = phrases.ALARM_DESCRIPTION.write(
+        alarm=alarm.id,
+        rule=alarm.rule_id,
+        severity=alarm.severity,
+        raised=alarm.raised_at.isoformat(),
+        values=values or "-",
     )
     if is_anomaly(alarm.rule_id):
         description = f"{anomaly_explanation(alarm.values or {})}\n{description}"
@@ -204,14 +207,18 @@ def anomaly_explanation(values: dict[str, object]) -> str:
     drove it with the value seen and the range the model learned as normal."""
     drivers = drivers_of(values)
     parts = [
-        f"{name} = {values.get(name)} (normal {values.get(f'{name} normal', '?')}, "
-        f"{float(str(values.get(f'{name} share', 0))):.0%} of the score)"
+        phrases.DRIVER.write(
+            metric=name,
+            value=values.get(name),
+            normal=values.get(f"{name} normal", "?"),
+            share=f"{float(str(values.get(f'{name} share', 0))):.0%}",
+        )
         for name in drivers
     ]
-    why = "; ".join(parts) or "-"
-    return (
-        f"Model {values.get('model', '?')}, anomaly score {values.get('score', '?')}. "
-        f"Metrics behind it: {why}"
+    return phrases.ANOMALY_EXPLANATION.write(
+        model=values.get("model", "?"),
+        score=values.get("score", "?"),
+        drivers="; ".join(parts) or "-",
     )
 
 

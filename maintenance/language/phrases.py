@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from maintenance.language.catalogue import N_, gettext_
-from maintenance.language.words import audit_value
+from maintenance.language.metrics import metric_said
+from maintenance.language.words import audit_value, label
 
 _VALUE = re.compile(r"%\((\w+)\)s")
 
@@ -54,6 +55,15 @@ def _in_catalogue(value: str) -> str:
     return gettext_(value)  # a shipped checklist item's text; anything else as it is
 
 
+def _metric(value: str) -> str:
+    return metric_said(value, value)
+
+
+def _drivers(value: str) -> str:
+    """An anomaly's drivers, each said in turn (`; ` between them, as written)."""
+    return "; ".join(DRIVER.read(part) or part for part in value.split("; "))
+
+
 # Dispatch (maintenance.dispatch.service)
 DISPATCHED = Phrase(
     N_(
@@ -90,6 +100,29 @@ ALARM_ATTACHED = Phrase(
 # Checklist results (maintenance.plans.results)
 FAILED_ITEMS = Phrase(N_("%(count)s failed item(s)"))
 INSPECTION_FAILED = Phrase(N_("Inspection #%(ticket)s failed: %(item)s"), {"item": _in_catalogue})
+RESULT_FAILED = Phrase(
+    N_("Checklist item %(item)s failed: %(notes)s"), {"item": _in_catalogue, "notes": _as_written}
+)
+RESULT_FAILED_AT_READING = Phrase(
+    N_("Checklist item %(item)s failed at a reading of %(reading)s: %(notes)s"),
+    {"item": _in_catalogue, "reading": _as_written, "notes": _as_written},
+)
+# An alarm's ticket (maintenance.alarms.tickets)
+ALARM_DESCRIPTION = Phrase(
+    N_(
+        "Alarm %(alarm)s, rule %(rule)s, severity %(severity)s, raised %(raised)s. "
+        "Values: %(values)s"
+    ),
+    {"rule": _as_written, "severity": label, "values": _as_written},
+)
+ANOMALY_EXPLANATION = Phrase(
+    N_("Model %(model)s, anomaly score %(score)s. Metrics behind it: %(drivers)s"),
+    {"model": _as_written, "score": _as_written, "drivers": _drivers},
+)
+DRIVER = Phrase(
+    N_("%(metric)s = %(value)s (normal %(normal)s, %(share)s of the score)"),
+    {"metric": _metric, "value": _as_written, "normal": _as_written, "share": _as_written},
+)
 # A resident's low rating reopens the work (maintenance.work_orders.service)
 RECTIFICATION = Phrase(
     N_("satisfaction %(rating)s/5: rectification (%(comment)s)"), {"comment": _as_written}
@@ -114,8 +147,12 @@ PHRASES = (
     RECTIFICATION_NO_COMMENT,
     RECTIFICATION,
     PATROL_ABNORMAL,
+    RESULT_FAILED_AT_READING,
+    RESULT_FAILED,
+    ALARM_DESCRIPTION,
+    ANOMALY_EXPLANATION,
 )
-_PATTERNS = {p.message: p.pattern() for p in PHRASES}
+_PATTERNS = {p.message: p.pattern() for p in (*PHRASES, DRIVER)}
 
 
 def said(text: str | None) -> str | None:
@@ -127,6 +164,16 @@ def said(text: str | None) -> str | None:
         if spoken is not None:
             return spoken
     return None
+
+
+def said_lines(text: str | None) -> list[tuple[str, bool]]:
+    """Each line of a text: (in the current language, True) where a phrase wrote it, else
+    (as written, False)."""
+    out = []
+    for line in (text or "").splitlines():
+        spoken = said(line)
+        out.append((spoken, True) if spoken is not None else (line, False))
+    return out
 
 
 def say(text: str) -> str:

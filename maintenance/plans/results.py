@@ -134,9 +134,8 @@ def _checked(ticket: Ticket, data: ChecklistResults) -> dict[str, dict[str, Any]
 
 
 def _describe(item: ItemResult, entry: dict[str, Any]) -> str:
-    reading = (
-        f" reading {item.reading} {entry.get('unit') or ''}".rstrip()
-        if item.reading is not None
-        else ""
-    )
-    return f"Checklist item {item.key!r} failed.{reading} {item.notes}".strip()
+    notes = item.notes.strip() or "-"
+    if item.reading is None:
+        return phrases.RESULT_FAILED.write(item=entry["text"], notes=notes)
+    reading = f"{item.reading} {entry.get('unit') or ''}".rstrip()
+    return phrases.RESULT_FAILED_AT_READING.write(item=entry["text"], reading=reading, notes=notes)

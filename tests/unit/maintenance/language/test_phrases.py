@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from maintenance.alarms.tickets import anomaly_explanation
 from maintenance.language import formats, phrases
 from maintenance.language.catalogue import using
 
@@ -45,3 +46,23 @@ def test_a_persons_text_is_no_phrase(text: str) -> None:
     with using("zh-CN"):
         assert phrases.said(text) is None
         assert phrases.say(text) == text
+
+
+def test_an_anomaly_tickets_description_line_by_line() -> None:
+    values: dict[str, object] = {
+        "model": "water/water-001 v3",
+        "score": 4.713,
+        "drivers": "outlet_pressure",
+        "outlet_pressure": 3.642,
+        "outlet_pressure normal": "3.51 .. 4.215",
+        "outlet_pressure share": 0.42,
+    }
+    text = anomaly_explanation(values) + "\nWang: 现场检查过 (checked on site)"
+    with using("zh-CN"):
+        (explained, said), (note, written) = phrases.said_lines(text)
+    assert (said, written) == (True, False)
+    assert explained == (
+        "模型 water/water-001 v3，异常评分 4.713。主要相关指标："
+        "水泵出口压力 = 3.642（正常范围 3.51 .. 4.215，占评分 42%）"
+    )
+    assert note == "Wang: 现场检查过 (checked on site)"
