@@ -60,8 +60,19 @@ DATA_WORDS = {
     "V",
     "A",
     "km",
+    "K7M2QX",  # the example in the patrol code box
 }
-DATA_CHINESE = {"河畔花园", "张师傅", "厨房水龙头漏水", "一号楼", "中文", "水龙头在滴水"}
+DATA_CHINESE = {
+    "河畔花园",
+    "张师傅",
+    "厨房水龙头漏水",
+    "一号楼",
+    "中文",
+    "水龙头在滴水",
+    "夜间巡更",
+    "大门",
+    "正常",
+}
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+")
 TEXTS = """() => {
@@ -158,7 +169,29 @@ def _seed(runtime: Runtime, api: TestClient) -> dict[str, int]:
                 updated_at=now,
             )
         )
-    return {"site": site["id"], "place": place["id"], "inspection": inspection.id}
+    patrol = made(
+        "/patrols/rounds",
+        {
+            "site_id": site["id"],
+            "name": "夜间巡更",
+            "starts_on": "2020-01-01",
+            "window_minutes": 60,
+            "grace_minutes": 0,
+            "points": [{"location_id": place["id"]}, {"location_id": place["id"], "name": "大门"}],
+        },
+    )
+    code = patrol["points"][0]["code"]
+    DATA_WORDS.update(p["code"] for p in patrol["points"])  # labels' codes: data in any language
+    checked = api.post("/patrols/check-ins", data={"code": code, "observation": "正常"})
+    assert checked.status_code == 201, checked.text
+    return {
+        "site": site["id"],
+        "place": place["id"],
+        "inspection": inspection.id,
+        "round": patrol["id"],
+        "run": checked.json()["run_id"],
+        "code": patrol["points"][1]["code"],
+    }
 
 
 def _request(page: Page, base: str, ids: dict[str, int]) -> int:
@@ -223,6 +256,14 @@ def test_every_page_in_chinese_and_in_english(
         "/console/devices/hepan/elevator/elevator-001",
         "/console/reports",
         "/console/no-such-page",
+        "/console/patrols",
+        f"/console/patrols/rounds/{ids['round']}/labels",
+        f"/console/patrols/runs/{ids['run']}",
+    ]
+    technician_pages = [
+        "/console/my",
+        "/console/patrols",
+        f"/console/patrols/check-in/{ids['code']}",
     ]
     for language, locale in (("zh-CN", "zh-CN"), ("en", "en-US")):
         context = browser.new_context(locale=locale)
@@ -233,7 +274,9 @@ def test_every_page_in_chinese_and_in_english(
         assert _walk(anonymous, base, staff_pages, language) == expected
         technician = browser.new_context(locale=locale, **PHONE).new_page()  # type: ignore[arg-type]
         log_in(technician, base, "zhang", PASSWORD)
-        assert _walk(technician, base, ["/console/my"], language) == {"/console/my": []}
+        assert _walk(technician, base, technician_pages, language) == {
+            p: [] for p in technician_pages
+        }
         if language == "en":  # the resident chooses English in the console
             resident.select_option("#language", "en")
             expect(resident.locator("html")).to_have_attribute("lang", "en")
