@@ -14,11 +14,18 @@ from maintenance.assets.models import Asset, Site
 from maintenance.errors import InvalidInput
 from maintenance.plans.cadence import Cadence, CadenceError, due_at
 from maintenance.plans.checklists import CHECKLISTS
-from maintenance.plans.generation import cadence_of, plan_assets
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.plans.schedule import cadence_of, plan_assets
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id, Priority, System, TicketState
 from maintenance.work_orders.models import Ticket
+
+
+class Standard(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=100)
+    clause: str | None = Field(None, max_length=300)
+    title: str | None = Field(None, max_length=200)
 
 
 class PlanCreate(BaseModel):
@@ -50,7 +57,7 @@ class PlanCreate(BaseModel):
     asset_type: str | None = Field(None, max_length=100)
     asset_id: Id | None = None
     every: int = Field(1, ge=1, le=1000)
-    unit: Literal["days", "weeks", "months", "quarters", "years"] = "months"
+    unit: Literal["days", "weeks", "half_months", "months", "quarters", "years"] = "months"
     rrule: str | None = Field(None, max_length=500)
     starts_on: date
     lead_days: int = Field(7, ge=0, le=90)
@@ -63,6 +70,24 @@ class PlanCreate(BaseModel):
         description="usage-based: a counter in the telemetry (trips, door_cycles, running_hours)",
     )
     usage_every: float | None = Field(None, gt=0, description="a ticket every this much usage")
+    usage_or_calendar: bool = Field(
+        False, description="usage and calendar: whichever comes first (every/unit after the last)"
+    )
+    programme: str | None = Field(
+        None, max_length=64, description="tiers of one programme: a higher one replaces a lower"
+    )
+    standard: Standard | None = None
+    regulated: bool = Field(False, description="overdue occurrences notify the site's manager")
+    anchoring: Literal["fixed", "floating"] = Field(
+        "fixed", description="fixed: the schedule; floating: after the last completion"
+    )
+    early_days: int = Field(0, ge=0, le=90, description="window: done this early is on time")
+    late_days: int = Field(0, ge=0, le=90, description="window: done this late is on time")
+    due_from_ledger: bool = Field(
+        False, description="the asset's inspection_due in the ledger is the date"
+    )
+    site_risk_class: Literal["normal", "hazardous"] | None = None
+    active_from: date | None = Field(None, description="no occurrence before this date")
 
     @model_validator(mode="after")
     def _valid_cadence(self) -> PlanCreate:
@@ -72,12 +97,17 @@ class PlanCreate(BaseModel):
             raise ValueError(str(error)) from None
         if (self.usage_metric is None) != (self.usage_every is None):
             raise ValueError("usage_metric and usage_every go together")
+        if self.usage_or_calendar and self.usage_metric is None:
+            raise ValueError("usage_or_calendar needs usage_metric and usage_every")
+        if self.lead_days < self.early_days:
+            raise ValueError("lead_days: at least early_days (the ticket exists when due)")
         return self
 
 
 class PlanRead(PlanCreate):
     model_config = ConfigDict(from_attributes=True)
     id: int
+    overrides_id: int | None = None
 
 
 def all_plans(session: Session) -> list[InspectionPlan]:
@@ -96,7 +126,11 @@ def save_plan(
         if data.system is None:
             raise InvalidInput("checklist", "give a checklist, or a system to take its template")
         checklist = CHECKLISTS[data.system.value]
-    fields = {**data.model_dump(exclude={"checklist"}), "checklist": checklist}
+    fields = {
+        **data.model_dump(exclude={"checklist", "standard"}),
+        "checklist": checklist,
+        "standard": data.standard.model_dump(exclude_none=True) if data.standard else None,
+    }
     if plan is None:
         plan = InspectionPlan(**fields, created_at=now)
         session.add(plan)

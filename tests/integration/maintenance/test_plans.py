@@ -25,7 +25,9 @@ NOW0 = datetime(2027, 1, 5, tzinfo=UTC)
 T0 = int(datetime.now(UTC).timestamp() * 1000) - 60_000
 
 
-def estate(db: Database) -> dict[str, int]:
+def estate(db: Database, *, library: bool = False) -> dict[str, int]:
+    """Ten assets, two per system, under the shipped plans: the service standards' five, and
+    with `library` the whole programme library (else its programmes are paused)."""
     with db.transaction() as s:
         site = create_site(
             s, SiteCreate(code="estate-1", name="Riverside", timezone="Asia/Shanghai")
@@ -50,6 +52,11 @@ def estate(db: Database) -> dict[str, int]:
                 )
                 ids[f"{system}-{n}"] = asset.id
         ensure_default_plans(s, starts_on=START, now=datetime(2026, 12, 1, tzinfo=UTC))
+        if not library:
+            for plan in s.scalars(
+                select(InspectionPlan).where(InspectionPlan.programme.is_not(None))
+            ):
+                plan.paused = True
         return ids
 
 
@@ -69,10 +76,10 @@ def per_asset_in(db: Database, year: int) -> Counter[int]:
     return Counter(a for a, period in rows if period.startswith(str(year)))
 
 
-def test_a_simulated_year_gives_4_inspections_per_asset_and_12_per_camera(
+def test_a_simulated_year_gives_each_asset_its_programmes_inspections(
     database: Database,
 ) -> None:
-    ids = estate(database)
+    ids = estate(database, library=True)
     day = datetime(2026, 12, 20, 4, tzinfo=UTC)
     while day < datetime(2028, 1, 1, tzinfo=UTC):
         created, late = run(database, day)
@@ -80,12 +87,18 @@ def test_a_simulated_year_gives_4_inspections_per_asset_and_12_per_camera(
         day += timedelta(days=3)
     counts = per_asset_in(database, 2027)
     control_room = ids.pop("control room")
+    # 4 quarterly comprehensive inspections each; elevators their 24 TSG T5002 maintenances
+    # (tiers replace each other), fire assets 12 monthly inspections and 1 annual test,
+    # cameras 12 monthly checks
+    expected = {"elevator": 4 + 24, "fire": 4 + 12 + 1, "water": 4, "power": 4, "camera": 12}
     for name, asset_id in ids.items():
-        assert counts[asset_id] == (12 if name.startswith("camera") else 4), name
+        assert counts[asset_id] == expected[name.split("-")[0]], name
     assert run(database, day) == (0, 0)  # idempotent: nothing new on a rerun
     with database.transaction() as s:
         ticket = s.scalar(
-            select(Ticket).where(Ticket.asset_id == ids["fire-1"]).order_by(Ticket.id)
+            select(Ticket)
+            .where(Ticket.asset_id == ids["fire-1"], Ticket.title.startswith("Quarterly"))
+            .order_by(Ticket.id)
         )
         assert ticket is not None
         # which equipment and where, on the card and on the ticket
@@ -167,9 +180,12 @@ def test_the_service_ships_its_plans_and_generates_on_start(
         assert runtime.scheduler.generate_plans() is not None  # the start-up run may be first
         with database.transaction() as s:
             plans = s.scalars(select(InspectionPlan).order_by(InspectionPlan.id)).all()
-            assert [p.unit for p in plans] == ["quarters"] * 4 + ["months"]
-            # every asset's first occurrence is today, exactly once
-            assert s.scalar(select(func.count()).select_from(Ticket)) == 10
+            assert [p.unit for p in plans[:5]] == ["quarters"] * 4 + ["months"]
+            assert len(plans) == 17  # the programme library
+            # every asset's first occurrences are today, exactly once: the quarterly and
+            # monthly inspections (10), the elevators' annual tier (which replaces the lower
+            # tiers, 2), the fire assets' monthly inspection and annual test (4)
+            assert s.scalar(select(func.count()).select_from(Ticket)) == 16
     finally:
         runtime.stop()
 
