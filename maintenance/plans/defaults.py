@@ -219,6 +219,14 @@ def shipped_title(title: str) -> str:
     return title
 
 
+def standard_name(plan: InspectionPlan) -> str:
+    """The standard a plan comes from, as one line: id · clause · title ("" if none)."""
+    if not plan.standard:
+        return ""
+    parts = [plan.standard.get("id"), plan.standard.get("clause"), plan.standard.get("title")]
+    return " · ".join(str(p) for p in parts if p)
+
+
 def _columns(p: Programme) -> dict[str, Any]:
     return {
         "system": p.system,

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
-from maintenance.plans.defaults import shipped_title
+from maintenance.plans.defaults import standard_name
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.plans.schedule import DONE
 from maintenance.work_orders.models import Ticket
@@ -25,7 +25,7 @@ class ProgrammeCompliance:
     site_id: int
     site: str
     plan_id: int
-    programme: str  # the plan's name in the current language
+    programme: str  # the plan's stored name (a shipped one: say it with shipped_title)
     standard: str  # "TSG T5002-2017 Annex A, A-1 电梯维护保养规则"; "" if none
     regulated: bool
     due: int
@@ -39,13 +39,6 @@ class ProgrammeCompliance:
     def share_in_window(self) -> float | None:
         decided = self.due - self.open
         return self.in_window / decided if decided else None
-
-
-def standard_name(plan: InspectionPlan) -> str:
-    if not plan.standard:
-        return ""
-    parts = [plan.standard.get("id"), plan.standard.get("clause"), plan.standard.get("title")]
-    return " · ".join(str(p) for p in parts if p)
 
 
 def compliance_view(
@@ -86,7 +79,7 @@ def compliance_view(
             s,
             sites[s],
             p,
-            shipped_title(plans[p].name),
+            plans[p].name,
             standard_name(plans[p]),
             plans[p].regulated,
             *counts,

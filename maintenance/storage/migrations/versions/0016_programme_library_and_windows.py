@@ -22,9 +22,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("inspection_plans") as batch:
-        batch.alter_column(
-            "unit", existing_type=sa.String(length=10), type_=sa.String(length=16)
-        )
+        batch.alter_column("unit", existing_type=sa.String(length=10), type_=sa.String(length=16))
         batch.add_column(
             sa.Column("usage_or_calendar", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
@@ -95,6 +93,4 @@ def downgrade() -> None:
             "usage_or_calendar",
         ):
             batch.drop_column(column)
-        batch.alter_column(
-            "unit", existing_type=sa.String(length=16), type_=sa.String(length=10)
-        )
+        batch.alter_column("unit", existing_type=sa.String(length=16), type_=sa.String(length=10))
