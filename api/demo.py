@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -30,6 +31,16 @@ DEMO_ROOMS = {
     "fire": ("Block A", "1", "fire control room"),
     "camera": ("Block A", "1", "lobby"),
 }
+# Ledger items without a simulated device that the programme library covers
+# (docs/maintenance-plans.md): the fire control room's daily checks, the roof tank's cleaning
+# and water tests, the lightning protection's yearly test.
+DEMO_FIXTURES = (
+    ("FIRE-CONTROL-ROOM", "Fire control room", "fire", "fire_control_room", "fire"),
+    ("WATER-TANK-ROOF", "Roof water tank", "water", "water_tank", "elevator"),
+    ("LIGHTNING-A", "Block A lightning protection", "power", "lightning_protection", "elevator"),
+)
+# The elevators' certificates expire in three weeks: the authority's inspection reminder shows.
+INSPECTION_DUE_IN = timedelta(days=21)
 DEMO_PLACES = sorted(
     {*DEMO_ROOMS.values(), ("Block A", "12", "unit 1203"), ("Block A", "5", "unit 0501")}
 )
@@ -73,6 +84,7 @@ class DemoEstate:
                 ).id
                 for building, floor, room in DEMO_PLACES
             }
+            due = date.today() + INSPECTION_DUE_IN
             for model in fleet.models:
                 save_asset(
                     session,
@@ -84,6 +96,19 @@ class DemoEstate:
                         type=model.system,
                         device_ids=[model.device_id],
                         location_id=rooms[DEMO_ROOMS[model.system]],
+                        inspection_due=due if model.system == "elevator" else None,
+                    ),
+                )
+            for code, name, system, kind, room in DEMO_FIXTURES:
+                save_asset(
+                    session,
+                    AssetCreate(
+                        site_id=site.id,
+                        code=code,
+                        name=name,
+                        system=system,
+                        type=kind,
+                        location_id=rooms[DEMO_ROOMS[room]],
                     ),
                 )
             for system in sorted({m.system for m in fleet.models}):
