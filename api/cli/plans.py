@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from api.cli.formats import print_field_errors
 from api.settings import Settings
+from maintenance.plans.cadence import UNITS
 from maintenance.plans.models import InspectionPlan
 from maintenance.plans.service import PlanCreate, PlanRead, all_plans, preview, save_plan
 from maintenance.process import open_database
@@ -118,7 +119,7 @@ def _plan_options(new: argparse.ArgumentParser, creating: bool) -> None:
     new.add_argument("--asset-type", dest="asset_type")
     new.add_argument("--asset", type=int)
     new.add_argument("--every", type=int)
-    new.add_argument("--unit", choices=["days", "weeks", "months", "quarters", "years"])
+    new.add_argument("--unit", choices=list(UNITS))
     new.add_argument("--rrule", help='e.g. "FREQ=MONTHLY;BYDAY=1MO"')
     new.add_argument("--starts-on", dest="starts_on", required=creating, help="YYYY-MM-DD")
     new.add_argument("--lead-days", dest="lead_days", type=int)

@@ -164,7 +164,7 @@ def test_plan_commands(tmp_path: Path) -> None:
         ensure_default_plans(s, starts_on=date.today(), now=datetime.now(UTC))
     listing = facility("plans", "list", env=env)
     assert listing.returncode == 0, listing.stderr
-    assert len(listing.stdout.splitlines()) == 5
+    assert len(listing.stdout.splitlines()) == 17  # the programme library
     assert "every 1 quarters" in listing.stdout and "system camera" in listing.stdout
     ahead = facility("plans", "preview", "5", "--days", "365", env=env)
     from datetime import timedelta
@@ -196,7 +196,7 @@ def test_plan_commands(tmp_path: Path) -> None:
     # a change replaces the options given and nothing else (not the checklist, not `paused`)
     assert facility("plans", "change", "5", "--lead-days", "3", env=env).returncode == 0
     assert plan_five() == (priority, checklist, 3, True)
-    assert facility("plans", "preview", "9", env=env).returncode == 2
+    assert facility("plans", "preview", "99", env=env).returncode == 2
     made = facility(
         "plans",
         "create",
@@ -213,7 +213,7 @@ def test_plan_commands(tmp_path: Path) -> None:
         env=env,
     )
     assert made.returncode == 0, made.stderr
-    assert made.stdout.strip() == "plan #6 created: Pump every 500 h"
+    assert made.stdout.strip() == "plan #18 created: Pump every 500 h"
     bad = facility(
         "plans",
         "create",
@@ -228,12 +228,12 @@ def test_plan_commands(tmp_path: Path) -> None:
         env=env,
     )
     assert bad.returncode == 2 and "rrule" in bad.stderr
-    changed = facility("plans", "change", "6", "--usage-every", "250", env=env)
-    assert changed.stdout.strip() == "plan #6 changed: Pump every 500 h"
-    assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[5]
+    changed = facility("plans", "change", "18", "--usage-every", "250", env=env)
+    assert changed.stdout.strip() == "plan #18 changed: Pump every 500 h"
+    assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[17]
 
     with unit_of_work.database(engine).transaction() as s:
-        plan = s.get(InspectionPlan, 6)
+        plan = s.get(InspectionPlan, 18)
         assert plan is not None
         assert (plan.usage_metric, plan.usage_every, plan.name) == (
             "running_hours",
