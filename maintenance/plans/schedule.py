@@ -120,9 +120,15 @@ class Tiers:
 
 
 def occurrences(
-    session: Session, plan: InspectionPlan, until: datetime, tiers: Tiers
+    session: Session,
+    plan: InspectionPlan,
+    until: datetime,
+    tiers: Tiers,
+    *,
+    horizon_date: date | None = None,
 ) -> Iterator[Occurrence]:
-    """Every occurrence of the plan whose ticket should exist by `until` (due within lead time)."""
+    """Every occurrence of the plan whose ticket should exist by `until` (due within lead time),
+    or, given `horizon_date`, every one on a day up to that (a preview)."""
     checklist = tiers.checklist(plan)
     days: dict[int, Any] | None
     if plan.due_from_ledger:
@@ -135,7 +141,7 @@ def occurrences(
     by_zone: dict[str, list[date]] = {}
     first = max(plan.starts_on, plan.active_from or plan.starts_on)
     for asset_id, site_id, zone in plan_assets(session, plan):
-        horizon = local_date(until, zone) + timedelta(days=plan.lead_days)
+        horizon = horizon_date or local_date(until, zone) + timedelta(days=plan.lead_days)
         own: Sequence[date | None]
         if days is not None:
             own = [_next(days, asset_id, zone, plan, first)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
 from maintenance.errors import InvalidInput
-from maintenance.plans.cadence import Cadence, CadenceError, due_at
+from maintenance.plans.cadence import Cadence, CadenceError
 from maintenance.plans.checklists import CHECKLISTS
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
-from maintenance.plans.schedule import cadence_of, plan_assets
+from maintenance.plans.schedule import Tiers, occurrences
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id, Priority, System, TicketState
 from maintenance.work_orders.models import Ticket
@@ -151,8 +151,9 @@ class PreviewItem:
 def preview(
     session: Session, plan: InspectionPlan, *, today: date, days: int = 365, limit: int = 10_000
 ) -> list[PreviewItem]:
-    """The occurrences the next `days` would generate (already generated ones excluded)."""
-    cadence = cadence_of(plan)
+    """The occurrences the next `days` would generate (already generated ones excluded), as the
+    generation sees them: tiers, windows, ledger dates; a floating plan's next one only (the
+    ones after it depend on when it is done)."""
     done = {
         (a, p)
         for a, p in session.execute(
@@ -161,13 +162,15 @@ def preview(
             )
         )
     }
+    tiers = Tiers(session, list(session.scalars(select(InspectionPlan))))
+    now = datetime.combine(today, time(), UTC)
     out: list[PreviewItem] = []
-    for asset_id, _, zone in plan_assets(session, plan):
-        for day in cadence.dates(plan.starts_on, today + timedelta(days=days)):
-            if day >= today and (asset_id, day.isoformat()) not in done:
-                out.append(PreviewItem(asset_id, day, due_at(day, zone)))
-                if len(out) >= limit:
-                    return sorted(out, key=lambda i: (i.day, i.asset_id))
+    for o in occurrences(session, plan, now, tiers, horizon_date=today + timedelta(days=days)):
+        day = date.fromisoformat(o.period)
+        if day >= today and (o.asset_id, o.period) not in done:
+            out.append(PreviewItem(o.asset_id, day, o.due_at))
+            if len(out) >= limit:
+                break
     return sorted(out, key=lambda i: (i.day, i.asset_id))
 
 
