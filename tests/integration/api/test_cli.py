@@ -162,6 +162,7 @@ def test_plan_commands(tmp_path: Path) -> None:
         site = create_site(s, SiteCreate(code="estate-1", name="Riverside"))
         save_asset(s, AssetCreate(site_id=site.id, code="CAM-1", system="camera", type="dome"))
         ensure_default_plans(s, starts_on=date.today(), now=datetime.now(UTC))
+        site_id = site.id
     listing = facility("plans", "list", env=env)
     assert listing.returncode == 0, listing.stderr
     assert len(listing.stdout.splitlines()) == 17  # the programme library
@@ -197,6 +198,16 @@ def test_plan_commands(tmp_path: Path) -> None:
     assert facility("plans", "change", "5", "--lead-days", "3", env=env).returncode == 0
     assert plan_five() == (priority, checklist, 3, True)
     assert facility("plans", "preview", "99", env=env).returncode == 2
+    # a site's programmes: the library as it applies there; one disabled for the site
+    programmes = facility("plans", "site", str(site_id), env=env).stdout.splitlines()
+    assert len(programmes) == 17
+    assert programmes[5].startswith("#6    enabled  shipped   every 1 half_months -3/+3 d")
+    assert programmes[5].endswith(
+        "Elevator maintenance: half-monthly [TSG T5002-2017 · Annex A, A-1 · 电梯维护保养规则]"
+    )
+    off = facility("plans", "site", str(site_id), "6", "--disable", env=env)
+    assert off.stdout.strip() == "site 1: plan #18 disabled", off.stderr
+    assert "disabled own #18" in facility("plans", "site", "1", env=env).stdout.splitlines()[5]
     made = facility(
         "plans",
         "create",
@@ -213,7 +224,7 @@ def test_plan_commands(tmp_path: Path) -> None:
         env=env,
     )
     assert made.returncode == 0, made.stderr
-    assert made.stdout.strip() == "plan #18 created: Pump every 500 h"
+    assert made.stdout.strip() == "plan #19 created: Pump every 500 h"
     bad = facility(
         "plans",
         "create",
@@ -228,12 +239,12 @@ def test_plan_commands(tmp_path: Path) -> None:
         env=env,
     )
     assert bad.returncode == 2 and "rrule" in bad.stderr
-    changed = facility("plans", "change", "18", "--usage-every", "250", env=env)
-    assert changed.stdout.strip() == "plan #18 changed: Pump every 500 h"
-    assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[17]
+    changed = facility("plans", "change", "19", "--usage-every", "250", env=env)
+    assert changed.stdout.strip() == "plan #19 changed: Pump every 500 h"
+    assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[18]
 
     with unit_of_work.database(engine).transaction() as s:
-        plan = s.get(InspectionPlan, 18)
+        plan = s.get(InspectionPlan, 19)
         assert plan is not None
         assert (plan.usage_metric, plan.usage_every, plan.name) == (
             "running_hours",
