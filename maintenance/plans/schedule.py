@@ -179,7 +179,11 @@ def _floating_days(session: Session, plan: InspectionPlan) -> Last:
             Ticket.resolved_at,
         )
         .outerjoin(Ticket, Ticket.id == PlanOccurrence.ticket_id)
-        .where(PlanOccurrence.plan_id == plan.id, PlanOccurrence.ticket_id.is_not(None))
+        .where(
+            # a site's version goes on from what the shipped plan did for the site's assets
+            PlanOccurrence.plan_id.in_([plan.id, plan.overrides_id or plan.id]),
+            PlanOccurrence.ticket_id.is_not(None),
+        )
         .order_by(PlanOccurrence.asset_id, PlanOccurrence.due_at)
     )
     last: Last = {}

@@ -330,3 +330,23 @@ def test_compliance_per_programme_in_its_window_and_the_overdue_notice(
         notice.message
         == "Overdue regulated inspection: Pump check (CJJ 140-2010) · P1 (2027-04-30)"
     )
+
+
+def test_a_sites_version_of_a_floating_programme_goes_on_from_the_shipped_ones_completion(
+    database: Database,
+) -> None:
+    from maintenance.plans.programmes import ProgrammeChange, change_for_site
+
+    one_pump(database)
+    shipped = plan(database, name="floating", anchoring="floating")
+    assert run(database, datetime(2026, 12, 28, tzinfo=UTC)) == 1
+    resolve(database, shipped, "2027-01-01", datetime(2027, 1, 10, 4, tzinfo=UTC))
+    with database.transaction() as s:
+        site = s.scalar(select(Site))
+        assert site is not None
+        change = ProgrammeChange(late_days=2)
+        mine = change_for_site(s, site.id, shipped, change, now=datetime(2027, 1, 20, tzinfo=UTC))
+        mine_id = mine.id
+    assert run(database, datetime(2027, 2, 5, tzinfo=UTC)) == 1
+    assert periods(database, shipped) == ["2027-01-01"]  # the site is its version's now
+    assert periods(database, mine_id) == ["2027-02-10"]  # a month after the Jan 10 completion
