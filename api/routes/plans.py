@@ -40,6 +40,7 @@ class ComplianceRead(BaseModel):
     on_time: int
     late: int
     open_overdue: int
+    early: int
     share_on_time: float | None
 
 
@@ -126,6 +127,7 @@ def pm_compliance(
                 on_time=c.on_time,
                 late=c.late,
                 open_overdue=c.open_overdue,
+                early=c.early,
                 share_on_time=c.share_on_time,
             )
             for c in service.compliance(s, start=start, end=end, now=now, site_id=site_id)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
@@ -182,6 +182,7 @@ class Compliance:
     on_time: int
     late: int
     open_overdue: int
+    early: int = 0  # done before its tolerance window opened: not on time either
 
     @property
     def share_on_time(self) -> float | None:
@@ -197,13 +198,15 @@ def compliance(
     site_id: int | None = None,
 ) -> list[Compliance]:
     """Per site and system: inspections due in [start, end) and how many were completed (resolved
-    or beyond) by their due time."""
+    or beyond) by their due time (inside the tolerance window, for plans with one)."""
     done_states = (TicketState.resolved, TicketState.verified, TicketState.closed)
     on_time = and_(
         Ticket.state.in_(done_states),
         Ticket.resolved_at.is_not(None),
         Ticket.resolved_at <= PlanOccurrence.due_at,
+        or_(PlanOccurrence.opens_at.is_(None), Ticket.resolved_at >= PlanOccurrence.opens_at),
     )
+    early = and_(Ticket.state.in_(done_states), Ticket.resolved_at < PlanOccurrence.opens_at)
     late = and_(Ticket.state.in_(done_states), Ticket.resolved_at > PlanOccurrence.due_at)
     overdue = and_(Ticket.state.not_in(done_states), PlanOccurrence.due_at < now)
     q = (
@@ -214,6 +217,7 @@ def compliance(
             func.count().filter(on_time),
             func.count().filter(late),
             func.count().filter(overdue),
+            func.count().filter(early),
         )
         .select_from(PlanOccurrence)
         .join(Ticket, Ticket.id == PlanOccurrence.ticket_id)
@@ -225,6 +229,6 @@ def compliance(
     if site_id is not None:
         q = q.where(Asset.site_id == site_id)
     return [
-        Compliance(s, str(getattr(sy, "value", sy)), d, o, lt, od)
-        for s, sy, d, o, lt, od in session.execute(q)
+        Compliance(s, str(getattr(sy, "value", sy)), d, o, lt, od, e)
+        for s, sy, d, o, lt, od, e in session.execute(q)
     ]

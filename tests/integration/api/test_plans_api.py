@@ -99,6 +99,7 @@ def test_plan_preview_generation_results_and_compliance(client: TestClient) -> N
             "on_time": 1,
             "late": 0,
             "open_overdue": 0,
+            "early": 0,
             "share_on_time": 1.0,
         }
     ]

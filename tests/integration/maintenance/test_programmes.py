@@ -22,6 +22,7 @@ from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.plans.overdue import notify_overdue
 from maintenance.plans.schedule import DONE, window
 from maintenance.plans.service import PlanCreate, save_plan
+from maintenance.plans.service import compliance as pm_compliance
 from maintenance.reports.compliance import compliance_view
 from maintenance.storage.db import Database
 from maintenance.vocabulary import TicketState
@@ -312,6 +313,20 @@ def test_compliance_per_programme_in_its_window_and_the_overdue_notice(
     )
     assert (row.due, row.in_window, row.early, row.late, row.missed, row.open) == (5, 1, 1, 1, 1, 1)
     assert row.share_in_window == 0.25
+    with database.transaction() as s:  # the per-system report counts the window the same way
+        (system,) = pm_compliance(
+            s,
+            start=datetime(2027, 1, 1, tzinfo=UTC),
+            end=datetime(2027, 7, 1, tzinfo=UTC),
+            now=now,
+        )
+    assert (system.due, system.on_time, system.early, system.late, system.open_overdue) == (
+        5,
+        1,
+        1,
+        1,
+        1,
+    )
     notifier = CollectingNotifier()
     with database.transaction() as s:
         site = s.scalar(select(Site))
