@@ -154,6 +154,7 @@ def test_plan_commands(tmp_path: Path) -> None:
     from maintenance.assets.schemas import AssetCreate, SiteCreate
     from maintenance.assets.service import create_site, save_asset
     from maintenance.plans.defaults import ensure_default_plans
+    from maintenance.plans.models import InspectionPlan
     from maintenance.storage.db import make_engine, migrate
 
     engine = make_engine(env["FACILITY_DATABASE_URL"])
@@ -177,7 +178,6 @@ def test_plan_commands(tmp_path: Path) -> None:
         today + relativedelta(months=m) <= today + timedelta(days=365) for m in range(14)
     )
     assert ahead.stdout.splitlines()[0] == f"{expected} occurrence(s) in the next 365 days"
-    from maintenance.plans.models import InspectionPlan
 
     def plan_five() -> tuple[object, ...]:
         with unit_of_work.database(engine).read() as s:
@@ -207,7 +207,10 @@ def test_plan_commands(tmp_path: Path) -> None:
     )
     off = facility("plans", "site", str(site_id), "6", "--disable", env=env)
     assert off.stdout.strip() == "site 1: plan #18 disabled", off.stderr
-    assert "disabled own #18" in facility("plans", "site", "1", env=env).stdout.splitlines()[5]
+    with unit_of_work.database(engine).read() as s:
+        own = s.get(InspectionPlan, 18)
+        assert own is not None
+        assert (own.site_id, own.overrides_id, own.paused) == (site_id, 6, True)
     made = facility(
         "plans",
         "create",
