@@ -390,6 +390,13 @@ TABLE = [
     Row("GET", "/sites/{site_id}/programmes", only(STAFF)),
     Row(
         "PUT",
+        "/sites/{site_id}/risk-class",
+        only(OFFICE),
+        body={"risk_class": "hazardous"},
+        expect={"risk_class": "hazardous"},
+    ),
+    Row(
+        "PUT",
         "/sites/{site_id}/programmes/{plan_id}",
         only(OFFICE),
         make="programme",

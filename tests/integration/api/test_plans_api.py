@@ -175,3 +175,8 @@ def test_a_site_disables_enables_and_edits_a_shipped_programme(client: TestClien
     own = client.put(f"{path}/{off['id']}", json={"enabled": True})
     assert own.status_code == 422 and "plan_id" in own.text
     assert client.get("/sites/999/programmes").status_code == 404
+    # the site's lightning risk class picks its lightning protection programme
+    risky = ok(client.put(f"/sites/{ids['site']}/risk-class", json={"risk_class": "hazardous"}))
+    assert risky["risk_class"] == "hazardous"
+    wrong = client.put(f"/sites/{ids['site']}/risk-class", json={"risk_class": "high"})
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "risk_class"]
