@@ -14,6 +14,7 @@ from sqlalchemy import select
 from maintenance.assets.models import Asset, Site
 from maintenance.assets.schemas import AssetCreate, SiteCreate
 from maintenance.assets.service import create_site, save_asset
+from maintenance.notifications.cards import card
 from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans import programme_items as lists
 from maintenance.plans.defaults import ensure_default_plans
@@ -345,6 +346,9 @@ def test_compliance_per_programme_in_its_window_and_the_overdue_notice(
         notice.message
         == "Overdue regulated inspection: Pump check (CJJ 140-2010) · P1 (2027-04-30)"
     )
+    # a robot's card says it in the manager's language, marked urgent
+    said = card(notice, language="zh-CN", zone=SHANGHAI, console_url=None)
+    assert (said.title, said.urgent) == ("法定检查已逾期", True)
 
 
 def test_a_sites_version_of_a_floating_programme_goes_on_from_the_shipped_ones_completion(
