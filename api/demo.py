@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.settings import Settings
 from maintenance.assets.models import Site
@@ -37,9 +39,39 @@ DEMO_ROUNDS = (
     ("Security patrol", "hours", "00:00", 45, 15, ("camera", "fire", "water", "power")),
     ("Plant room round", "days", "09:00", 120, 60, ("water", "power", "elevator")),
 )
+# Ledger items without a simulated device that the programme library covers
+# (docs/maintenance-plans.md): the fire control room's daily checks, the roof tank's cleaning
+# and water tests, the lightning protection's yearly test.
+DEMO_FIXTURES = (
+    ("FIRE-CONTROL-ROOM", "Fire control room", "fire", "fire_control_room", "fire"),
+    ("WATER-TANK-ROOF", "Roof water tank", "water", "water_tank", "elevator"),
+    ("LIGHTNING-A", "Block A lightning protection", "power", "lightning_protection", "elevator"),
+)
+# The elevators' certificates expire in three weeks: the authority's inspection reminder shows.
+INSPECTION_DUE_IN = timedelta(days=21)
 DEMO_PLACES = sorted(
     {*DEMO_ROOMS.values(), ("Block A", "12", "unit 1203"), ("Block A", "5", "unit 0501")}
 )
+
+
+def _seed_rounds(session: Session, site_id: int, rooms: dict[tuple[str, str, str], int]) -> None:
+    now = utcnow()
+    for name, unit, at, window, grace, systems in DEMO_ROUNDS:
+        points = [PointCreate(location_id=rooms[DEMO_ROOMS[system]]) for system in systems]
+        create_round(
+            session,
+            RoundCreate(
+                site_id=site_id,
+                name=name,
+                unit=unit,
+                starts_on=now.date(),
+                start_time=at,
+                window_minutes=window,
+                grace_minutes=grace,
+                points=points,
+            ),
+            now=now,
+        )
 
 
 class DemoEstate:
@@ -80,6 +112,7 @@ class DemoEstate:
                 ).id
                 for building, floor, room in DEMO_PLACES
             }
+            due = date.today() + INSPECTION_DUE_IN
             for model in fleet.models:
                 save_asset(
                     session,
@@ -91,6 +124,19 @@ class DemoEstate:
                         type=model.system,
                         device_ids=[model.device_id],
                         location_id=rooms[DEMO_ROOMS[model.system]],
+                        inspection_due=due if model.system == "elevator" else None,
+                    ),
+                )
+            for code, name, system, kind, room in DEMO_FIXTURES:
+                save_asset(
+                    session,
+                    AssetCreate(
+                        site_id=site.id,
+                        code=code,
+                        name=name,
+                        system=system,
+                        type=kind,
+                        location_id=rooms[DEMO_ROOMS[room]],
                     ),
                 )
             for system in sorted({m.system for m in fleet.models}):
@@ -100,23 +146,7 @@ class DemoEstate:
                         name=f"Demo {system} technician", skills=[system], site_ids=[site.id]
                     ),
                 )
-            now = utcnow()
-            for name, unit, at, window, grace, systems in DEMO_ROUNDS:
-                points = [PointCreate(location_id=rooms[DEMO_ROOMS[system]]) for system in systems]
-                create_round(
-                    session,
-                    RoundCreate(
-                        site_id=site.id,
-                        name=name,
-                        unit=unit,
-                        starts_on=now.date(),
-                        start_time=at,
-                        window_minutes=window,
-                        grace_minutes=grace,
-                        points=points,
-                    ),
-                    now=now,
-                )
+            _seed_rounds(session, site.id, rooms)
         log.info("demo ledger: site %r with %d assets", site_code, len(fleet.models))
 
     def _run(self) -> None:

@@ -1,5 +1,6 @@
-"""Plan-generation benchmark against a private PostgreSQL: one quarter's inspections for
-100,000 assets, then the same generation again (which must create nothing).
+"""Plan-generation benchmark against a private PostgreSQL: the first generation of the whole
+programme library (docs/maintenance-plans.md) for 100,000 assets of every kind it covers, then
+the same generation again (which must create nothing).
 
     python -m bench.plans [--assets 100000]
 
@@ -10,16 +11,19 @@ Reference from the same run: a bulk insert of the same number of ticket rows thr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import UTC, date, datetime
 
 import psycopg
+from sqlalchemy import func, select
 
 from maintenance.flows import unit_of_work
 from maintenance.notifications.notifier import CollectingNotifier
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.generation import generate
+from maintenance.plans.models import InspectionPlan
 from maintenance.storage.db import make_engine, migrate
 from tests.servers import Postgres
 
@@ -27,17 +31,37 @@ SITES = 50
 NOW = datetime(2027, 1, 1, 4, tzinfo=UTC)
 
 
+# The ledger's mix, one in ten each: (system, type) of asset n by n % 10.
+MIX = [
+    ("elevator", "traction"),
+    ("elevator", "traction"),
+    ("water", "pump"),
+    ("water", "water_tank"),
+    ("fire", "fire"),
+    ("fire", "fire"),
+    ("fire", "fire_control_room"),
+    ("power", "switchgear"),
+    ("power", "lightning_protection"),
+    ("camera", "dome"),
+]
+
+
 def load(url: str, assets: int) -> None:
-    systems = ["elevator", "water", "power", "fire"]  # quarterly plans: one ticket per asset
+    """Every fifth site hazardous (half-yearly lightning tests); the lifts' certificates expire
+    over the year (those within 30 days get their reminder in the first run)."""
+    systems = [system for system, _ in MIX]
+    kinds = [kind for _, kind in MIX]
     with psycopg.connect(url, autocommit=True) as db:
         db.execute(f"""
-            INSERT INTO sites (code, name, timezone, supervisor)
-            SELECT 'site-' || n, 'Site ' || n, 'Asia/Shanghai', 'sup'
+            INSERT INTO sites (code, name, timezone, supervisor, risk_class)
+            SELECT 'site-' || n, 'Site ' || n, 'Asia/Shanghai', 'sup',
+                   CASE WHEN n % 5 = 0 THEN 'hazardous' ELSE 'normal' END
             FROM generate_series(1, {SITES}) n;
             INSERT INTO assets (site_id, code, name, system, type, model, vendor, serial,
-                                criticality)
-            SELECT 1 + n % {SITES}, 'A-' || n, '', (ARRAY{systems})[1 + n % 4], 't', '', '', '',
-                   'medium'
+                                criticality, inspection_due)
+            SELECT 1 + n % {SITES}, 'A-' || n, '', (ARRAY{systems})[1 + n % 10],
+                   (ARRAY{kinds})[1 + n % 10], '', '', '', 'medium',
+                   CASE WHEN n % 10 < 2 THEN DATE '2027-01-01' + (n / 10) % 365 END
             FROM generate_series(1, {assets}) n;
             INSERT INTO technicians (name, contact, skills, active, open_tickets)
             SELECT 'tech-' || n, '', '["elevator","water","power","fire","camera"]', true, 0
@@ -100,7 +124,13 @@ def main() -> int:
         db = unit_of_work.database(engine)
         with db.transaction() as s:
             ensure_default_plans(s, starts_on=date(2027, 1, 1), now=NOW)
-        print(f"generating one quarter for {args.assets} assets ...", flush=True)
+        with db.read() as s:
+            plans = s.scalar(select(func.count()).select_from(InspectionPlan))
+        print(
+            f"first generation of the programme library ({plans} plans) for {args.assets} "
+            f"assets ...",
+            flush=True,
+        )
         started = time.perf_counter()
         with db.transaction() as s:
             first = generate(s, now=NOW, notifier=CollectingNotifier())
@@ -111,6 +141,7 @@ def main() -> int:
         second_s = time.perf_counter() - started
         ref_s = reference(url, first.created)
         print()
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
         print(
             f"first run    {first.created:8d} tickets in {first_s:7.2f}s = "
             f"{first.created / first_s:8.0f} tickets/s   (target >= 2000)"
@@ -124,7 +155,7 @@ def main() -> int:
             f"{ref_s:.2f}s = {first.created / ref_s:.0f} rows/s; first run at "
             f"{ref_s / first_s:.1%} of it"
         )
-        return 0 if second.created == 0 and first.created == args.assets else 1
+        return 0 if second.created == 0 and first.created >= args.assets else 1
     finally:
         server.kill()
         server.cleanup()

@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from maintenance.flows import sla_watch as watch
 from maintenance.notifications.notifier import Notifier
 from maintenance.patrols import schedule as patrols
-from maintenance.plans import generation
+from maintenance.plans import generation, overdue
 from maintenance.plans.defaults import ensure_default_plans
 from maintenance.plans.usage import UsageSource
 from maintenance.storage.db import Database
@@ -151,6 +151,7 @@ class MaintenanceScheduler:
                     notifier=self._notifier,
                     usage=self._usage() if self._usage else None,
                 )
+                overdue.notify_overdue(session, now=self._clock(), notifier=self._notifier)
         except Exception:
             log.exception("plan generation failed; the next run retries")
             return None

@@ -1,4 +1,5 @@
-"""`facility plans list|create|change|preview|pause|resume`: inspection plans."""
+"""`facility plans list|create|change|preview|pause|resume|site`: inspection plans and a
+site's programmes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pydantic import ValidationError
 
 from api.cli.formats import print_field_errors
 from api.settings import Settings
+from maintenance.plans.cadence import UNITS
 from maintenance.plans.models import InspectionPlan
+from maintenance.plans.programmes import ProgrammeChange, change_for_site, site_programmes
 from maintenance.plans.service import PlanCreate, PlanRead, all_plans, preview, save_plan
 from maintenance.process import open_database
 from maintenance.storage.db import get_required, utcnow
@@ -91,6 +94,33 @@ def plans_pause(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def plans_site(settings: Settings, args: argparse.Namespace) -> int:
+    """A site's programmes; with a plan id, enable, disable or edit one for the site."""
+    with open_database(settings).transaction() as s:
+        if args.plan is not None:
+            fields = {
+                k: getattr(args, k)
+                for k in ("every", "unit", "early_days", "late_days", "lead_days", "anchoring")
+                if getattr(args, k) is not None
+            }
+            try:
+                change = ProgrammeChange(enabled=not args.disable, **fields)
+            except ValidationError as error:
+                return print_field_errors(error, "programme")
+            own = change_for_site(s, args.site, args.plan, change, now=utcnow())
+            print(f"site {args.site}: plan #{own.id} {'disabled' if own.paused else 'enabled'}")
+            return 0
+        for p in site_programmes(s, args.site):
+            state = "enabled" if p.enabled else "disabled"
+            mine = f"own #{p.own_plan_id}" if p.own_plan_id else "shipped"
+            window = f"-{p.early_days}/+{p.late_days} d"
+            print(
+                f"#{p.plan_id:<4} {state:8} {mine:9} every {p.every} {p.unit:11} {window:10} "
+                f"{p.anchoring:8} {p.name} [{p.standard or '-'}]"
+            )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     plans = sub.add_parser("plans", help="inspection plans").add_subparsers(
         dest="verb", required=True
@@ -109,6 +139,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         toggle = plans.add_parser(verb)
         toggle.add_argument("id", type=int)
         toggle.set_defaults(func=plans_pause)
+    site = plans.add_parser("site", help="a site's programmes: list, or enable/disable/edit one")
+    site.add_argument("site", type=int)
+    site.add_argument("plan", type=int, nargs="?", help="a shipped programme's plan id")
+    site.add_argument("--disable", action="store_true", help="(else: enabled)")
+    site.add_argument("--every", type=int)
+    site.add_argument("--unit", choices=list(UNITS))
+    site.add_argument("--early-days", dest="early_days", type=int)
+    site.add_argument("--late-days", dest="late_days", type=int)
+    site.add_argument("--lead-days", dest="lead_days", type=int)
+    site.add_argument("--anchoring", choices=["fixed", "floating"])
+    site.set_defaults(func=plans_site)
 
 
 def _plan_options(new: argparse.ArgumentParser, creating: bool) -> None:
@@ -118,7 +159,7 @@ def _plan_options(new: argparse.ArgumentParser, creating: bool) -> None:
     new.add_argument("--asset-type", dest="asset_type")
     new.add_argument("--asset", type=int)
     new.add_argument("--every", type=int)
-    new.add_argument("--unit", choices=["days", "weeks", "months", "quarters", "years"])
+    new.add_argument("--unit", choices=list(UNITS))
     new.add_argument("--rrule", help='e.g. "FREQ=MONTHLY;BYDAY=1MO"')
     new.add_argument("--starts-on", dest="starts_on", required=creating, help="YYYY-MM-DD")
     new.add_argument("--lead-days", dest="lead_days", type=int)

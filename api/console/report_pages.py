@@ -14,6 +14,7 @@ from api.console.session import viewer
 from api.deps import DatabaseDep, NowDep
 from api.documents.quarterly import kpi_chart, report_title, trend_chart
 from maintenance.alarms import findings
+from maintenance.plans.defaults import shipped_title
 from maintenance.reports.quarterly import quarterly_report
 
 router = APIRouter()
@@ -41,6 +42,7 @@ def reports_page(
         r=report,
         report_title=report_title,
         kpi_chart=kpi_chart,
+        programme_title=shipped_title,
         trend_chart=trend_chart,
         findings=per_model,
         query=urlencode({"year": year, "quarter": quarter}),

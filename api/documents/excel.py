@@ -12,8 +12,11 @@ from openpyxl.styles import Font
 
 from api.documents.words import kpi_name
 from maintenance.cells import inert_row
+from maintenance.language.catalogue import N_
 from maintenance.language.catalogue import gettext_ as _
 from maintenance.language.words import label
+from maintenance.plans.defaults import shipped_title
+from maintenance.reports.compliance import ProgrammeCompliance
 from maintenance.reports.failures import FailureReport
 from maintenance.reports.quality import QualityReport
 
@@ -44,7 +47,10 @@ def _sheet(
 
 
 def workbook(
-    *, quality: QualityReport | None = None, failures: FailureReport | None = None
+    *,
+    quality: QualityReport | None = None,
+    failures: FailureReport | None = None,
+    compliance: list[ProgrammeCompliance] | None = None,
 ) -> bytes:
     """Sheet names, headers and words in the current language (catalogue.using); numbers stay
     numbers."""
@@ -64,6 +70,8 @@ def workbook(
         )
     if failures is not None:
         _failure_sheets(book, failures)
+    if compliance is not None:
+        _compliance_sheet(book, compliance)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -90,3 +98,45 @@ def _failure_sheets(book: Workbook, failures: FailureReport) -> None:
         ],
     )
     _sheet(book, _("Top causes"), [_("Fault"), _("Failures")], failures.top_causes)
+
+
+COMPLIANCE_HEADER = (
+    N_("Site"),
+    N_("Programme"),
+    N_("Standard"),
+    N_("Due"),
+    N_("Done in window"),
+    N_("Done early"),
+    N_("Done late"),
+    N_("Missed"),
+    N_("Open"),
+    N_("In window"),
+)
+
+
+def compliance_header() -> list[str]:
+    return [_(word) for word in COMPLIANCE_HEADER]
+
+
+def _compliance_sheet(book: Workbook, rows: list[ProgrammeCompliance]) -> None:
+    _sheet(
+        book,
+        _("Compliance"),
+        compliance_header(),
+        [
+            [
+                c.site,
+                shipped_title(c.programme),
+                c.standard,
+                c.due,
+                c.in_window,
+                c.early,
+                c.late,
+                c.missed,
+                c.open,
+                c.share_in_window,
+            ]
+            for c in rows
+        ],
+        percent_columns=(10,),
+    )

@@ -10,6 +10,7 @@ from api.documents.charts import bar_chart, line_chart
 from api.documents.words import kpi_name
 from maintenance.language import catalogue, formats
 from maintenance.language.words import label
+from maintenance.plans.defaults import shipped_title
 from maintenance.reports.failures import FailureReport
 from maintenance.reports.quality import Kpi
 from maintenance.reports.quarterly import QuarterlyReport
@@ -27,6 +28,7 @@ _env.filters["when"] = formats.when
 _env.filters["percent"] = formats.percent
 _env.filters["number"] = formats.number
 _env.globals["kpi_name"] = kpi_name
+_env.globals["programme_title"] = shipped_title
 
 
 def kpi_chart(kpis: list[Kpi]) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from api.auth import PrincipalDep
@@ -57,6 +58,21 @@ def list_sites(db: DatabaseDep) -> list[SiteRead]:
 def read_site(site_id: Id, db: DatabaseDep) -> SiteRead:
     with db.transaction() as s:
         return SiteRead.model_validate(get_site(s, site_id))
+
+
+class RiskClass(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    risk_class: Literal["normal", "hazardous"]
+
+
+@router.put("/sites/{site_id}/risk-class")
+def put_risk_class(site_id: Id, data: RiskClass, db: DatabaseDep) -> SiteRead:
+    """A site's lightning risk class: hazardous (explosion or fire hazard) sites test their
+    lightning protection half-yearly, others yearly (docs/maintenance-plans.md)."""
+    with db.transaction() as s:
+        site = get_site(s, site_id)
+        site.risk_class = data.risk_class
+        return SiteRead.model_validate(site)
 
 
 @router.post("/locations", status_code=201)

@@ -10,8 +10,10 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.auth import OFFICE, PrincipalDep, access, audit_name, refuse
 from api.deps import DatabaseDep, NotifierDep, NowDep
+from api.language import request_language
 from maintenance.errors import InvalidInput
-from maintenance.plans import service
+from maintenance.language import catalogue
+from maintenance.plans import programmes, service
 from maintenance.plans.models import InspectionPlan
 from maintenance.plans.results import ChecklistResults, record_results
 from maintenance.plans.service import PlanCreate, PlanRead
@@ -38,6 +40,7 @@ class ComplianceRead(BaseModel):
     on_time: int
     late: int
     open_overdue: int
+    early: int
     share_on_time: float | None
 
 
@@ -124,7 +127,47 @@ def pm_compliance(
                 on_time=c.on_time,
                 late=c.late,
                 open_overdue=c.open_overdue,
+                early=c.early,
                 share_on_time=c.share_on_time,
             )
             for c in service.compliance(s, start=start, end=end, now=now, site_id=site_id)
         ]
+
+
+class SiteProgrammeRead(BaseModel):
+    plan_id: Id
+    name: str
+    standard: str
+    regulated: bool
+    enabled: bool
+    own_plan_id: Id | None
+    every: int
+    unit: str
+    early_days: int
+    late_days: int
+    anchoring: str
+
+
+@router.get("/sites/{site_id}/programmes")
+def site_programmes(
+    site_id: Id, request: Request, me: PrincipalDep, db: DatabaseDep
+) -> list[SiteProgrammeRead]:
+    """The programme library as it applies to a site: each shipped programme enabled or not,
+    and the site's own version of it if the site changed it."""
+    with catalogue.using(request_language(request, me.language)), db.transaction() as s:
+        return [
+            SiteProgrammeRead.model_validate(p, from_attributes=True)
+            for p in programmes.site_programmes(s, site_id)
+        ]
+
+
+@router.put("/sites/{site_id}/programmes/{plan_id}", dependencies=OFFICE_ONLY)
+def put_site_programme(
+    site_id: Id, plan_id: Id, data: programmes.ProgrammeChange, db: DatabaseDep, now: NowDep
+) -> PlanRead:
+    """Enable, disable (`enabled: false`) or edit a shipped programme for one site: the site
+    gets its own version from today (what the shipped one already generated stays)."""
+    with db.transaction() as s:
+        return PlanRead.model_validate(
+            programmes.change_for_site(s, site_id, plan_id, data, now=now)
+        )

@@ -25,6 +25,8 @@ from maintenance.alarms import findings
 from maintenance.cells import inert_row
 from maintenance.errors import InvalidInput
 from maintenance.language import catalogue, formats
+from maintenance.plans.defaults import shipped_title
+from maintenance.reports.compliance import ProgrammeCompliance, compliance_view
 from maintenance.reports.failures import FailureReport, GroupBy, failure_report
 from maintenance.reports.quality import quality_report
 from maintenance.reports.quarterly import quarterly_report
@@ -196,6 +198,59 @@ def service_quality(
     }
 
 
+def _compliance_rows(rows: list[ProgrammeCompliance]) -> list[dict[str, Any]]:
+    """In the current language (the programme's title)."""
+    return [
+        {
+            **asdict(c),
+            "title": shipped_title(c.programme),
+            "share_in_window": c.share_in_window,
+        }
+        for c in rows
+    ]
+
+
+@router.get("/reports/compliance", responses=DOCUMENTS)
+def compliance(
+    request: Request,
+    me: PrincipalDep,
+    db: DatabaseDep,
+    now: NowDep,
+    start: AwareDatetime,
+    end: AwareDatetime,
+    site_id: Id | None = None,
+    format: Format = "json",
+    headers: Headers = "fields",
+) -> Any:
+    """Compliance per site and programme: occurrences whose tolerance window closes in
+    [start, end): due, done in the window, done early, done late, missed and open, with the
+    standard each programme comes from."""
+    _period(start, end)
+    with db.read() as s:
+        rows = compliance_view(s, start=start, end=end, now=now, site_id=site_id)
+    if format == "xlsx":
+        with _reader(request, me):
+            return _xlsx("compliance", excel.workbook(compliance=rows))
+    with _reader(request, me):
+        body = _compliance_rows(rows)
+        words = excel.compliance_header()
+    if format == "csv":
+        fields = ["site", "title", "standard", "due", "in_window", "early", "late", "missed"]
+        return _csv(
+            "compliance",
+            words if headers == "words" else [*fields, "open", "share_in_window"],
+            [
+                [
+                    *(r[f] for f in fields),
+                    r["open"],
+                    "" if r["share_in_window"] is None else f"{r['share_in_window']:.4f}",
+                ]
+                for r in body
+            ],
+        )
+    return body
+
+
 @router.get("/reports/anomaly-findings")
 def anomaly_findings(
     db: DatabaseDep, start: AwareDatetime | None = None, end: AwareDatetime | None = None
@@ -235,9 +290,13 @@ def quarterly(
     name = f"service-quality-{year}-q{quarter}"
     if format == "xlsx":
         with _reader(request, me):
-            book = excel.workbook(quality=report.quality, failures=report.failures)
+            book = excel.workbook(
+                quality=report.quality, failures=report.failures, compliance=report.compliance
+            )
         return _xlsx(name, book)
     if format == "json":
+        with _reader(request, me):
+            titled = _compliance_rows(report.compliance)
         return {
             "title": report.title,
             "start": report.start,
@@ -246,6 +305,7 @@ def quarterly(
             "previous_kpis": [asdict(k) for k in report.previous.kpis],
             "average_rating": report.quality.average_rating,
             **_failure_figures(report.failures),
+            "compliance": titled,
         }
     with _reader(request, me):
         html = render_html(report)

@@ -36,6 +36,7 @@ COLUMNS = (
     "floor",
     "room",
     "device_ids",
+    "inspection_due",  # the authority's next periodic inspection (docs/maintenance-plans.md)
 )
 REQUIRED = ("site_code", "code", "system", "type")
 MAX_ROWS = 100_000
@@ -132,6 +133,8 @@ def _import_row(session: Session, row: dict[str, str | None], sites: dict[str, S
     existing = session.scalar(
         select(Asset).where(Asset.site_id == site.id, Asset.code == data.code)
     )
+    if existing is not None and "inspection_due" not in values:  # a file from before it
+        data = data.model_copy(update={"inspection_due": existing.inspection_due})
     try:
         save_asset(session, data, existing)
     except InvalidInput as error:
@@ -166,6 +169,7 @@ def export_assets(session: Session, site_id: int | None = None) -> str:
             "floor": location.floor if location else "",
             "room": location.room if location else "",
             "device_ids": ";".join(asset.device_ids),
+            "inspection_due": asset.inspection_due.isoformat() if asset.inspection_due else "",
         }
         writer.writerow({k: inert(v) for k, v in row.items()})
     return out.getvalue()

@@ -20,6 +20,9 @@ class Site(Base):
     supervisor: Mapped[str | None] = mapped_column(String(200))
     # {"mon": [["08:00", "18:00"]], ...} in the site's time zone; None = 24/7 clocks
     business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The site's lightning risk (GB 50057 / the Lightning Disaster Measures, art. 19): "normal"
+    # (yearly test) or "hazardous" (explosion or fire hazard places: half-yearly).
+    risk_class: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
 
 
 class Location(Base):
@@ -48,6 +51,9 @@ class Asset(Base):
     vendor: Mapped[str] = mapped_column(String(100), default="")
     serial: Mapped[str] = mapped_column(String(100), default="")
     install_date: Mapped[date | None]
+    # When the authority's next periodic inspection falls due (an elevator's inspection
+    # certificate expiry, TSG T7001): the compliance reminder's date.
+    inspection_due: Mapped[date | None]
     criticality: Mapped[Criticality] = mapped_column(
         Enum(Criticality, native_enum=False, length=16), default=Criticality.medium
     )

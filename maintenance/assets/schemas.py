@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -31,6 +31,9 @@ class SiteCreate(BaseModel):
     timezone: str = "UTC"
     supervisor: str | None = None
     business_hours: dict[str, Any] | None = None
+    risk_class: Literal["normal", "hazardous"] = Field(
+        "normal", description="lightning risk: hazardous (explosion/fire) sites test half-yearly"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -95,6 +98,9 @@ class AssetCreate(BaseModel):
     vendor: str = Field("", max_length=100)
     serial: str = Field("", max_length=100)
     install_date: date | None = None
+    inspection_due: date | None = Field(
+        None, description="the authority's next periodic inspection (certificate expiry)"
+    )
     criticality: Criticality = Criticality.medium
     location_id: Id | None = None
     device_ids: list[str] = Field(default_factory=list)

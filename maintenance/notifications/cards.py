@@ -17,9 +17,10 @@ TITLES = {
     "sla_breach": N_("Service time breached"),
     "sla_near_breach": N_("Service time nearly due"),
     "escalation": N_("Ticket escalated"),
+    "regulated_overdue": N_("Regulated inspection overdue"),
 }
 # A platform's colour (or emphasis) for a card: red for what cannot wait.
-URGENT = frozenset({"critical_alarm", "sla_breach", "escalation"})
+URGENT = frozenset({"critical_alarm", "sla_breach", "escalation", "regulated_overdue"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
-Unit = Literal["days", "weeks", "months", "quarters", "years"]
+Unit = Literal["days", "weeks", "half_months", "months", "quarters", "years"]
+UNITS: tuple[str, ...] = ("days", "weeks", "half_months", "months", "quarters", "years")
 
 
 class CadenceError(ValueError):
@@ -48,17 +49,44 @@ class Cadence:
                     return
                 yield moment.date()
             return
-        step = {
-            "days": relativedelta(days=self.every),
-            "weeks": relativedelta(weeks=self.every),
-            "months": relativedelta(months=self.every),
-            "quarters": relativedelta(months=3 * self.every),
-            "years": relativedelta(years=self.every),
-        }[self.unit]
         k = 0
-        while (day := anchor + step * k) <= until:
+        while (day := self.nth(anchor, k)) <= until:
             yield day
             k += 1
+
+    def nth(self, anchor: date, k: int) -> date:
+        """The k-th occurrence from the anchor (calendar cadences). A half-month is the anchor's
+        day of each month and 15 days after it: 24 a year, every sixth one on the anchor's day
+        of a quarter."""
+        n = self.every * k
+        if self.unit == "half_months":
+            return anchor + relativedelta(months=n // 2) + timedelta(days=15 * (n % 2))
+        return (
+            anchor
+            + {
+                "days": relativedelta(days=n),
+                "weeks": relativedelta(weeks=n),
+                "months": relativedelta(months=n),
+                "quarters": relativedelta(months=3 * n),
+                "years": relativedelta(years=n),
+            }[self.unit]
+        )
+
+    def after(self, day: date) -> date:
+        """One step after a day (a floating plan's next due date after a completion)."""
+        if self.rrule is not None:
+            rule = rrulestr(self.rrule, dtstart=datetime.combine(day, time()))
+            moment = rule.after(datetime.combine(day, time()))
+            return moment.date() if moment is not None else date.max
+        return self.nth(day, 1)
+
+    @property
+    def rank(self) -> int:
+        """The step's length in days, roughly: which of a programme's tiers is the higher."""
+        if self.rrule is not None:
+            return 0
+        days = {"days": 1, "weeks": 7, "half_months": 15, "months": 30, "quarters": 91}
+        return self.every * days.get(self.unit, 365)
 
 
 def due_at(day: date, zone: str) -> datetime:

@@ -12,19 +12,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from maintenance.assets.models import Asset, Site
 from maintenance.assets.service import AssetLabel, labels
 from maintenance.flows import intake
 from maintenance.notifications.notifier import Notifier
-from maintenance.plans.cadence import Cadence, due_at, local_date
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.plans.schedule import Occurrence, Tiers, occurrences
 from maintenance.plans.usage import UsageSource, usage_periods
 from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders.models import Ticket
@@ -35,49 +34,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class Occurrence:
-    plan: InspectionPlan
-    asset_id: int
-    site_id: int
-    period: str  # a local date, or usage:<metric>:<k>
-    due_at: datetime
-    baseline: bool = False  # a usage plan's first reading: claimed, no ticket
-
-    @property
-    def key(self) -> tuple[int, int, str]:
-        return self.plan.id, self.asset_id, self.period
-
-
-@dataclass(frozen=True, slots=True)
 class GenerationResult:
     created: int
     late: int
-
-
-def cadence_of(plan: InspectionPlan) -> Cadence:
-    return Cadence(plan.every, plan.unit, plan.rrule)  # type: ignore[arg-type]
-
-
-def plan_assets(session: Session, plan: InspectionPlan) -> list[tuple[int, int, str]]:
-    """(asset id, site id, site time zone) of every asset the plan covers."""
-    q = (
-        select(Asset.id, Asset.site_id, Site.timezone)
-        .join(Site, Site.id == Asset.site_id)
-        .where(*plan.coverage())
-    )
-    return [(a, s, z) for a, s, z in session.execute(q.order_by(Asset.id))]
-
-
-def occurrences(session: Session, plan: InspectionPlan, until: datetime) -> Iterator[Occurrence]:
-    """Every occurrence of the plan whose ticket should exist by `until` (due within lead time)."""
-    cadence = cadence_of(plan)
-    by_zone: dict[str, list[date]] = {}
-    for asset_id, site_id, zone in plan_assets(session, plan):
-        if zone not in by_zone:
-            horizon = local_date(until, zone) + timedelta(days=plan.lead_days)
-            by_zone[zone] = list(cadence.dates(plan.starts_on, horizon))
-        for day in by_zone[zone]:
-            yield Occurrence(plan, asset_id, site_id, day.isoformat(), due_at(day, zone))
 
 
 def _claim(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
@@ -103,37 +62,23 @@ def _claim(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int,
 def generate(
     session: Session, *, now: datetime, notifier: Notifier, usage: UsageSource | None = None
 ) -> GenerationResult:
-    """Usage-based plans need `usage` (the telemetry store); without it they wait."""
+    """Usage-based plans need `usage` (the telemetry store); without it they wait (a
+    usage-or-calendar plan then follows its calendar)."""
     created = late = 0
     plans = session.scalars(
         select(InspectionPlan).where(InspectionPlan.paused.is_(False)).order_by(InspectionPlan.id)
     ).all()
+    tiers = Tiers(session, list(session.scalars(select(InspectionPlan))))
     pending: list[Occurrence] = []
     for plan in plans:
-        if plan.usage_metric:
-            found: Iterator[Occurrence] = (
-                iter(())
-                if usage is None
-                else (
-                    Occurrence(plan, a, site, period, due, baseline)
-                    for a, site, period, due, baseline in usage_periods(session, plan, usage, now)
-                )
-            )
-        else:
-            found = occurrences(session, plan, now)
         # What earlier runs claimed, read once per plan: a rerun then does no per-batch work.
-        # (The claim itself stays the guard against concurrent runs.)
-        claimed = {
-            (plan.id, a, period)
-            for a, period in session.execute(
-                select(PlanOccurrence.asset_id, PlanOccurrence.period).where(
-                    PlanOccurrence.plan_id == plan.id
-                )
-            )
-        }
-        for occurrence in found:
-            if occurrence.key in claimed:
+        # (The claim itself stays the guard against concurrent runs.) A site's version of a
+        # shipped plan also skips what the shipped one generated for it.
+        claimed = _claimed(session, plan)
+        for occurrence in _found(session, plan, now, usage, tiers):
+            if (occurrence.asset_id, occurrence.period) in claimed:
                 continue
+            claimed.add((occurrence.asset_id, occurrence.period))
             pending.append(occurrence)
             if len(pending) >= BATCH:
                 c, lt = _generate_batch(session, pending, now, notifier)
@@ -142,6 +87,33 @@ def generate(
         c, lt = _generate_batch(session, pending, now, notifier)
         created, late = created + c, late + lt
     return GenerationResult(created, late)
+
+
+def _claimed(session: Session, plan: InspectionPlan) -> set[tuple[int, str]]:
+    owners = [plan.id] if plan.overrides_id is None else [plan.id, plan.overrides_id]
+    return {
+        (a, period)
+        for a, period in session.execute(
+            select(PlanOccurrence.asset_id, PlanOccurrence.period).where(
+                PlanOccurrence.plan_id.in_(owners)
+            )
+        )
+    }
+
+
+def _found(
+    session: Session,
+    plan: InspectionPlan,
+    now: datetime,
+    usage: UsageSource | None,
+    tiers: Tiers,
+) -> Iterator[Occurrence]:
+    if not plan.usage_metric or plan.usage_or_calendar:
+        yield from occurrences(session, plan, now, tiers)
+    if plan.usage_metric and usage is not None:
+        checklist = tiers.checklist(plan)
+        for a, site, period, due, baseline in usage_periods(session, plan, usage, now):
+            yield Occurrence(plan, a, site, period, due, baseline, None, checklist)
 
 
 def _generate_batch(
@@ -177,6 +149,7 @@ def _claim_row(o: Occurrence, now: datetime) -> dict[str, Any]:
         "due_at": o.due_at,
         "generated_at": now,
         "late": o.due_at <= now and not o.baseline,
+        "opens_at": o.opens_at,
     }
 
 
@@ -208,11 +181,19 @@ def _inspection(o: Occurrence, asset: AssetLabel, now: datetime) -> TicketCreate
         # The card must say which equipment and where (five inspections of one day otherwise
         # read alike).
         title=f"{o.plan.name} · {asset} ({o.period})"[:200],
-        description=f"Plan #{o.plan.id}, due {o.due_at.isoformat()}{late}",
+        description=f"Plan #{o.plan.id}, due {o.due_at.isoformat()}{_standard(o.plan)}{late}",
         source_ref=_ref(o),
         due_at=o.due_at,
-        checklist=o.plan.checklist,
+        checklist=list(o.checklist),
     )
+
+
+def _standard(plan: InspectionPlan) -> str:
+    """The standard the inspection follows, on the ticket."""
+    if not plan.standard:
+        return ""
+    clause = plan.standard.get("clause")
+    return f"; standard: {plan.standard.get('id')}" + (f", {clause}" if clause else "")
 
 
 def _link(session: Session, pairs: list[tuple[Occurrence, int]]) -> None:

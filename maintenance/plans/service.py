@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
 from maintenance.errors import InvalidInput
-from maintenance.plans.cadence import Cadence, CadenceError, due_at
+from maintenance.plans.cadence import Cadence, CadenceError
 from maintenance.plans.checklists import CHECKLISTS
-from maintenance.plans.generation import cadence_of, plan_assets
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
+from maintenance.plans.schedule import Tiers, occurrences
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id, Priority, System, TicketState
 from maintenance.work_orders.models import Ticket
+
+
+class Standard(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=100)
+    clause: str | None = Field(None, max_length=300)
+    title: str | None = Field(None, max_length=200)
 
 
 class PlanCreate(BaseModel):
@@ -50,7 +57,7 @@ class PlanCreate(BaseModel):
     asset_type: str | None = Field(None, max_length=100)
     asset_id: Id | None = None
     every: int = Field(1, ge=1, le=1000)
-    unit: Literal["days", "weeks", "months", "quarters", "years"] = "months"
+    unit: Literal["days", "weeks", "half_months", "months", "quarters", "years"] = "months"
     rrule: str | None = Field(None, max_length=500)
     starts_on: date
     lead_days: int = Field(7, ge=0, le=90)
@@ -63,6 +70,24 @@ class PlanCreate(BaseModel):
         description="usage-based: a counter in the telemetry (trips, door_cycles, running_hours)",
     )
     usage_every: float | None = Field(None, gt=0, description="a ticket every this much usage")
+    usage_or_calendar: bool = Field(
+        False, description="usage and calendar: whichever comes first (every/unit after the last)"
+    )
+    programme: str | None = Field(
+        None, max_length=64, description="tiers of one programme: a higher one replaces a lower"
+    )
+    standard: Standard | None = None
+    regulated: bool = Field(False, description="overdue occurrences notify the site's manager")
+    anchoring: Literal["fixed", "floating"] = Field(
+        "fixed", description="fixed: the schedule; floating: after the last completion"
+    )
+    early_days: int = Field(0, ge=0, le=90, description="window: done this early is on time")
+    late_days: int = Field(0, ge=0, le=90, description="window: done this late is on time")
+    due_from_ledger: bool = Field(
+        False, description="the asset's inspection_due in the ledger is the date"
+    )
+    site_risk_class: Literal["normal", "hazardous"] | None = None
+    active_from: date | None = Field(None, description="no occurrence before this date")
 
     @model_validator(mode="after")
     def _valid_cadence(self) -> PlanCreate:
@@ -72,12 +97,17 @@ class PlanCreate(BaseModel):
             raise ValueError(str(error)) from None
         if (self.usage_metric is None) != (self.usage_every is None):
             raise ValueError("usage_metric and usage_every go together")
+        if self.usage_or_calendar and self.usage_metric is None:
+            raise ValueError("usage_or_calendar needs usage_metric and usage_every")
+        if self.lead_days < self.early_days:
+            raise ValueError("lead_days: at least early_days (the ticket exists when due)")
         return self
 
 
 class PlanRead(PlanCreate):
     model_config = ConfigDict(from_attributes=True)
     id: int
+    overrides_id: int | None = None
 
 
 def all_plans(session: Session) -> list[InspectionPlan]:
@@ -96,7 +126,11 @@ def save_plan(
         if data.system is None:
             raise InvalidInput("checklist", "give a checklist, or a system to take its template")
         checklist = CHECKLISTS[data.system.value]
-    fields = {**data.model_dump(exclude={"checklist"}), "checklist": checklist}
+    fields = {
+        **data.model_dump(exclude={"checklist", "standard"}),
+        "checklist": checklist,
+        "standard": data.standard.model_dump(exclude_none=True) if data.standard else None,
+    }
     if plan is None:
         plan = InspectionPlan(**fields, created_at=now)
         session.add(plan)
@@ -117,8 +151,9 @@ class PreviewItem:
 def preview(
     session: Session, plan: InspectionPlan, *, today: date, days: int = 365, limit: int = 10_000
 ) -> list[PreviewItem]:
-    """The occurrences the next `days` would generate (already generated ones excluded)."""
-    cadence = cadence_of(plan)
+    """The occurrences the next `days` would generate (already generated ones excluded), as the
+    generation sees them: tiers, windows, ledger dates; a floating plan's next one only (the
+    ones after it depend on when it is done)."""
     done = {
         (a, p)
         for a, p in session.execute(
@@ -127,13 +162,15 @@ def preview(
             )
         )
     }
+    tiers = Tiers(session, list(session.scalars(select(InspectionPlan))))
+    now = datetime.combine(today, time(), UTC)
     out: list[PreviewItem] = []
-    for asset_id, _, zone in plan_assets(session, plan):
-        for day in cadence.dates(plan.starts_on, today + timedelta(days=days)):
-            if day >= today and (asset_id, day.isoformat()) not in done:
-                out.append(PreviewItem(asset_id, day, due_at(day, zone)))
-                if len(out) >= limit:
-                    return sorted(out, key=lambda i: (i.day, i.asset_id))
+    for o in occurrences(session, plan, now, tiers, horizon_date=today + timedelta(days=days)):
+        day = date.fromisoformat(o.period)
+        if day >= today and (o.asset_id, o.period) not in done:
+            out.append(PreviewItem(o.asset_id, day, o.due_at))
+            if len(out) >= limit:
+                break
     return sorted(out, key=lambda i: (i.day, i.asset_id))
 
 
@@ -145,6 +182,7 @@ class Compliance:
     on_time: int
     late: int
     open_overdue: int
+    early: int = 0  # done before its tolerance window opened: not on time either
 
     @property
     def share_on_time(self) -> float | None:
@@ -160,13 +198,15 @@ def compliance(
     site_id: int | None = None,
 ) -> list[Compliance]:
     """Per site and system: inspections due in [start, end) and how many were completed (resolved
-    or beyond) by their due time."""
+    or beyond) by their due time (inside the tolerance window, for plans with one)."""
     done_states = (TicketState.resolved, TicketState.verified, TicketState.closed)
     on_time = and_(
         Ticket.state.in_(done_states),
         Ticket.resolved_at.is_not(None),
         Ticket.resolved_at <= PlanOccurrence.due_at,
+        or_(PlanOccurrence.opens_at.is_(None), Ticket.resolved_at >= PlanOccurrence.opens_at),
     )
+    early = and_(Ticket.state.in_(done_states), Ticket.resolved_at < PlanOccurrence.opens_at)
     late = and_(Ticket.state.in_(done_states), Ticket.resolved_at > PlanOccurrence.due_at)
     overdue = and_(Ticket.state.not_in(done_states), PlanOccurrence.due_at < now)
     q = (
@@ -177,6 +217,7 @@ def compliance(
             func.count().filter(on_time),
             func.count().filter(late),
             func.count().filter(overdue),
+            func.count().filter(early),
         )
         .select_from(PlanOccurrence)
         .join(Ticket, Ticket.id == PlanOccurrence.ticket_id)
@@ -188,6 +229,6 @@ def compliance(
     if site_id is not None:
         q = q.where(Asset.site_id == site_id)
     return [
-        Compliance(s, str(getattr(sy, "value", sy)), d, o, lt, od)
-        for s, sy, d, o, lt, od in session.execute(q)
+        Compliance(s, str(getattr(sy, "value", sy)), d, o, lt, od, e)
+        for s, sy, d, o, lt, od, e in session.execute(q)
     ]

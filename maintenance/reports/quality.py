@@ -12,7 +12,7 @@ are not counted yet. Cancelled tickets are left out.
 | complaint handling on time | complaints answered (feedback) within their 24 h | >= 90 % |
 | complaint rate | complaints among requests from people (repair, complaint, suggestion) | < 5 % |
 | satisfied | ratings of 4 or 5 among rated tickets | >= 80 % |
-| PM compliance | inspections due in the period done by their due time | >= 95 % |
+| PM compliance | inspections due in the period done by their due time (in their window) | >= 95 % |
 
 Early warning: a KPI within `WARNING_MARGIN` (5 points) of its target is `warning`, beyond the
 target `below_target`, else `ok`. The complaint-rate target (annual, per household in the
@@ -110,7 +110,7 @@ def quality_report(
     ).one()
     pm = compliance(session, start=start, end=end, now=now, site_id=site_id)
     pm_due = sum(c.due for c in pm if c.due)
-    pm_decided = sum(c.on_time + c.late + c.open_overdue for c in pm)
+    pm_decided = sum(c.on_time + c.early + c.late + c.open_overdue for c in pm)
     pm_on_time = sum(c.on_time for c in pm)
     kpis = [
         _kpi("response_on_time", row[0], row[1], 0.95),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Site
 from maintenance.errors import InvalidInput
+from maintenance.reports.compliance import ProgrammeCompliance, compliance_view
 from maintenance.reports.failures import FailureReport, failure_report
 from maintenance.reports.quality import QualityReport, quality_report
 from maintenance.storage.db import get_required
@@ -26,6 +27,7 @@ class QuarterlyReport:
     previous: QualityReport
     failures: FailureReport
     generated_at: datetime
+    compliance: list[ProgrammeCompliance]
 
     @property
     def title(self) -> str:
@@ -70,4 +72,5 @@ def quarterly_report(
             session, start=start, end=end, group_by="system", site_id=site_id, now=now
         ),
         generated_at=now,
+        compliance=compliance_view(session, start=start, end=end, now=now, site_id=site_id),
     )

@@ -183,6 +183,10 @@ class World:
         assert sent.status_code == 201, sent.text
         return {"check_in_id": sent.json()["id"], "run_id": sent.json()["run_id"]}
 
+    def programme(self) -> dict[str, Any]:
+        """An estate-wide plan and the site that changes it for itself."""
+        return {**self.plan(), "site_id": self.ledger.site}
+
     def fixed(self) -> dict[str, Any]:
         return {
             "site_id": self.ledger.site,
@@ -412,6 +416,23 @@ TABLE = [
         length=0,
     ),
     Row("GET", "/reports/pm-compliance", only(STAFF), params=PERIOD),
+    Row("GET", "/reports/compliance", only(OFFICE), params=PERIOD, length=0),
+    Row("GET", "/sites/{site_id}/programmes", only(STAFF)),
+    Row(
+        "PUT",
+        "/sites/{site_id}/risk-class",
+        only(OFFICE),
+        body={"risk_class": "hazardous"},
+        expect={"risk_class": "hazardous"},
+    ),
+    Row(
+        "PUT",
+        "/sites/{site_id}/programmes/{plan_id}",
+        only(OFFICE),
+        make="programme",
+        body={"enabled": False},
+        expect={"paused": True},
+    ),
     Row("GET", "/alarms", only(STAFF), expect={"limit": 50}),
     Row(
         "GET",

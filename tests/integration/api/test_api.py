@@ -108,17 +108,29 @@ def test_the_demo_fleet_comes_with_its_ledger_and_first_inspections(tmp_path: Pa
         try:
             client = authorized(TestClient(create_app(runtime)), runtime.database)
             assets = client.get("/assets").json()
-            assert sorted(a["device_ids"][0] for a in assets) == [
-                "camera-001",
-                "elevator-001",
-                "fire-001",
-                "power-001",
-                "water-001",
+            assert sorted(a["code"] for a in assets) == [
+                "CAMERA-001",
+                "ELEVATOR-001",
+                "FIRE-001",
+                "FIRE-CONTROL-ROOM",
+                "LIGHTNING-A",
+                "POWER-001",
+                "WATER-001",
+                "WATER-TANK-ROOF",
             ]
             assert len(client.get("/technicians").json()) == 5
             runtime.scheduler.generate_plans()
-            inspections = client.get("/tickets", params={"type": "inspection"}).json()
-            assert inspections["total"] == 5
+            inspections = client.get("/tickets", params={"type": "inspection", "limit": 100}).json()
+            # today's first occurrences of the programme library:
+            assert inspections["total"] == (
+                5  # the devices' assets' quarterly or monthly (camera) inspection
+                + 2  # the lift's annual maintenance tier; its authority inspection (3 weeks)
+                + 2  # the fire panel's monthly inspection and annual test
+                + 3  # the control room's: the same two and its daily checks
+                + 3  # the control room's, tank's, lightning protection's quarterly inspection
+                + 2  # the tank's cleaning and water-quality test
+                + 1  # the lightning protection's yearly test
+            )
             assert all(t["state"] == "assigned" for t in inspections["items"])
             stats = runtime.ingest.collector.stats
             wait_until(lambda: stats.written > 0, 20, "demo telemetry")  # noqa: B023

@@ -154,6 +154,7 @@ def test_plan_commands(tmp_path: Path) -> None:
     from maintenance.assets.schemas import AssetCreate, SiteCreate
     from maintenance.assets.service import create_site, save_asset
     from maintenance.plans.defaults import ensure_default_plans
+    from maintenance.plans.models import InspectionPlan
     from maintenance.storage.db import make_engine, migrate
 
     engine = make_engine(env["FACILITY_DATABASE_URL"])
@@ -162,9 +163,10 @@ def test_plan_commands(tmp_path: Path) -> None:
         site = create_site(s, SiteCreate(code="estate-1", name="Riverside"))
         save_asset(s, AssetCreate(site_id=site.id, code="CAM-1", system="camera", type="dome"))
         ensure_default_plans(s, starts_on=date.today(), now=datetime.now(UTC))
+        site_id = site.id
     listing = facility("plans", "list", env=env)
     assert listing.returncode == 0, listing.stderr
-    assert len(listing.stdout.splitlines()) == 5
+    assert len(listing.stdout.splitlines()) == 17  # the programme library
     assert "every 1 quarters" in listing.stdout and "system camera" in listing.stdout
     ahead = facility("plans", "preview", "5", "--days", "365", env=env)
     from datetime import timedelta
@@ -176,7 +178,6 @@ def test_plan_commands(tmp_path: Path) -> None:
         today + relativedelta(months=m) <= today + timedelta(days=365) for m in range(14)
     )
     assert ahead.stdout.splitlines()[0] == f"{expected} occurrence(s) in the next 365 days"
-    from maintenance.plans.models import InspectionPlan
 
     def plan_five() -> tuple[object, ...]:
         with unit_of_work.database(engine).read() as s:
@@ -196,7 +197,20 @@ def test_plan_commands(tmp_path: Path) -> None:
     # a change replaces the options given and nothing else (not the checklist, not `paused`)
     assert facility("plans", "change", "5", "--lead-days", "3", env=env).returncode == 0
     assert plan_five() == (priority, checklist, 3, True)
-    assert facility("plans", "preview", "9", env=env).returncode == 2
+    assert facility("plans", "preview", "99", env=env).returncode == 2
+    # a site's programmes: the library as it applies there; one disabled for the site
+    programmes = facility("plans", "site", str(site_id), env=env).stdout.splitlines()
+    assert len(programmes) == 17
+    assert programmes[5].startswith("#6    enabled  shipped   every 1 half_months -3/+3 d")
+    assert programmes[5].endswith(
+        "Elevator maintenance: half-monthly [TSG T5002-2017 · Annex A, A-1 · 电梯维护保养规则]"
+    )
+    off = facility("plans", "site", str(site_id), "6", "--disable", env=env)
+    assert off.stdout.strip() == "site 1: plan #18 disabled", off.stderr
+    with unit_of_work.database(engine).read() as s:
+        own = s.get(InspectionPlan, 18)
+        assert own is not None
+        assert (own.site_id, own.overrides_id, own.paused) == (site_id, 6, True)
     made = facility(
         "plans",
         "create",
@@ -213,7 +227,7 @@ def test_plan_commands(tmp_path: Path) -> None:
         env=env,
     )
     assert made.returncode == 0, made.stderr
-    assert made.stdout.strip() == "plan #6 created: Pump every 500 h"
+    assert made.stdout.strip() == "plan #19 created: Pump every 500 h"
     bad = facility(
         "plans",
         "create",
@@ -228,12 +242,12 @@ def test_plan_commands(tmp_path: Path) -> None:
         env=env,
     )
     assert bad.returncode == 2 and "rrule" in bad.stderr
-    changed = facility("plans", "change", "6", "--usage-every", "250", env=env)
-    assert changed.stdout.strip() == "plan #6 changed: Pump every 500 h"
-    assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[5]
+    changed = facility("plans", "change", "19", "--usage-every", "250", env=env)
+    assert changed.stdout.strip() == "plan #19 changed: Pump every 500 h"
+    assert "from 2027-01-01" in facility("plans", "list", env=env).stdout.splitlines()[18]
 
     with unit_of_work.database(engine).transaction() as s:
-        plan = s.get(InspectionPlan, 6)
+        plan = s.get(InspectionPlan, 19)
         assert plan is not None
         assert (plan.usage_metric, plan.usage_every, plan.name) == (
             "running_hours",

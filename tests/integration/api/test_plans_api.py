@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -99,6 +99,7 @@ def test_plan_preview_generation_results_and_compliance(client: TestClient) -> N
             "on_time": 1,
             "late": 0,
             "open_overdue": 0,
+            "early": 0,
             "share_on_time": 1.0,
         }
     ]
@@ -120,3 +121,62 @@ def test_plan_preview_generation_results_and_compliance(client: TestClient) -> N
             generate(s, now=datetime(2027, 6, 1, tzinfo=UTC), notifier=CollectingNotifier()).created
             == 0
         )
+
+
+def test_a_site_disables_enables_and_edits_a_shipped_programme(client: TestClient) -> None:
+    from maintenance.plans.defaults import ensure_default_plans
+
+    ids = seed(client)
+    database: Database = client.app.state.test_database  # type: ignore[attr-defined]
+    with database.transaction() as s:
+        ensure_default_plans(s, starts_on=date(2027, 1, 1), now=NOW)
+    path = f"/sites/{ids['site']}/programmes"
+    listed = {p["name"]: p for p in ok(client.get(path))}
+    assert len(listed) == 17
+    half = listed["Elevator maintenance: half-monthly"]
+    assert (half["enabled"], half["own_plan_id"], half["unit"], half["every"]) == (
+        True,
+        None,
+        "half_months",
+        1,
+    )
+    assert (half["early_days"], half["late_days"], half["regulated"]) == (3, 3, True)
+    assert half["standard"] == "TSG T5002-2017 · Annex A, A-1 · 电梯维护保养规则"
+    chinese = ok(client.get(path, headers={"Accept-Language": "zh-CN"}))
+    assert "电梯维护保养：半月" in {p["name"] for p in chinese}
+
+    off = ok(client.put(f"{path}/{half['plan_id']}", json={"enabled": False}))
+    assert (off["paused"], off["site_id"], off["overrides_id"]) == (
+        True,
+        ids["site"],
+        half["plan_id"],
+    )
+    assert off["active_from"] == NOW.date().isoformat()
+
+    def half_monthly_titles(now: datetime) -> list[str]:
+        with database.transaction() as s:
+            generate(s, now=now, notifier=CollectingNotifier())
+        page = ok(client.get("/tickets", params={"type": "inspection", "limit": 100}))
+        return sorted(t["title"] for t in page["items"] if "half-monthly" in t["title"])
+
+    assert half_monthly_titles(datetime(2027, 1, 12, tzinfo=UTC)) == []  # Jan 16: disabled
+    on = ok(client.put(f"{path}/{half['plan_id']}", json={"enabled": True, "late_days": 5}))
+    assert (on["id"], on["paused"], on["late_days"]) == (off["id"], False, 5)
+    titles = half_monthly_titles(datetime(2027, 1, 12, tzinfo=UTC))
+    assert titles == ["Elevator maintenance: half-monthly · LIFT-A1 @ A / 1 / lobby (2027-01-16)"]
+    page = ok(client.get("/tickets", params={"type": "inspection", "limit": 100}))
+    (ticket,) = [t for t in page["items"] if "half-monthly" in t["title"]]
+    assert ticket["resolution_due"] == "2027-01-22T00:00:00Z"  # the end of Jan 16 + 5 days, UTC
+    again = {p["name"]: p for p in ok(client.get(path))}
+    assert again["Elevator maintenance: half-monthly"]["own_plan_id"] == off["id"]
+
+    bad = client.put(f"{path}/{half['plan_id']}", json={"every": 0})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "every"]
+    own = client.put(f"{path}/{off['id']}", json={"enabled": True})
+    assert own.status_code == 422 and "plan_id" in own.text
+    assert client.get("/sites/999/programmes").status_code == 404
+    # the site's lightning risk class picks its lightning protection programme
+    risky = ok(client.put(f"/sites/{ids['site']}/risk-class", json={"risk_class": "hazardous"}))
+    assert risky["risk_class"] == "hazardous"
+    wrong = client.put(f"/sites/{ids['site']}/risk-class", json={"risk_class": "high"})
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "risk_class"]

@@ -260,7 +260,17 @@ def test_csv_import_reports_bad_rows_and_keeps_the_good_ones(client: TestClient)
     exported = client.get("/assets.csv").text.splitlines()
     assert exported[0].startswith("site_code,code,name,system")
     assert [line.split(",")[1] for line in exported[1:]] == ["LIFT-A1", "PUMP-1"]
-    assert "Lift renamed" in exported[1] and exported[2].endswith("water-001")
+    assert "Lift renamed" in exported[1] and exported[2].endswith("water-001,")
+    # the lift's certificate date (its authority inspection reminder) in and out of the ledger;
+    # a file without the column leaves it as it was
+    dated = (
+        "site_code,code,system,type,inspection_due\nestate-1,LIFT-A1,elevator,traction,2027-06-15\n"
+    )
+    csv_headers = {"content-type": "text/csv"}
+    assert ok(client.post("/assets/import", content=dated, headers=csv_headers))["updated"] == 1
+    undated = "site_code,code,system,type\nestate-1,LIFT-A1,elevator,traction\n"
+    assert ok(client.post("/assets/import", content=undated, headers=csv_headers))["updated"] == 1
+    assert client.get("/assets.csv").text.splitlines()[1].endswith(",2027-06-15")
 
 
 def test_two_technicians_accepting_at_once_exactly_one_wins(

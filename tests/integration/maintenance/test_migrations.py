@@ -80,3 +80,51 @@ def test_existing_failure_tickets_get_their_fault_and_repeat_link(engine: Engine
         (6, None, None),  # a complaint is not a failure
     ]
     engine.dispose()
+
+
+def test_an_older_installations_plans_keep_working_and_gain_the_programme_library(
+    engine: Engine,
+) -> None:
+    """0016 adds the programme columns with defaults that keep an old plan's behaviour (fixed,
+    no window); the shipped plans are found by their English name and the library's other
+    programmes are added beside them."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from maintenance.plans.defaults import ensure_default_plans
+    from maintenance.plans.models import InspectionPlan
+
+    upgrade(engine, "0015")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO inspection_plans (name, every, unit, starts_on, lead_days,"
+                " priority, checklist, paused, system, created_at) VALUES ("
+                "'Quarterly comprehensive inspection: elevator', 1, 'quarters', '2026-01-01',"
+                " 7, 'normal', '[]', false, 'elevator', '2026-01-01 00:00:00+00')"
+            )
+        )
+    upgrade(engine, "head")
+    with Session(engine) as s:
+        old = s.scalar(select(InspectionPlan))
+        assert old is not None
+        assert (old.anchoring, old.early_days, old.late_days, old.regulated) == (
+            "fixed",
+            0,
+            0,
+            False,
+        )
+        assert (old.programme, old.standard, old.usage_or_calendar, old.has_window) == (
+            None,
+            None,
+            False,
+            False,
+        )
+        made = ensure_default_plans(s, starts_on=date(2027, 1, 1), now=datetime.now(UTC))
+        assert made == 16  # the other four of the five, and the programme library's twelve
+        assert old.standard == {"id": "SERVICE_STANDARDS", "clause": "Service-level targets"}
+        assert old.starts_on == date(2026, 1, 1)  # the plan itself stays as it was
+        s.commit()
+    engine.dispose()

@@ -25,7 +25,9 @@ NOW0 = datetime(2027, 1, 5, tzinfo=UTC)
 T0 = int(datetime.now(UTC).timestamp() * 1000) - 60_000
 
 
-def estate(db: Database) -> dict[str, int]:
+def estate(db: Database, *, library: bool = False) -> dict[str, int]:
+    """Ten assets, two per system, under the shipped plans: the service standards' five, and
+    with `library` the whole programme library (else its programmes are paused)."""
     with db.transaction() as s:
         site = create_site(
             s, SiteCreate(code="estate-1", name="Riverside", timezone="Asia/Shanghai")
@@ -50,6 +52,11 @@ def estate(db: Database) -> dict[str, int]:
                 )
                 ids[f"{system}-{n}"] = asset.id
         ensure_default_plans(s, starts_on=START, now=datetime(2026, 12, 1, tzinfo=UTC))
+        if not library:
+            for plan in s.scalars(
+                select(InspectionPlan).where(InspectionPlan.programme.is_not(None))
+            ):
+                plan.paused = True
         return ids
 
 
@@ -167,9 +174,12 @@ def test_the_service_ships_its_plans_and_generates_on_start(
         assert runtime.scheduler.generate_plans() is not None  # the start-up run may be first
         with database.transaction() as s:
             plans = s.scalars(select(InspectionPlan).order_by(InspectionPlan.id)).all()
-            assert [p.unit for p in plans] == ["quarters"] * 4 + ["months"]
-            # every asset's first occurrence is today, exactly once
-            assert s.scalar(select(func.count()).select_from(Ticket)) == 10
+            assert [p.unit for p in plans[:5]] == ["quarters"] * 4 + ["months"]
+            assert len(plans) == 17  # the programme library
+            # every asset's first occurrences are today, exactly once: the quarterly and
+            # monthly inspections (10), the elevators' annual tier (which replaces the lower
+            # tiers, 2), the fire assets' monthly inspection and annual test (4)
+            assert s.scalar(select(func.count()).select_from(Ticket)) == 16
     finally:
         runtime.stop()
 

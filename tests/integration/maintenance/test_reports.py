@@ -336,7 +336,13 @@ def test_quarterly_report_as_json_page_excel_and_pdf(
 
         xlsx = client.get("/reports/quarterly", params={**quarter, "format": "xlsx"})
         book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
-        assert book.sheetnames == ["Service quality", "Failure trend", "By system", "Top causes"]
+        assert book.sheetnames == [
+            "Service quality",
+            "Failure trend",
+            "By system",
+            "Top causes",
+            "Compliance",
+        ]
         rows = list(book["Service quality"].iter_rows(values_only=True))
         assert rows[0] == ("Measure", "Value", "Target", "Status", "Met", "Counted")
         assert rows[1] == ("Response on time", 1.0, 0.95, "ok", 1, 1)
@@ -366,7 +372,7 @@ def test_quarterly_report_as_json_page_excel_and_pdf(
             "/reports/quarterly", params={**quarter, "format": "xlsx"}, headers=chinese
         )
         book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
-        assert book.sheetnames == ["服务质量", "故障趋势", "按系统", "主要故障原因"]
+        assert book.sheetnames == ["服务质量", "故障趋势", "按系统", "主要故障原因", "合规情况"]
         rows = list(book["服务质量"].iter_rows(values_only=True))
         assert rows[0] == ("指标", "数值", "目标", "状态", "达标数", "统计数")
         assert rows[1] == ("及时响应率", 1.0, 0.95, "达标", 1, 1)
@@ -377,5 +383,109 @@ def test_quarterly_report_as_json_page_excel_and_pdf(
         assert "<h1>2026 年第 4 季度服务质量报告</h1>" in page.text
         assert '<td class="num ok">100.0%</td>' in page.text
         assert '<html lang="zh-CN">' in page.text
+    finally:
+        runtime.stop()
+
+
+def test_compliance_by_programme_over_http_excel_pdf_and_the_console(
+    database: Database, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    from tests.integration.maintenance.test_programmes import one_pump, plan, resolve, run
+
+    one_pump(database)
+    pump = plan(
+        database,
+        name="Pump check",
+        starts_on="2027-01-31",
+        early_days=3,
+        late_days=3,
+        regulated=True,
+        standard={"id": "CJJ 140-2010", "clause": "10"},
+    )
+    now = datetime(2027, 5, 28, tzinfo=UTC)
+    assert run(database, now) == 5
+    resolve(database, pump, "2027-01-31", datetime(2027, 2, 3, 15, 59, tzinfo=UTC))  # in window
+    resolve(database, pump, "2027-02-28", datetime(2027, 3, 3, 16, 1, tzinfo=UTC))  # late
+    resolve(database, pump, "2027-03-31", datetime(2027, 3, 27, 15, tzinfo=UTC))  # early
+    runtime = make_runtime(database, tmp_path)
+    app = create_app(runtime)
+    app.state.clock = lambda: now
+    client = authorized(TestClient(app), runtime.database)
+    half = {"start": "2027-01-01T00:00:00Z", "end": "2027-07-01T00:00:00Z"}
+    try:
+        body = client.get("/reports/compliance", params=half).json()
+        assert body == [
+            {
+                "site_id": 1,
+                "site": "East",
+                "plan_id": pump,
+                "programme": "Pump check",
+                "title": "Pump check",
+                "standard": "CJJ 140-2010 · 10",
+                "regulated": True,
+                "due": 5,
+                "in_window": 1,
+                "early": 1,
+                "late": 1,
+                "missed": 1,
+                "open": 1,
+                "share_in_window": 0.25,
+            }
+        ]
+        csv = client.get("/reports/compliance", params={**half, "format": "csv"})
+        assert csv.text.splitlines() == [
+            "site,title,standard,due,in_window,early,late,missed,open,share_in_window",
+            "East,Pump check,CJJ 140-2010 · 10,5,1,1,1,1,1,0.2500",
+        ]
+        xlsx = client.get("/reports/compliance", params={**half, "format": "xlsx"})
+        rows = list(openpyxl.load_workbook(io.BytesIO(xlsx.content))["Compliance"].values)
+        assert rows == [
+            (
+                "Site",
+                "Programme",
+                "Standard",
+                "Due",
+                "Done in window",
+                "Done early",
+                "Done late",
+                "Missed",
+                "Open",
+                "In window",
+            ),
+            ("East", "Pump check", "CJJ 140-2010 · 10", 5, 1, 1, 1, 1, 1, 0.25),
+        ]
+        # Q2: the windows that close in it (Mar 31's on Apr 3, Apr 30's, May 31's)
+        q2 = {"year": 2027, "quarter": 2}
+        quarter = client.get("/reports/quarterly", params={**q2, "format": "json"}).json()
+        (row,) = quarter["compliance"]
+        assert (row["due"], row["early"], row["missed"], row["open"]) == (3, 1, 1, 1)
+        assert row["share_in_window"] == 0.0
+        cells = (
+            f'<tr class="programme-{pump}"><td>East</td><td>Pump check</td>'
+            '<td>CJJ 140-2010 · 10</td><td class="num">3</td><td class="num">0</td>'
+            '<td class="num">1</td><td class="num">0</td><td class="num below_target">1</td>'
+            '<td class="num">1</td><td class="num">0.0%</td></tr>'
+        )
+        assert cells in client.get("/reports/quarterly", params=q2).text
+        pdf = client.get("/reports/quarterly", params={**q2, "format": "pdf"})
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "Compliance by programme" in text and "East Pump check" in text
+        assert "3 0 1 0 1 1 0.0%" in text  # due, in window, early, late, missed, open, share
+        console = client.get("/console/reports", params=q2)
+        assert console.status_code == 200 and cells in console.text
+        chinese = client.get("/console/reports", params=q2, headers={"Accept-Language": "zh-CN"})
+        assert "各项计划的合规情况" in chinese.text and "<th>依据标准</th>" in chinese.text
+        book = openpyxl.load_workbook(
+            io.BytesIO(
+                client.get(
+                    "/reports/compliance",
+                    params={**half, "format": "xlsx"},
+                    headers={"Accept-Language": "zh-CN"},
+                ).content
+            )
+        )
+        assert next(book["合规情况"].values)[:4] == ("项目", "计划", "依据标准", "应做")
     finally:
         runtime.stop()
