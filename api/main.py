@@ -19,6 +19,7 @@ from api.routes import (
     notifications,
     plans,
     reports,
+    scopes,
     sla,
     technicians,
     tickets,
@@ -108,6 +109,7 @@ def _install_state(app: FastAPI, runtime: Runtime) -> None:
 def _install_routes(app: FastAPI) -> None:
     app.include_router(health.router)  # the one route open to all
     app.include_router(auth.router)  # logging in is open; the rest is checked route by route
+    app.include_router(scopes.accounts)  # an account's or key's sites: admin
     for router, read, write in (
         (health.metrics_router, CONTROL_ROOM, CONTROL_ROOM),
         (ledger.directory, ALL, OFFICE),  # sites, locations, assets: a request needs them
@@ -119,6 +121,7 @@ def _install_routes(app: FastAPI) -> None:
         (unmapped_devices.router, CONTROL_ROOM, OFFICE),  # the control room maps them
         (notifications.router, OFFICE, OFFICE),
         (reports.router, OFFICE, OFFICE),
+        (scopes.router, OFFICE, OFFICE),  # contractor companies and their assets
         (tickets.router, ALL, ALL),  # requesters and technicians: row-level rules inside
     ):
         app.include_router(router, dependencies=[Depends(access(read, write))])

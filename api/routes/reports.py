@@ -111,7 +111,13 @@ def failures(
     _period(start, end)
     with db.read() as s:
         report = failure_report(
-            s, start=start, end=end, group_by=group_by, site_id=site_id, now=now
+            s,
+            start=start,
+            end=end,
+            scope=me.scope,
+            group_by=group_by,
+            site_id=site_id,
+            now=now,
         )
     if format == "xlsx":
         with _reader(request, me):
@@ -163,7 +169,7 @@ def service_quality(
     its early-warning status (ok, warning, below_target, no_data)."""
     _period(start, end)
     with db.read() as s:
-        report = quality_report(s, start=start, end=end, now=now, site_id=site_id)
+        report = quality_report(s, start=start, end=end, now=now, scope=me.scope, site_id=site_id)
     if format == "xlsx":
         with _reader(request, me):
             return _xlsx("service-quality", excel.workbook(quality=report))
@@ -198,7 +204,10 @@ def service_quality(
 
 @router.get("/reports/anomaly-findings")
 def anomaly_findings(
-    db: DatabaseDep, start: AwareDatetime | None = None, end: AwareDatetime | None = None
+    db: DatabaseDep,
+    me: PrincipalDep,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """The anomaly models' findings as the technicians judged them when they resolved the
     predictive inspections (reviewed in [start, end), default: all): per model and version, and
@@ -206,7 +215,7 @@ def anomaly_findings(
     if start is not None and end is not None:
         _period(start, end)
     with db.read() as s:
-        per_model, per_type = findings.counts(s, since=start, until=end)
+        per_model, per_type = findings.counts(s, scope=me.scope, since=start, until=end)
     return {
         "models": [asdict(c) for c in per_model],
         "device_types": [
@@ -231,7 +240,9 @@ def quarterly(
     quarter beside them, failures by system, the monthly trend and top causes; as a page to
     print (html), PDF, Excel or JSON."""
     with db.read() as s:
-        report = quarterly_report(s, year=year, quarter=quarter, now=now, site_id=site_id)
+        report = quarterly_report(
+            s, year=year, quarter=quarter, now=now, scope=me.scope, site_id=site_id
+        )
     name = f"service-quality-{year}-q{quarter}"
     if format == "xlsx":
         with _reader(request, me):

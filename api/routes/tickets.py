@@ -15,7 +15,6 @@ from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, 
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from api.headers import download
 from maintenance.alarms import findings
-from maintenance.errors import NotFound
 from maintenance.flows import intake, transitions
 from maintenance.storage.db import Database
 from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
@@ -62,12 +61,9 @@ ALLOWED = {state.value: [a.value for a in allowed_actions(state)] for state in T
 
 
 def visible(s: Session, ticket_id: int, principal: Principal) -> Ticket:
-    """The ticket, if this caller may see it: a requester only their own (others are 404, so
-    that ids of other people's requests reveal nothing)."""
-    ticket = service.get(s, ticket_id)
-    if principal.role == "requester" and not permissions.owns(principal, ticket):
-        raise NotFound("ticket", ticket_id)
-    return ticket
+    """The ticket, if this caller may see it (`queries.visible`: their scope, a requester's
+    own; anything else is 404, so that ids reveal nothing)."""
+    return queries.visible(s, ticket_id, principal)
 
 
 def may_touch(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
@@ -151,7 +147,16 @@ async def list_tickets(
     response model documents them) because this is the most frequent call of the console."""
     mine = principal.name if principal.role == "requester" else None
     f = queries.TicketFilter(
-        site_id, state, type, priority, asset_id, assignee_id, sla, escalated, mine
+        site_id,
+        state,
+        type,
+        priority,
+        asset_id,
+        assignee_id,
+        sla,
+        escalated,
+        mine,
+        scope=principal.scope,
     )
     page = None
     if db.has_driver_reads:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from maintenance.accounts.models import contractor_assets
 from maintenance.dispatch.models import Technician, technician_sites
 from maintenance.vocabulary import OPEN_STATES
 from maintenance.work_orders.models import Ticket
@@ -41,9 +42,10 @@ def on_duty(technician: Technician, now: datetime) -> bool:
 class DispatchPool:
     """The technicians of some sites with their duty shifts and open-ticket counts, loaded once,
     so that a batch of new tickets is dispatched without a query per ticket. Counts include the
-    assignments made through the pool."""
+    assignments made through the pool. An asset a contractor company is responsible for goes to
+    that company's technicians; every other ticket to the in-house ones."""
 
-    def __init__(self, session: Session, site_ids: set[int]) -> None:
+    def __init__(self, session: Session, site_ids: set[int], asset_ids: set[int]) -> None:
         rows = session.execute(
             select(Technician, technician_sites.c.site_id)
             .join(technician_sites, technician_sites.c.technician_id == Technician.id)
@@ -55,22 +57,34 @@ class DispatchPool:
         for technician, site_id in rows:
             self.by_site.setdefault(site_id, []).append(technician)
         self.load = {t.id: t.open_tickets for t, _ in rows}
+        self.contractors: dict[int, int] = {}
+        if asset_ids:
+            found = session.execute(
+                select(contractor_assets.c.asset_id, contractor_assets.c.contractor_id).where(
+                    contractor_assets.c.asset_id.in_(sorted(asset_ids))
+                )
+            )
+            self.contractors = {int(a): int(c) for a, c in found}
 
-    def choose(self, site_id: int, system: str | None, now: datetime) -> Choice:
-        local = self.by_site.get(site_id, [])
+    def choose(
+        self, site_id: int, system: str | None, now: datetime, asset_id: int | None = None
+    ) -> Choice:
+        contractor = self.contractors.get(asset_id) if asset_id is not None else None
+        local = [t for t in self.by_site.get(site_id, []) if t.contractor_id == contractor]
+        whose = f"contractor {contractor}'s " if contractor is not None else ""
         skilled = [t for t in local if system is None or system in t.skills]
         present = [t for t in skilled if on_duty(t, now)]
         if not present:
             need = f"skill {system} " if system else ""
             return Choice(
                 None,
-                f"no technician with {need}covering site {site_id} on duty "
+                f"no {whose}technician with {need}covering site {site_id} on duty "
                 f"({len(local)} cover the site, {len(skilled)} of them skilled, none on duty)",
             )
         chosen = min(present, key=lambda t: (self.load[t.id], t.id))
         skill = f"skill {system}" if system else "any skill (no asset)"
         reason = (
-            f"auto: {skill}, covers site {site_id}, on duty, workload "
+            f"auto: {whose}{skill}, covers site {site_id}, on duty, workload "
             f"{self.load[chosen.id]} open ticket(s), the lowest of {len(present)} candidate(s)"
         )
         self.load[chosen.id] += 1

@@ -28,6 +28,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from maintenance.plans.service import compliance
+from maintenance.scope import Scope
 from maintenance.vocabulary import TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 
@@ -68,15 +69,23 @@ def _kpi(name: str, hits: int, total: int, target: float, higher_is_better: bool
 
 
 def quality_report(
-    session: Session, *, start: datetime, end: datetime, now: datetime, site_id: int | None = None
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    scope: Scope,
+    site_id: int | None = None,
 ) -> QualityReport:
-    scope = [
+    """The KPIs of the tickets in the caller's scope (and a site of it)."""
+    where = [
         Ticket.created_at >= start,
         Ticket.created_at < end,
         Ticket.state != TicketState.cancelled,
+        scope.where(Ticket.site_id, Ticket.asset_id),
     ]
     if site_id is not None:
-        scope.append(Ticket.site_id == site_id)
+        where.append(Ticket.site_id == site_id)
     responded_in_time = and_(
         Ticket.responded_at.is_not(None), Ticket.responded_at <= Ticket.response_due
     )
@@ -106,9 +115,9 @@ def quality_report(
             func.count().filter(Ticket.satisfaction >= 4),
             func.count().filter(Ticket.satisfaction.is_not(None)),
             func.avg(Ticket.satisfaction),
-        ).where(*scope)
+        ).where(*where)
     ).one()
-    pm = compliance(session, start=start, end=end, now=now, site_id=site_id)
+    pm = compliance(session, start=start, end=end, now=now, scope=scope, site_id=site_id)
     pm_due = sum(c.due for c in pm if c.due)
     pm_decided = sum(c.on_time + c.late + c.open_overdue for c in pm)
     pm_on_time = sum(c.on_time for c in pm)
