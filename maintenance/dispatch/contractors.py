@@ -170,14 +170,14 @@ def responsible_for(session: Session, asset_id: int | None) -> int | None:
 
 
 def check_assignee(session: Session, asset_id: int | None, technician: Technician) -> None:
-    """A contractor's asset goes to that contractor's technicians, and a contractor's
-    technician works only the company's assets (he could not even see another ticket): a 422
-    on `technician_id` otherwise."""
-    contractor = responsible_for(session, asset_id)
-    if technician.contractor_id == contractor:
+    """A contractor's technician works only his company's assets (he could not even see
+    another ticket): a 422 on `technician_id` otherwise. (The control room may give a
+    contractor's asset to an in-house technician; dispatch gives it to the contractor's.)"""
+    if technician.contractor_id is None:
         return
-    if contractor is not None:
+    contractor = responsible_for(session, asset_id)
+    if technician.contractor_id != contractor:
         raise InvalidInput(
-            "technician_id", f"asset {asset_id} is maintained by contractor {contractor}"
+            "technician_id",
+            f"technician {technician.id} works only contractor {technician.contractor_id}'s assets",
         )
-    raise InvalidInput("technician_id", f"technician {technician.id} works only contractor assets")

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
+from maintenance.errors import NotFound
 from maintenance.reports.sql import hours_between, month_of
 from maintenance.scope import Scope
 from maintenance.vocabulary import TicketState
@@ -68,6 +69,8 @@ def failure_report(
 ) -> FailureReport:
     """`now`: a period still under way counts its hours up to now (the days to come have had
     no chance to fail) for MTBF."""
+    if site_id is not None and not scope.admits_site(site_id):
+        raise NotFound("site", site_id)
     key = GROUP_KEYS[group_by]
     assets_q = select(key, func.count()).select_from(Asset).join(Site, Site.id == Asset.site_id)
     assets_q = assets_q.where(scope.where(Asset.site_id, Asset.id))

@@ -27,6 +27,7 @@ from typing import Literal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from maintenance.errors import NotFound
 from maintenance.plans.service import compliance
 from maintenance.scope import Scope
 from maintenance.vocabulary import TicketState, TicketType
@@ -77,7 +78,10 @@ def quality_report(
     scope: Scope,
     site_id: int | None = None,
 ) -> QualityReport:
-    """The KPIs of the tickets in the caller's scope (and a site of it)."""
+    """The KPIs of the tickets in the caller's scope (and a site of it: one outside is not
+    found)."""
+    if site_id is not None and not scope.admits_site(site_id):
+        raise NotFound("site", site_id)
     where = [
         Ticket.created_at >= start,
         Ticket.created_at < end,
