@@ -26,6 +26,7 @@ from typing import Literal
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from maintenance.errors import NotFound
 from maintenance.plans.service import compliance
@@ -69,17 +70,10 @@ def _kpi(name: str, hits: int, total: int, target: float, higher_is_better: bool
     return Kpi(name, value, target, higher_is_better, hits, total, status)
 
 
-def quality_report(
-    session: Session,
-    *,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    scope: Scope,
-    site_id: int | None = None,
-) -> QualityReport:
-    """The KPIs of the tickets in the caller's scope (and a site of it: one outside is not
-    found)."""
+def _tickets_of(
+    start: datetime, end: datetime, scope: Scope, site_id: int | None
+) -> list[ColumnElement[bool]]:
+    """The period's tickets in the caller's scope (a site outside it is not found)."""
     if site_id is not None and not scope.admits_site(site_id):
         raise NotFound("site", site_id)
     where = [
@@ -90,6 +84,20 @@ def quality_report(
     ]
     if site_id is not None:
         where.append(Ticket.site_id == site_id)
+    return where
+
+
+def quality_report(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    scope: Scope,
+    site_id: int | None = None,
+) -> QualityReport:
+    """The KPIs of the tickets in the caller's scope (and a site of it)."""
+    where = _tickets_of(start, end, scope, site_id)
     responded_in_time = and_(
         Ticket.responded_at.is_not(None), Ticket.responded_at <= Ticket.response_due
     )
