@@ -214,5 +214,9 @@ def record(
     session.add(SecurityEvent(at=now, actor=actor, action=action, detail=detail, client=client))
 
 
+def has_user(session: Session, username: str) -> bool:
+    return session.scalar(select(User.id).where(User.username == username)) is not None
+
+
 def has_users(session: Session) -> bool:
     return bool(session.scalar(select(func.count()).select_from(User)))
