@@ -4,8 +4,11 @@ Every request checks its session or key in the database, so logging out, disabli
 or revoking a key takes effect on the next request. Logins and refusals go to the security log.
 
 Roles: admin, manager, engineer (watches alarms, dispatches), technician (works assigned
-tickets), requester (residents and tenants: their own requests only). Row-level rules (a
-requester's own tickets, a technician's assigned ones) are in the ticket routes."""
+tickets), contractor (a contractor company's people: like a technician, on the company's assets
+only), requester (residents and tenants: their own requests only). Row-level rules (a
+requester's own tickets, a technician's assigned ones) are in maintenance.work_orders; what
+each caller sees (sites, a contractor's assets) is the scope resolved here with the credential
+and applied by every query (maintenance/scope.py)."""
 
 from __future__ import annotations
 
