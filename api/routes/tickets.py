@@ -15,6 +15,7 @@ from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, 
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from api.headers import download
 from maintenance.alarms import findings
+from maintenance.dispatch import roster
 from maintenance.flows import intake, transitions
 from maintenance.storage.db import Database
 from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
@@ -209,6 +210,9 @@ def transition(
     body = body.model_copy(update=update)
     with db.transaction() as s:
         ticket = visible(s, ticket_id, principal)
+        if body.action == Action.assign and body.technician_id is not None:
+            # a technician outside the caller's scope is, for them, not there
+            roster.visible_technician(s, body.technician_id, scope=principal.scope)
         did = queries.did_the_work(s, ticket) if body.action == Action.verify else set()
         why = permissions.why_not_act(principal, ticket, str(body.action), did_the_work=did)
         if why is not None:

@@ -261,6 +261,9 @@ def test_a_site_scoped_account_counts_only_its_sites_and_the_default_is_every_si
         [t for t in everyone["items"] if t["site_id"] == estate.ids["west"]]
     )
     assert {t["site_id"] for t in mine["items"]} == {estate.ids["east"]}
+    give = {"action": "assign", "actor": "x", "technician_id": estate.ids["sun"]}
+    far = estate.status("qa", "POST", f"/tickets/{east['id']}/transitions", give)
+    assert (far.status_code, far.json()) == (404, gone("technician", estate.ids["sun"]))
     assert estate.get("boss", "/users/me")["site_ids"] is None
     assert [s["code"] for s in estate.get("qa", "/sites")] == ["east-1"]
     assert estate.status("qa", "GET", f"/sites/{estate.ids['west']}").status_code == 404
