@@ -261,6 +261,19 @@ def test_a_site_scoped_account_counts_only_its_sites_and_the_default_is_every_si
         [t for t in everyone["items"] if t["site_id"] == estate.ids["west"]]
     )
     assert {t["site_id"] for t in mine["items"]} == {estate.ids["east"]}
+    board = estate.client.get("/console/tickets", headers=estate.people["qa"])
+    assert board.status_code == 200
+    assert "east again" in board.text and "west again" not in board.text
+    device = estate.client.get(
+        "/console/devices/west-2/elevator/lift-1", headers=estate.people["qa"]
+    )
+    assert device.status_code == 404
+    assert (
+        estate.client.get(
+            "/console/devices/east-1/water/pump-1", headers=estate.people["qa"]
+        ).status_code
+        == 200
+    )
     give = {"action": "assign", "actor": "x", "technician_id": estate.ids["sun"]}
     far = estate.status("qa", "POST", f"/tickets/{east['id']}/transitions", give)
     assert (far.status_code, far.json()) == (404, gone("technician", estate.ids["sun"]))
