@@ -84,6 +84,7 @@ def read(ticket: Ticket, principal: Principal) -> TicketRead:
 def create_ticket(
     data: TicketRequest,
     intake: IntakeDep,
+    db: DatabaseDep,
     now: NowDep,
     principal: PrincipalDep,
     actor: str = "api",
@@ -93,6 +94,9 @@ def create_ticket(
     A requester's request is filed in their own name through the app; fields a caller may not
     set are a 422 on the field (docs/work-orders.md, who may do what)."""
     ticket = permissions.admit(principal, data, now=now)
+    if not principal.scope.everything:
+        with db.read() as s:
+            queries.referenced(s, principal.scope, data)
     return read(intake.create(ticket, actor=audit_name(principal, actor), now=now), principal)
 
 
@@ -122,6 +126,8 @@ def create_tickets(
         for i, item in enumerate(batch.items)
     ]
     with db.transaction() as s:
+        for item in batch.items:
+            queries.referenced(s, principal.scope, item)
         return [
             read(t, principal)
             for t in intake.create_many(s, items, actor=who, now=now, notifier=notifier)

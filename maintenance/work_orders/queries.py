@@ -11,12 +11,14 @@ from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from maintenance.accounts.models import User
+from maintenance.assets.models import Asset, Location
 from maintenance.errors import NotFound
 from maintenance.scope import Scope
 from maintenance.storage.crypto import cipher
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Comment, Ticket, TicketEvent
 from maintenance.work_orders.permissions import Caller, owns
+from maintenance.work_orders.schemas import TicketRequest
 
 SlaStatus = Literal["breached", "at_risk", "on_track"]
 
@@ -187,6 +189,25 @@ def visible(session: Session, ticket_id: int, caller: Caller) -> Ticket:
     ):
         raise NotFound("ticket", ticket_id)
     return ticket
+
+
+def referenced(session: Session, scope: Scope, data: TicketRequest) -> None:
+    """The asset, location and parent ticket a request names, if outside the caller's scope,
+    are not there (404), rather than "on another site", which would tell that they exist."""
+    if scope.everything:
+        return
+    if data.asset_id is not None:
+        site = session.scalar(select(Asset.site_id).where(Asset.id == data.asset_id))
+        if site is not None and not scope.admits(site, data.asset_id):
+            raise NotFound("asset", data.asset_id)
+    if data.location_id is not None:
+        site = session.scalar(select(Location.site_id).where(Location.id == data.location_id))
+        if site is not None and not scope.admits_site(site):
+            raise NotFound("location", data.location_id)
+    if data.parent_ticket_id is not None:
+        parent = session.get(Ticket, data.parent_ticket_id)
+        if parent is not None and not scope.admits(parent.site_id, parent.asset_id):
+            raise NotFound("ticket", data.parent_ticket_id)
 
 
 def asset_history(

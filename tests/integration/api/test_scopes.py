@@ -274,6 +274,9 @@ def test_a_site_scoped_account_counts_only_its_sites_and_the_default_is_every_si
         ).status_code
         == 200
     )
+    body = {"site_id": estate.ids["east"], "type": "repair", "title": "x", "channel": "app"}
+    foreign = estate.status("qa", "POST", "/tickets", {**body, "asset_id": estate.ids["west_lift"]})
+    assert (foreign.status_code, foreign.json()) == (404, gone("asset", estate.ids["west_lift"]))
     give = {"action": "assign", "actor": "x", "technician_id": estate.ids["sun"]}
     far = estate.status("qa", "POST", f"/tickets/{east['id']}/transitions", give)
     assert (far.status_code, far.json()) == (404, gone("technician", estate.ids["sun"]))
