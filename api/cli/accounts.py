@@ -88,7 +88,9 @@ def users_list(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).read() as s:
         for user in users.all_users(s):
             state = "active" if user.active else "disabled"
-            print(f"{user.id}\t{user.username}\t{user.role}\t{state}")
+            sites = users.site_ids(s, user)
+            where = "every site" if sites is None else "sites " + ",".join(map(str, sites))
+            print(f"{user.id}\t{user.username}\t{user.role}\t{state}\t{where}")
     return 0
 
 

@@ -18,6 +18,7 @@ from api.routes.tickets import ALLOWED, visible
 from maintenance.alarms.tickets import ticket_alarms
 from maintenance.assets.models import Location
 from maintenance.assets.service import labels, where
+from maintenance.dispatch import roster
 from maintenance.dispatch.models import Technician
 from maintenance.scope import Scope
 from maintenance.vocabulary import Id, TicketState
@@ -40,8 +41,10 @@ PER_COLUMN = 100
 NEXT_STEP = ("accept", "start", "resolve")
 
 
-def _technicians(s: Session) -> dict[int, str]:
-    return {row.id: row.name for row in s.execute(select(Technician.id, Technician.name))}
+def _technicians(s: Session, scope: Scope) -> dict[int, str]:
+    """The names of the technicians the viewer sees (others' tickets show no name)."""
+    query = select(Technician.id, Technician.name).where(roster.within(scope))
+    return {row.id: row.name for row in s.execute(query)}
 
 
 def _column(s: Session, state: TicketState, scope: Scope) -> tuple[list[Ticket], int]:
@@ -62,7 +65,7 @@ def _column(s: Session, state: TicketState, scope: Scope) -> tuple[list[Ticket],
 def board(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
     with db.read() as s:
         columns = [(state, *_column(s, state, me.scope)) for state in BOARD_STATES]
-        names = _technicians(s)
+        names = _technicians(s, me.scope)
     return page(request, "board.html", me, columns=columns, names=names, limit=PER_COLUMN)
 
 
@@ -87,7 +90,7 @@ def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
             )
         ),
         "alarms": ticket_alarms(s, ticket_id) if me.role != "requester" else [],
-        "names": _technicians(s),
+        "names": _technicians(s, me.scope),
         "may_touch": permissions.why_not_touch(me, ticket, "change tickets") is None,
         "may_record": permissions.why_not_record_checklist(me, ticket) is None,
     }
