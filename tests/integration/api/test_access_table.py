@@ -576,7 +576,7 @@ TABLE = [
         only(STAFF),
         params=PERIOD,
         outside=None,
-        unscoped="counted in the caller's scope (test_scopes.py)",
+        unscoped="counted in the caller's scope (its query takes it); a site answers per site",
     ),
     Row(
         "GET",
@@ -692,7 +692,7 @@ TABLE = [
         params=PERIOD,
         expect={"models": [], "device_types": []},
         outside=None,
-        unscoped="findings of the caller's alarms (test_scopes.py)",
+        unscoped="findings of the caller's alarms (its query takes the scope)",
     ),
     Row(
         "GET",

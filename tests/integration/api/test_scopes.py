@@ -23,8 +23,9 @@ from api.cli import main as facility
 from api.main import create_app
 from api.runtime import Runtime
 from maintenance.alarms.lifecycle import AlarmState
-from maintenance.alarms.models import Alarm
+from maintenance.alarms.models import Alarm, AlarmFlood, AlarmTransitionRecord
 from maintenance.alarms.transitions import AlarmTransition
+from maintenance.notifications.models import NotificationDelivery
 from maintenance.storage.db import utcnow
 from tests.helpers import quiet_service, serving
 from tests.servers import Postgres
@@ -408,6 +409,108 @@ def test_the_live_feed_shows_each_subscriber_only_their_scope(estate: Estate) ->
         for reader in readers:
             reader.join(15)
     assert results == {"boss": [1, 2, 3], "wang": [2, 3], "zhou": [3]}
+
+
+def _logs(estate: Estate) -> dict[str, int]:
+    """An alarm with its trail, a flood and a delivery on each site."""
+    now = utcnow()
+    made: dict[str, int] = {}
+    with estate.runtime.database.transaction() as s:
+        for site, code, asset in (("east", "east-1", "lift"), ("west", "west-2", "west_lift")):
+            alarm = Alarm(
+                site=code,
+                system="elevator",
+                device_id=f"log-{site}",
+                rule_id="stuck",
+                site_id=estate.ids[site],
+                asset_id=estate.ids[asset],
+                severity="major",
+                state=AlarmState.active_unacknowledged,
+                raised_at=now,
+                occurrences=1,
+                values={},
+                updated_at=now,
+            )
+            s.add(alarm)
+            s.flush()
+            made[site] = alarm.id
+            s.add_all(
+                [
+                    AlarmTransitionRecord(
+                        alarm_id=alarm.id,
+                        site=code,
+                        at=now,
+                        actor="rules",
+                        action="raise",
+                        from_state="normal",
+                        to_state="active_unacknowledged",
+                    ),
+                    AlarmFlood(site=code, started_at=now, alarm_count=30),
+                    NotificationDelivery(
+                        kind="alarm",
+                        channel="email ops@example.com",
+                        recipient="ops",
+                        alarm_id=alarm.id,
+                        message=f"{site} lift stuck",
+                        created_at=now,
+                        next_attempt_at=now,
+                    ),
+                ]
+            )
+    return made
+
+
+def test_the_trails_floods_windows_policies_logs_and_companies_of_a_scope(estate: Estate) -> None:
+    alarms = _logs(estate)
+    admin = estate.people["admin"]
+    for asset in ("lift", "west_lift"):
+        window = {
+            "asset_id": estate.ids[asset],
+            "starts_at": "2030-01-01T08:00:00Z",
+            "ends_at": "2030-01-01T10:00:00Z",
+        }
+        made(estate.client.post("/maintenance-windows", json=window, headers=admin))
+    for site in (None, estate.ids["east"], estate.ids["west"]):
+        policy = {"site_id": site, "ticket_type": "suggestion", "response_minutes": 600}
+        made(estate.client.put("/sla-policies", json=policy, headers=admin), 200)
+    lift_co = estate.ids["lift_co"]
+    west = {"asset_ids": [estate.ids["west_lift"]]}
+    made(estate.client.post(f"/contractors/{lift_co}/assets", json=west, headers=admin), 200)
+
+    def seen(who: str) -> dict[str, Any]:
+        return {
+            "trail": {e["alarm_id"] for e in estate.get(who, "/alarm-events", action="raise")}
+            & set(alarms.values()),
+            "floods": sorted(f["site"] for f in estate.get(who, "/alarm-floods")),
+            "windows": sorted(w["asset_id"] for w in estate.get(who, "/maintenance-windows")),
+            "policies": sorted(
+                (p["site_id"] or 0)
+                for p in estate.get(who, "/sla-policies")
+                if p["ticket_type"] == "suggestion"
+            ),
+            "log": sorted(
+                d["message"] for d in estate.get(who, "/notifications") if d["kind"] == "alarm"
+            ),
+            "company": estate.get(who, f"/contractors/{lift_co}")["asset_ids"],
+        }
+
+    ids = estate.ids
+    assert seen("boss") == {
+        "trail": {alarms["east"], alarms["west"]},
+        "floods": ["east-1", "west-2"],
+        "windows": sorted([ids["lift"], ids["west_lift"]]),
+        "policies": sorted([0, ids["east"], ids["west"]]),
+        "log": ["east lift stuck", "west lift stuck"],
+        "company": sorted([ids["lift"], ids["west_lift"]]),
+    }
+    assert seen("qa") == {
+        "trail": {alarms["east"]},
+        "floods": ["east-1"],
+        "windows": [ids["lift"]],
+        "policies": [0, ids["east"]],
+        "log": ["east lift stuck"],
+        "company": [ids["lift"]],
+    }
 
 
 def test_the_cli_makes_contractors_and_scopes_accounts_and_keys(
