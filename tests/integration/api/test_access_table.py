@@ -1,8 +1,8 @@
 """The role x scope x route table, exact: for every operation of the API, each role's answer on
 a real object with a valid request (2xx with the expected body where allowed; 403, or 404 for
 another person's ticket, where not), and 401 without credentials; then the same route on an
-object outside the caller's scope (another site; for a contractor's person, an asset of
-another company or of a site not theirs): 404 for every role the route is open to but the
+object outside the caller's scope (another site; for a contractor's person the in-house pump,
+technician and plans of his own site): 404 for every role the route is open to but the
 admin, who sees everything, and the object absent from lists and exports. `test_access.py`
 keeps the table complete against the OpenAPI schema, and every row names its out-of-scope
 dimension or why it has none.
@@ -87,10 +87,11 @@ class World:
     # -- fresh objects: inside the role's scope, or outside it --------------------------------
 
     def ticket(self, role: str, outside: bool, state: str = "assigned") -> Objects:
-        """A repair of a lift filed by the requester (outside: on the other site, registered
-        at the front desk) and assigned to the role's technician."""
+        """A repair of a lift filed by the requester (outside: of the other site's lift, or for
+        the contractor's person the in-house pump of his own site, registered by the service)
+        and assigned to the role's technician (outside the contractor's: an in-house one)."""
         if outside:
-            made_id = self._intake(TicketType.repair, self.ledger.other_site, self.tower_lift)
+            made_id = self._intake(TicketType.repair, *self._where(role, outside))
         else:
             made = self.client.post(
                 "/tickets",
@@ -100,7 +101,7 @@ class World:
             assert made.status_code == 201, made.text
             made_id = made.json()["id"]
         mover = "admin" if outside else "engineer"
-        self.move(mover, made_id, action="assign", technician_id=self.assignee(role))
+        self.move(mover, made_id, action="assign", technician_id=self._worker(role, outside))
         worker = "admin" if outside else ("contractor" if role == "contractor" else "technician")
         steps = [
             ("accept", {"committed_at": FUTURE}, "accepted"),
@@ -138,10 +139,9 @@ class World:
             return made.id
 
     def inspection(self, role: str, outside: bool) -> Objects:
-        site, asset = self._where(outside)
-        made_id = self._intake(TicketType.inspection, site, asset)
+        made_id = self._intake(TicketType.inspection, *self._where(role, outside))
         mover = "admin" if outside else "engineer"
-        self.move(mover, made_id, action="assign", technician_id=self.assignee(role))
+        self.move(mover, made_id, action="assign", technician_id=self._worker(role, outside))
         return {"ticket_id": made_id}
 
     def attachment(self, role: str, outside: bool) -> Objects:
@@ -156,10 +156,10 @@ class World:
 
     def alarm(self, role: str, outside: bool, shelved: bool = False) -> Objects:
         now = utcnow()
-        site, asset = self._where(outside)
+        site, asset = self._where(role, outside)
         with self.runtime.database.transaction() as s:
             alarm = Alarm(
-                site="tower-2" if outside else "estate-1",
+                site="estate-1" if site == self.ledger.site else "tower-2",
                 system="elevator",
                 device_id="elevator-001",
                 rule_id=f"breaker-{next(numbers)}",
@@ -197,24 +197,54 @@ class World:
         return {**self.fixed(role, outside), "contractor_id": self.lift_co}
 
     def plan(self, role: str, outside: bool) -> Objects:
+        """A monthly lift check of the site (outside: the other site's, or for the contractor's
+        person a pump check of his own site, which covers none of his company's assets)."""
         body = plan_body(role, self.fixed(role, outside))
+        if outside and role == "contractor":
+            body.update(site_id=self.ledger.site, system="water", checklist=CHECKLISTS["water"])
         made = self.client.post("/plans", json=body, headers=self.as_("admin"))
         assert made.status_code == 201, made.text
         return {"plan_id": made.json()["id"], **self.fixed(role, outside)}
 
     def fixed(self, role: str, outside: bool) -> Objects:
-        site, asset = self._where(outside)
+        """A site, an asset (with its site) and a technician: the role's, or outside its scope
+        (the other site's; for the contractor's person the in-house pump and technician of
+        his own site)."""
+        asset_site, asset = self._where(role, outside)
+        codes = {
+            self.ledger.lift: "LIFT-A1",
+            self.tower_lift: "LIFT-T1",
+            self.ledger.pump: "PUMP-1",
+        }
         return {
-            "site_id": site,
+            "site_id": self.ledger.other_site if outside else self.ledger.site,
+            "asset_site_id": asset_site,
             "asset_id": asset,
-            "asset_code": "LIFT-T1" if outside else "LIFT-A1",
-            "technician_id": self.sun if outside else self.assignee(role),
+            "asset_code": codes[asset],
+            "technician_id": self._technician(role, outside),
         }
 
-    def _where(self, outside: bool) -> tuple[int, int]:
+    def _where(self, role: str, outside: bool) -> tuple[int, int]:
+        """The site and asset of an object for the role, inside or outside its scope."""
+        if outside and role == "contractor":
+            return self.ledger.site, self.ledger.pump
         if outside:
             return self.ledger.other_site, self.tower_lift
         return self.ledger.site, self.ledger.lift
+
+    def _technician(self, role: str, outside: bool) -> int:
+        """The role's technician, or one outside its scope (the other site's; for the
+        contractor's person the in-house one of his site)."""
+        if not outside:
+            return self.assignee(role)
+        return self.ledger.wang if role == "contractor" else self.sun
+
+    def _worker(self, role: str, outside: bool) -> int:
+        """Whom an object outside the scope is assigned to: the role's own technician (it is
+        still not theirs to see), but a contractor's technician never gets another's asset."""
+        if not outside:
+            return self.assignee(role)
+        return self.ledger.wang if role == "contractor" else self.assignee(role)
 
 
 def plan_body(role: str, objects: Objects) -> dict[str, Any]:
@@ -748,7 +778,7 @@ TABLE = [
         "/tickets",
         only(EVERYONE, 201),
         body=lambda role, o: {
-            "site_id": o["site_id"],
+            "site_id": o["asset_site_id"],
             "type": "repair",
             "title": "door",
             "asset_id": o["asset_id"],
@@ -764,7 +794,7 @@ TABLE = [
         body=lambda role, o: {
             "items": [
                 {
-                    "site_id": o["site_id"],
+                    "site_id": o["asset_site_id"],
                     "type": "repair",
                     "channel": "api",
                     "title": "x",
