@@ -5,11 +5,10 @@ added to the ledger later are given by running the same assignment again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from maintenance.accounts.models import Contractor, contractor_assets
@@ -139,25 +138,6 @@ def assign(session: Session, contractor: Contractor, which: AssetAssignment) -> 
     )
     session.flush()
     return ids
-
-
-def release(session: Session, contractor: Contractor, asset_ids: Sequence[int]) -> int:
-    """The company is no longer responsible for these assets; how many it had."""
-    found = session.scalar(
-        select(func.count())
-        .select_from(contractor_assets)
-        .where(
-            contractor_assets.c.contractor_id == contractor.id,
-            contractor_assets.c.asset_id.in_(list(asset_ids)),
-        )
-    )
-    session.execute(
-        delete(contractor_assets).where(
-            contractor_assets.c.contractor_id == contractor.id,
-            contractor_assets.c.asset_id.in_(list(asset_ids)),
-        )
-    )
-    return int(found or 0)
 
 
 def responsible_for(session: Session, asset_id: int | None) -> int | None:
