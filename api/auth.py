@@ -4,8 +4,11 @@ Every request checks its session or key in the database, so logging out, disabli
 or revoking a key takes effect on the next request. Logins and refusals go to the security log.
 
 Roles: admin, manager, engineer (watches alarms, dispatches), technician (works assigned
-tickets), requester (residents and tenants: their own requests only). Row-level rules (a
-requester's own tickets, a technician's assigned ones) are in the ticket routes."""
+tickets), contractor (a contractor company's people: like a technician, on the company's assets
+only), requester (residents and tenants: their own requests only). Row-level rules (a
+requester's own tickets, a technician's assigned ones) are in maintenance.work_orders; what
+each caller sees (sites, a contractor's assets) is the scope resolved here with the credential
+and applied by every query (maintenance/scope.py)."""
 
 from __future__ import annotations
 
@@ -18,17 +21,23 @@ import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
 from api.login_limits import LoginLimiter
 from maintenance.accounts import service as users
 from maintenance.accounts import sessions
 from maintenance.language.catalogue import N_
+from maintenance.scope import EVERYTHING, Scope
 from maintenance.storage.db import Database, utcnow
+from maintenance.work_orders import scopes
 
-ALL = frozenset({"admin", "manager", "engineer", "technician", "requester"})
-STAFF = frozenset({"admin", "manager", "engineer", "technician"})
+ALL = frozenset({"admin", "manager", "engineer", "technician", "contractor", "requester"})
+# A contractor's people read like technicians, within their company's assets.
+STAFF = frozenset({"admin", "manager", "engineer", "technician", "contractor"})
 OFFICE = frozenset({"admin", "manager"})
+# A site's own people walk its patrol rounds; a contractor's people maintain equipment only.
+PATROL = frozenset({"admin", "manager", "engineer", "technician"})
 CONTROL_ROOM = frozenset({"admin", "manager", "engineer"})
 ALGORITHM = "HS256"
 # The console's browser session: the same signed token, in an HttpOnly SameSite=Strict cookie.
@@ -51,8 +60,12 @@ class Principal:
     via: str = "token"  # token | api_key | session
     session_id: int | None = None  # the login session a token or cookie names
     key_id: int | None = None
+    user_id: int | None = None
     session_expires_at: datetime | None = None
     language: str | None = None  # the account's chosen language (api/language.py)
+    # What the caller may see (sites, a contractor's assets): resolved with the credential,
+    # applied by every query (maintenance/scope.py).
+    scope: Scope = EVERYTHING
 
     @property
     def is_staff(self) -> bool:
@@ -97,12 +110,25 @@ class Credentials:
             return None
         with self.database.read() as s:
             found = sessions.check_session(s, sid, now=utcnow())
-        return self._principal(found, via, client)
+            scope = self._scope(s, found)
+        return self._principal(found, via, client, scope)
 
     def by_key(self, key: str, client: str) -> Principal | None:
         with self.database.read() as s:
             found = sessions.check_key(s, users.key_hash(key))
-        return self._principal(found, "api_key", client)
+            scope = self._scope(s, found)
+        return self._principal(found, "api_key", client, scope)
+
+    @staticmethod
+    def _scope(s: Session, found: sessions.Live | sessions.Refused | None) -> Scope:
+        if not isinstance(found, sessions.Live):
+            return EVERYTHING  # no principal is made from it
+        return scopes.of_account(s, user_id=found.user_id, key_id=found.key_id)
+
+    def scope_of(self, principal: Principal) -> Scope:
+        """The caller's scope as it is now (a live feed re-checks it)."""
+        with self.database.read() as s:
+            return scopes.of_account(s, user_id=principal.user_id, key_id=principal.key_id)
 
     def still_live(self, principal: Principal) -> bool:
         with self.database.read() as s:
@@ -111,7 +137,11 @@ class Credentials:
             )
 
     def _principal(
-        self, found: sessions.Live | sessions.Refused | None, via: str, client: str
+        self,
+        found: sessions.Live | sessions.Refused | None,
+        via: str,
+        client: str,
+        scope: Scope,
     ) -> Principal | None:
         if isinstance(found, sessions.Refused):
             # A credential that worked once: its use after the end is worth an admin's look.
@@ -136,6 +166,8 @@ class Credentials:
             key_id=found.key_id,
             session_expires_at=found.expires_at,
             language=found.language,
+            scope=scope,
+            user_id=found.user_id,
         )
 
 

@@ -1,10 +1,13 @@
 """The demo estate of `make run`: a site in the equipment ledger with an asset per simulated
-device, a technician per system and places residents file requests for, and the simulated fleet
-publishing to the broker until the service stops."""
+device, a technician per system and places residents file requests for, a contractor company
+that maintains its elevators (with its technician and a person who logs in as it) and a
+technician whose account sees this site only, and the simulated fleet publishing to the broker
+until the service stops."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from datetime import date, timedelta
@@ -13,13 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
+from maintenance.accounts import service as users
+from maintenance.accounts.models import Contractor
 from maintenance.assets.models import Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
 from maintenance.assets.service import create_location, create_site, save_asset
+from maintenance.dispatch import contractors
+from maintenance.dispatch.models import Technician
 from maintenance.dispatch.roster import TechnicianCreate, create_technician
 from maintenance.patrols.rounds import create_round
 from maintenance.patrols.schemas import PointCreate, RoundCreate
 from maintenance.storage.db import Database, utcnow
+from maintenance.vocabulary import System
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 
@@ -99,8 +107,11 @@ class DemoEstate:
         fleet = Fleet(site_code, self.settings.demo_devices, 1.0, 1.0, start_ms=0)
         with self.database.transaction() as session:
             site = session.scalar(select(Site).where(Site.code == site_code))
-            if site is not None:
-                return
+            seeded = site is not None
+        if seeded:
+            self.seed_access()
+            return
+        with self.database.transaction() as session:
             site = create_site(
                 session,
                 SiteCreate(code=site_code, name="Demo estate", supervisor="demo-supervisor"),
@@ -148,6 +159,53 @@ class DemoEstate:
                 )
             _seed_rounds(session, site.id, rooms)
         log.info("demo ledger: site %r with %d assets", site_code, len(fleet.models))
+        self.seed_access()
+
+    def seed_access(self) -> None:
+        """Lift Co maintains the demo site's elevators: its technician gets their tickets, and
+        `demo-lifts` (role contractor) sees only them; `demo-water` is the in-house water
+        technician, who sees the demo site only. Passwords are generated and logged once.
+        Idempotent (also for a demo ledger seeded before contractors existed)."""
+        now = utcnow()
+        with self.database.transaction() as session:
+            site = session.scalar(select(Site).where(Site.code == self.settings.demo_site))
+            if site is None or session.scalar(select(Contractor.id).limit(1)) is not None:
+                return
+            company = contractors.create(
+                session, contractors.ContractorCreate(name="Lift Co (demo)"), now=now
+            )
+            lifts = contractors.AssetAssignment(site_id=site.id, system=System.elevator)
+            contractors.assign(session, company, lifts)
+            fitter = create_technician(
+                session,
+                TechnicianCreate(
+                    name="Lift Co fitter",
+                    skills=[System.elevator],
+                    site_ids=[site.id],
+                    contractor_id=company.id,
+                ),
+            )
+            water = session.scalar(
+                select(Technician.id).where(Technician.name == "Demo water technician")
+            )
+            for name, role, technician, company_id in (
+                ("demo-lifts", "contractor", fitter.id, company.id),
+                ("demo-water", "technician", water, None),
+            ):
+                if users.has_user(session, name):
+                    continue
+                password = secrets.token_urlsafe(12)
+                users.create_user(
+                    session,
+                    name,
+                    password,
+                    role,
+                    now=now,
+                    technician_id=technician,
+                    site_ids=[site.id],
+                    contractor_id=company_id,
+                )
+                log.warning("demo account %s (%s): password %s (shown once)", name, role, password)
 
     def _run(self) -> None:
         site = self.settings.demo_site

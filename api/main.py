@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp
 
 from api import console, errors
-from api.auth import ALL, CONTROL_ROOM, OFFICE, STAFF, Credentials, Tokens, access
+from api.auth import ALL, CONTROL_ROOM, OFFICE, PATROL, STAFF, Credentials, Tokens, access
 from api.headers import SecurityHeaders
 from api.limits import LOGIN_FORM, MULTIPART_ENVELOPE, BodyLimits, RequestGate
 from api.login_limits import LoginLimiter
@@ -20,6 +20,7 @@ from api.routes import (
     patrols,
     plans,
     reports,
+    scopes,
     sla,
     technicians,
     tickets,
@@ -109,6 +110,7 @@ def _install_state(app: FastAPI, runtime: Runtime) -> None:
 def _install_routes(app: FastAPI) -> None:
     app.include_router(health.router)  # the one route open to all
     app.include_router(auth.router)  # logging in is open; the rest is checked route by route
+    app.include_router(scopes.accounts)  # an account's or key's sites: admin
     for router, read, write in (
         (health.metrics_router, CONTROL_ROOM, CONTROL_ROOM),
         (ledger.directory, ALL, OFFICE),  # sites, locations, assets: a request needs them
@@ -116,11 +118,12 @@ def _install_routes(app: FastAPI) -> None:
         (technicians.router, STAFF, OFFICE),
         (sla.router, STAFF, OFFICE),
         (plans.router, STAFF, STAFF),  # technicians record checklists; plan changes: OFFICE
-        (patrols.router, STAFF, STAFF),  # technicians check in; rounds and reports: OFFICE
+        (patrols.router, PATROL, PATROL),  # technicians check in; rounds and reports: OFFICE
         (alarms.router, STAFF, CONTROL_ROOM),
         (unmapped_devices.router, CONTROL_ROOM, OFFICE),  # the control room maps them
         (notifications.router, OFFICE, OFFICE),
         (reports.router, OFFICE, OFFICE),
+        (scopes.router, OFFICE, OFFICE),  # contractor companies and their assets
         (tickets.router, ALL, ALL),  # requesters and technicians: row-level rules inside
     ):
         app.include_router(router, dependencies=[Depends(access(read, write))])

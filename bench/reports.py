@@ -32,6 +32,7 @@ from ingest.store.influx import InfluxStore
 from maintenance.language import catalogue, formats
 from maintenance.reports.failures import failure_report
 from maintenance.reports.quarterly import QuarterlyReport, quarterly_report
+from maintenance.scope import EVERYTHING
 from maintenance.storage.db import make_engine, migrate
 from tests.helpers import api_key
 from tests.servers import Influx, Postgres, free_port
@@ -253,11 +254,11 @@ def main() -> int:
 
         def trend() -> object:
             with database.read() as s:
-                return failure_report(s, start=START, end=END, group_by="system")
+                return failure_report(s, start=START, end=END, scope=EVERYTHING, group_by="system")
 
         def quarterly() -> object:
             with database.read() as s:
-                return quarterly_report(s, year=YEAR, quarter=4, now=NOW)
+                return quarterly_report(s, year=YEAR, quarter=4, now=NOW, scope=EVERYTHING)
 
         def get(path: str, language: str = "en", **params: object) -> Callable[[], object]:
             def call() -> object:

@@ -1,6 +1,6 @@
 """Every table, imported in one place so that the metadata (and Alembic) sees them all."""
 
-from maintenance.accounts.models import ApiKey, LoginSession, SecurityEvent, User
+from maintenance.accounts.models import ApiKey, Contractor, LoginSession, SecurityEvent, User
 from maintenance.alarms.models import (
     Alarm,
     AlarmFlood,
@@ -19,6 +19,7 @@ from maintenance.work_orders.models import Attachment, Comment, Ticket, TicketEv
 
 __all__ = [
     "ApiKey",
+    "Contractor",
     "LoginSession",
     "SecurityEvent",
     "User",

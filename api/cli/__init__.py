@@ -13,6 +13,7 @@ from api.cli import (
     alarms,
     broker,
     collector,
+    contractors,
     deadletters,
     devices,
     fleet,
@@ -43,6 +44,7 @@ NOUNS = (
     plans,
     alarms,
     accounts,
+    contractors,
     broker,
 )
 

@@ -13,6 +13,7 @@ from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.monitor import AlarmMonitor
 from maintenance.notifications.notifier import LogNotifier
 from maintenance.process import open_database
+from maintenance.scope import EVERYTHING
 from rules.engine import RuleEngine
 from rules.registry import ModelRegistry
 
@@ -21,6 +22,7 @@ def alarms_list(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).read() as s:
         rows, total = queries.list_alarms(
             s,
+            scope=EVERYTHING,  # the operator at the shell sees every site
             site=args.site,
             state=AlarmState(args.state) if args.state else None,
             standing=True if args.standing else None,

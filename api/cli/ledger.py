@@ -9,11 +9,14 @@ from pathlib import Path
 from api.settings import Settings
 from maintenance.assets import csvio
 from maintenance.process import open_database
+from maintenance.scope import EVERYTHING
 
 
 def assets_import(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).transaction() as s:
-        report = csvio.import_assets(s, Path(args.file).read_text(encoding="utf-8-sig"))
+        report = csvio.import_assets(
+            s, Path(args.file).read_text(encoding="utf-8-sig"), scope=EVERYTHING
+        )
     print(f"created {report.created}, updated {report.updated}, rejected {len(report.rejected)}")
     for r in report.rejected:
         print(f"  line {r.line}: {r.field}: {r.reason}")
@@ -22,7 +25,7 @@ def assets_import(settings: Settings, args: argparse.Namespace) -> int:
 
 def assets_export(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).transaction() as s:
-        sys.stdout.write(csvio.export_assets(s, args.site))
+        sys.stdout.write(csvio.export_assets(s, args.site, scope=EVERYTHING))
     return 0
 
 

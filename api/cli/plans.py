@@ -15,12 +15,13 @@ from maintenance.plans.models import InspectionPlan
 from maintenance.plans.programmes import ProgrammeChange, change_for_site, site_programmes
 from maintenance.plans.service import PlanCreate, PlanRead, all_plans, preview, save_plan
 from maintenance.process import open_database
+from maintenance.scope import EVERYTHING
 from maintenance.storage.db import get_required, utcnow
 
 
 def plans_list(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).transaction() as s:
-        for p in all_plans(s):
+        for p in all_plans(s, scope=EVERYTHING):
             cadence = p.rrule or f"every {p.every} {p.unit}"
             scope = (
                 ", ".join(
@@ -43,7 +44,7 @@ def plans_list(settings: Settings, args: argparse.Namespace) -> int:
 def plans_preview(settings: Settings, args: argparse.Namespace) -> int:
     with open_database(settings).transaction() as s:
         plan = get_required(s, InspectionPlan, args.id, "plan")
-        items = preview(s, plan, today=utcnow().date(), days=args.days)
+        items = preview(s, plan, today=utcnow().date(), days=args.days, scope=EVERYTHING)
     print(f"{len(items)} occurrence(s) in the next {args.days} days")
     for item in items:
         print(f"  {item.day}  asset {item.asset_id:<6} due {item.due_at.isoformat()}")
@@ -77,7 +78,7 @@ def plans_create(settings: Settings, args: argparse.Namespace) -> int:
             data = PlanCreate(**given)
         except ValidationError as error:
             return print_field_errors(error, "plan")
-        saved = save_plan(s, data, now=utcnow(), plan=plan)
+        saved = save_plan(s, data, now=utcnow(), scope=EVERYTHING, plan=plan)
         print(f"plan #{saved.id} {'changed' if plan else 'created'}: {saved.name}")
     return 0
 
@@ -89,7 +90,13 @@ def plans_pause(settings: Settings, args: argparse.Namespace) -> int:
         plan = get_required(s, InspectionPlan, args.id, "plan")
         current = PlanRead.model_validate(plan).model_dump()
         kept = {k: current[k] for k in PlanCreate.model_fields}
-        save_plan(s, PlanCreate(**{**kept, "paused": paused}), now=utcnow(), plan=plan)
+        save_plan(
+            s,
+            PlanCreate(**{**kept, "paused": paused}),
+            now=utcnow(),
+            scope=EVERYTHING,
+            plan=plan,
+        )
     print(f"plan #{args.id} {'paused' if paused else 'resumed'}")
     return 0
 

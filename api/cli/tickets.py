@@ -13,6 +13,7 @@ from api.settings import Settings
 from maintenance.flows import intake
 from maintenance.notifications.notifier import LogNotifier
 from maintenance.process import open_database
+from maintenance.scope import EVERYTHING
 from maintenance.storage.db import utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import queries, service
@@ -30,7 +31,11 @@ def _row(t: TicketRead) -> str:
 
 def tickets_list(settings: Settings, args: argparse.Namespace) -> int:
     f = queries.TicketFilter(
-        site_id=args.site, state=args.state, priority=args.priority, type=args.type
+        site_id=args.site,
+        state=args.state,
+        priority=args.priority,
+        type=args.type,
+        scope=EVERYTHING,  # the operator at the shell sees every site
     )
     with open_database(settings).transaction() as s:
         items, total = queries.list_tickets(

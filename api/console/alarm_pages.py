@@ -20,18 +20,19 @@ from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.models import Alarm
 from maintenance.alarms.transitions import ACTIVE_STATES
 from maintenance.assets.models import Site
+from maintenance.scope import Scope
 
 router = APIRouter()
 LIST_LIMIT = 300
 
 
-def _alarm_list(s: Session) -> dict[str, Any]:
-    rows, total = queries.list_alarms(s, standing=True, limit=LIST_LIMIT)
+def _alarm_list(s: Session, scope: Scope) -> dict[str, Any]:
+    rows, total = queries.list_alarms(s, scope=scope, standing=True, limit=LIST_LIMIT)
     return {
         "alarms": rows,
         "total": total,
         "limit": LIST_LIMIT,
-        "floods": queries.floods(s, active=True),
+        "floods": queries.floods(s, scope=scope, active=True),
         "unacknowledged": sum(
             1
             for a in rows
@@ -43,14 +44,14 @@ def _alarm_list(s: Session) -> dict[str, Any]:
 @router.get("/console/alarms", response_class=HTMLResponse)
 def alarms_page(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
     with db.read() as s:
-        return page(request, "alarms.html", me, **_alarm_list(s))
+        return page(request, "alarms.html", me, **_alarm_list(s, me.scope))
 
 
 @router.get("/console/alarms/rows", response_class=HTMLResponse)
 def alarm_rows(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
     """The list alone: what the page fetches when the live feed says something changed."""
     with db.read() as s:
-        return page(request, "_alarm_list.html", me, **_alarm_list(s))
+        return page(request, "_alarm_list.html", me, **_alarm_list(s, me.scope))
 
 
 @dataclass
@@ -66,16 +67,18 @@ class SystemStatus:
 
 
 def site_status(
-    s: Session, seen: list[tuple[str, str, str, bool]], offline_rules: set[str]
+    s: Session, seen: list[tuple[str, str, str, bool]], offline_rules: set[str], scope: Scope
 ) -> dict[str, dict[str, SystemStatus]]:
     """Per site and system: devices normal, in alarm (an active alarm) or offline (a last will,
-    or an active offline alarm). Devices come from the collector's registry and the alarms."""
+    or an active offline alarm). Devices come from the collector's registry and the alarms;
+    the viewer's sites only."""
     status: dict[tuple[str, str, str], str] = {}
     for site, system, device_id, online in seen:
-        status[(site, system, device_id)] = "normal" if online else "offline"
+        if scope.admits_code(site, None):
+            status[(site, system, device_id)] = "normal" if online else "offline"
     active = s.execute(
         select(Alarm.site, Alarm.system, Alarm.device_id, Alarm.rule_id).where(
-            Alarm.state.in_(ACTIVE_STATES)
+            Alarm.state.in_(ACTIVE_STATES), scope.where(Alarm.site_id, Alarm.asset_id)
         )
     )
     for site, system, device_id, rule_id in active:
@@ -84,7 +87,8 @@ def site_status(
             status[key] = "offline"
         elif status.get(key) != "offline":
             status[key] = "alarm"
-    sites = {code for (code,) in s.execute(select(Site.code))} | {k[0] for k in status}
+    codes = select(Site.code).where(scope.where_site(Site.id))
+    sites = {code for (code,) in s.execute(codes)} | {k[0] for k in status}
     out: dict[str, dict[str, SystemStatus]] = {
         site: {system: SystemStatus() for system in SYSTEMS} for site in sorted(sites)
     }
@@ -109,7 +113,7 @@ def sites_page(
     ]
     offline_rules = {r.id for r in alarms.engine.rules if r.kind == "offline"}
     with db.read() as s:
-        sites = site_status(s, seen, offline_rules)
+        sites = site_status(s, seen, offline_rules, me.scope)
     totals = Counter(
         entry.status for systems in sites.values() for entry in systems.values() if entry.devices
     )

@@ -21,7 +21,7 @@ from maintenance.alarms import queries as alarm_queries
 from maintenance.alarms.models import Alarm
 from maintenance.alarms.tickets import is_anomaly
 from maintenance.assets.service import asset_for_device, labels
-from maintenance.errors import InvalidInput
+from maintenance.errors import InvalidInput, NotFound
 from maintenance.language.catalogue import gettext_
 from maintenance.language.metrics import metric_said, unit_said
 from maintenance.work_orders import queries as ticket_queries
@@ -57,12 +57,19 @@ def device_page(
     tags = {"site": site, "device_id": device_id}
     latest = _store(request).latest(_system(system), tags).get(device_id)
     with db.read() as s:
-        alarms, _ = alarm_queries.list_alarms(s, site=site, device_id=device_id, limit=50)
+        alarms, _ = alarm_queries.list_alarms(
+            s, scope=me.scope, site=site, device_id=device_id, limit=50
+        )
         # The ledger says whose device it is (not only its alarms: an open inspection counts).
         asset = asset_for_device(s, site, device_id)
+        if not me.scope.admits_code(site, asset.id if asset is not None else None):
+            raise NotFound("device", device_id)  # outside the viewer's sites: not there
         tickets = (
             ticket_queries.list_tickets(
-                s, ticket_queries.TicketFilter(asset_id=asset.id), now=now, with_total=False
+                s,
+                ticket_queries.TicketFilter(asset_id=asset.id, scope=me.scope),
+                now=now,
+                with_total=False,
             )[0]
             if asset is not None
             else []
@@ -161,6 +168,8 @@ async def series(
     hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24,
 ) -> dict[str, Any]:
     """One metric's mean/min/max in BUCKETS buckets over the last `hours`, for a chart."""
+    if not me.scope.admits_code(site, None):
+        raise NotFound("device", device_id)
     end_ms = int(now.timestamp() * 1000)
     start_ms = end_ms - int(hours * 3_600_000)
     interval = max(1000, (end_ms - start_ms) // BUCKETS)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api.auth import OFFICE, STAFF, Principal
+from api.auth import OFFICE, PATROL, Principal
 from api.console.render import page
 from api.console.session import viewer
 from api.deps import DatabaseDep, NowDep
@@ -23,7 +23,7 @@ from maintenance.patrols.models import PatrolRound, PatrolRun
 from maintenance.vocabulary import Id
 
 router = APIRouter()
-Staff = Annotated[Principal, Depends(viewer(STAFF))]
+Patrol = Annotated[Principal, Depends(viewer(PATROL))]
 Office = Annotated[Principal, Depends(viewer(OFFICE))]
 
 
@@ -37,14 +37,20 @@ def _progress(s: Session, found: list[PatrolRun]) -> dict[int, int]:
 
 
 @router.get("/console/patrols", response_class=HTMLResponse)
-def patrols_page(request: Request, db: DatabaseDep, now: NowDep, me: Staff) -> HTMLResponse:
+def patrols_page(request: Request, db: DatabaseDep, now: NowDep, me: Patrol) -> HTMLResponse:
     """The runs taking check-ins now (opened here if the clock's job has not yet), and for the
     office every round with its last day of runs."""
     with db.transaction() as s:
         schedule.watch(s, now)
-        open_runs = [r for r in runs.list_runs(s, status="open") if r.starts_at <= now]
-        recent = runs.list_runs(s, since=now - timedelta(days=1)) if me.role in OFFICE else []
-        all_rounds = {r.id: r for r in rounds.all_rounds(s)}
+        sites = me.scope.site_ids
+        opened = runs.list_runs(s, status="open", sites=sites)
+        open_runs = [r for r in opened if r.starts_at <= now]
+        recent = (
+            runs.list_runs(s, since=now - timedelta(days=1), sites=sites)
+            if me.role in OFFICE
+            else []
+        )
+        all_rounds = {r.id: r for r in rounds.all_rounds(s, sites=sites)}
         return page(
             request,
             "patrols.html",
@@ -59,11 +65,11 @@ def patrols_page(request: Request, db: DatabaseDep, now: NowDep, me: Staff) -> H
 
 @router.get("/console/patrols/check-in/{code}", response_class=HTMLResponse)
 def check_in_page(
-    code: str, request: Request, db: DatabaseDep, now: NowDep, me: Staff, typed: bool = False
+    code: str, request: Request, db: DatabaseDep, now: NowDep, me: Patrol, typed: bool = False
 ) -> HTMLResponse:
     """What a point's label opens: the point, its run now, and the check-in form."""
     with db.transaction() as s:
-        point, found = point_in_scope(s, code[:40], None)
+        point, found = point_in_scope(s, code[:40], me.scope.site_ids)
         run: PatrolRun | None = None
         closed: NoRunOpen | None = None
         try:
@@ -87,9 +93,9 @@ def check_in_page(
 
 
 @router.get("/console/patrols/runs/{run_id}", response_class=HTMLResponse)
-def run_page(run_id: Id, request: Request, db: DatabaseDep, me: Staff) -> HTMLResponse:
+def run_page(run_id: Id, request: Request, db: DatabaseDep, me: Patrol) -> HTMLResponse:
     with db.read() as s:
-        run = runs.get_run(s, run_id)
+        run = runs.get_run(s, run_id, me.scope.site_ids)
         found = rounds.get_round(s, run.round_id)
         done = {c.point_id: c for c in runs.check_ins(s, {run.id})[run.id]}
         return page(
@@ -111,7 +117,7 @@ def label_url(request: Request, code: str) -> str:
 def labels_page(round_id: Id, request: Request, db: DatabaseDep, me: Office) -> HTMLResponse:
     """One label per point to print and fix at the place: QR code, point, short code."""
     with db.read() as s:
-        found: PatrolRound = rounds.get_round(s, round_id)
+        found: PatrolRound = rounds.get_round(s, round_id, me.scope.site_ids)
         labels: list[dict[str, Any]] = [
             {"point": p, "qr": qr_svg(label_url(request, p.code))} for p in found.points
         ]

@@ -33,8 +33,8 @@ def reports_page(
     year = year or now.year
     quarter = quarter or (now.month - 1) // 3 + 1
     with db.read() as s:
-        report = quarterly_report(s, year=year, quarter=quarter, now=now)
-        per_model, _ = findings.counts(s, since=report.start, until=report.end)
+        report = quarterly_report(s, year=year, quarter=quarter, now=now, scope=me.scope)
+        per_model, _ = findings.counts(s, scope=me.scope, since=report.start, until=report.end)
     return page(
         request,
         "reports.html",

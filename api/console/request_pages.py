@@ -29,7 +29,7 @@ REQUEST_TYPES = ("repair", "complaint", "suggestion")
 def my_requests(request: Request, db: DatabaseDep, now: NowDep, me: Anyone) -> HTMLResponse:
     """What a resident or tenant filed, newest first, and what each waits for from them."""
     with db.read() as s:
-        f = queries.TicketFilter(requester=me.name)
+        f = queries.TicketFilter(requester=me.name, scope=me.scope)
         rows, _ = queries.list_tickets(s, f, now=now, limit=100, with_total=False)
     return page(request, "requests.html", me, tickets=rows, waiting=_waiting)
 

@@ -201,7 +201,7 @@ def _set_cookie(request: Request, response: Response, done: LoggedIn) -> None:
 
 @router.get("/console")
 async def home(principal: Annotated[Principal, Depends(viewer(ALL))]) -> Response:
-    if principal.role == "technician":
+    if principal.role in ("technician", "contractor"):
         return RedirectResponse("/console/my", status_code=303)
     if principal.role == "requester":
         return RedirectResponse("/console/requests", status_code=303)

@@ -18,7 +18,9 @@ from api.routes.tickets import ALLOWED, visible
 from maintenance.alarms.tickets import ticket_alarms
 from maintenance.assets.models import Location
 from maintenance.assets.service import labels, where
+from maintenance.dispatch import roster
 from maintenance.dispatch.models import Technician
+from maintenance.scope import Scope
 from maintenance.vocabulary import Id, TicketState
 from maintenance.work_orders import disclosure, permissions, queries
 from maintenance.work_orders.models import Attachment, Ticket
@@ -39,16 +41,20 @@ PER_COLUMN = 100
 NEXT_STEP = ("accept", "start", "resolve")
 
 
-def _technicians(s: Session) -> dict[int, str]:
-    return {row.id: row.name for row in s.execute(select(Technician.id, Technician.name))}
+def _technicians(s: Session, scope: Scope) -> dict[int, str]:
+    """The names of the technicians the viewer sees (others' tickets show no name)."""
+    query = select(Technician.id, Technician.name).where(roster.within(scope))
+    return {row.id: row.name for row in s.execute(query)}
 
 
-def _column(s: Session, state: TicketState) -> tuple[list[Ticket], int]:
-    """Most urgent first: priority, then the nearest due time of the next step."""
-    total = s.scalar(select(func.count()).where(Ticket.state == state)) or 0
+def _column(s: Session, state: TicketState, scope: Scope) -> tuple[list[Ticket], int]:
+    """Most urgent first: priority, then the nearest due time of the next step; the viewer's
+    scope only."""
+    within = scope.where(Ticket.site_id, Ticket.asset_id)
+    total = s.scalar(select(func.count()).where(Ticket.state == state, within)) or 0
     rows = s.scalars(
         select(Ticket)
-        .where(Ticket.state == state)
+        .where(Ticket.state == state, within)
         .order_by(*queries.urgency_order())
         .limit(PER_COLUMN)
     ).all()
@@ -58,8 +64,8 @@ def _column(s: Session, state: TicketState) -> tuple[list[Ticket], int]:
 @router.get("/console/tickets", response_class=HTMLResponse)
 def board(request: Request, db: DatabaseDep, me: ControlRoom) -> HTMLResponse:
     with db.read() as s:
-        columns = [(state, *_column(s, state)) for state in BOARD_STATES]
-        names = _technicians(s)
+        columns = [(state, *_column(s, state, me.scope)) for state in BOARD_STATES]
+        names = _technicians(s, me.scope)
     return page(request, "board.html", me, columns=columns, names=names, limit=PER_COLUMN)
 
 
@@ -84,7 +90,7 @@ def _ticket_view(s: Session, ticket_id: int, me: Principal) -> dict[str, Any]:
             )
         ),
         "alarms": ticket_alarms(s, ticket_id) if me.role != "requester" else [],
-        "names": _technicians(s),
+        "names": _technicians(s, me.scope),
         "may_touch": permissions.why_not_touch(me, ticket, "change tickets") is None,
         "may_record": permissions.why_not_record_checklist(me, ticket) is None,
     }
@@ -102,7 +108,7 @@ def my_tickets(request: Request, db: DatabaseDep, now: NowDep, me: Staff) -> HTM
     tickets: list[Ticket] = []
     if me.technician_id is not None:
         with db.read() as s:
-            f = queries.TicketFilter(assignee_id=me.technician_id)
+            f = queries.TicketFilter(assignee_id=me.technician_id, scope=me.scope)
             rows, _ = queries.list_tickets(s, f, now=now, limit=200, with_total=False)
             tickets = sorted((t for t in rows if t.state in BOARD_STATES[:-1]), key=queries.urgency)
     steps = {t.id: next((a for a in NEXT_STEP if a in ALLOWED[t.state]), None) for t in tickets}

@@ -28,11 +28,13 @@ def unmapped_page(request: Request, db: DatabaseDep, me: Office) -> HTMLResponse
     runtime = request.app.state.runtime
     sources = runtime.ingest.sources
     by_name = {s.name: s for s in sources.sources} if sources is not None else {}
-    held = unmapped_devices(runtime.ingest.collector.dead_letters)
+    # Held devices are in no ledger site yet: for whoever sees every site (as the API's list).
+    held = unmapped_devices(runtime.ingest.collector.dead_letters) if me.scope.everything else []
     with db.read() as s:
         assets = s.execute(
             select(Asset.id, Asset.code, Asset.name, Site.code, Asset.system)
             .join(Site, Site.id == Asset.site_id)
+            .where(me.scope.where(Asset.site_id, Asset.id))
             .order_by(Site.code, Asset.code)
         ).all()
     rows = []

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import OFFICE, PrincipalDep, access, client_of, log_in, log_out
 from api.deps import DatabaseDep, NowDep
 from maintenance.accounts import service as users
-from maintenance.accounts.models import SecurityEvent, User
+from maintenance.accounts.models import ApiKey, SecurityEvent, User
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id
 
@@ -68,16 +69,23 @@ class Me(BaseModel):
     technician_id: Id | None
     via: str
     language: Language | None = None
+    site_ids: list[int] | None = Field(None, description="null: every site")
+    contractor_id: Id | None = None
 
 
 @router.get("/users/me")
 def me(principal: PrincipalDep) -> Me:
+    """Who the caller is, and their scope: the sites they see (null: every site) and, for a
+    contractor's people, their company."""
+    sites = principal.scope.site_ids
     return Me(
         name=principal.name,
         role=principal.role,
         technician_id=principal.technician_id,
         via=principal.via,
         language=principal.language,
+        site_ids=sorted(sites) if sites is not None else None,
+        contractor_id=principal.scope.contractor_id,
     )
 
 
@@ -112,6 +120,7 @@ class UserCreate(BaseModel):
                     "password": "a long secret",
                     "role": "technician",
                     "technician_id": 3,
+                    "site_ids": [1],
                 }
             ]
         },
@@ -120,6 +129,8 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=10, max_length=200)
     role: str
     technician_id: Id | None = None
+    site_ids: list[Id] | None = Field(None, description="unset: every site", max_length=1000)
+    contractor_id: Id | None = Field(None, description="a contractor's person: their company")
 
 
 class UserRead(BaseModel):
@@ -129,6 +140,12 @@ class UserRead(BaseModel):
     role: str
     technician_id: Id | None
     active: bool
+    site_ids: list[int] | None = None  # null: every site
+    contractor_id: Id | None = None
+
+
+def user_read(s: Session, user: User) -> UserRead:
+    return UserRead.model_validate(user).model_copy(update={"site_ids": users.site_ids(s, user)})
 
 
 @router.post("/users", status_code=201, dependencies=admin_only)
@@ -137,7 +154,14 @@ def create_user(
 ) -> UserRead:
     with db.transaction() as s:
         user = users.create_user(
-            s, body.username, body.password, body.role, now=now, technician_id=body.technician_id
+            s,
+            body.username,
+            body.password,
+            body.role,
+            now=now,
+            technician_id=body.technician_id,
+            site_ids=body.site_ids,
+            contractor_id=body.contractor_id,
         )
         users.record(
             s,
@@ -146,13 +170,13 @@ def create_user(
             now=now,
             detail=f"{body.username} ({body.role})",
         )
-        return UserRead.model_validate(user)
+        return user_read(s, user)
 
 
 @router.get("/users", dependencies=admin_only)
 def list_users(db: DatabaseDep) -> list[UserRead]:
     with db.read() as s:
-        return [UserRead.model_validate(u) for u in users.all_users(s)]
+        return [user_read(s, u) for u in users.all_users(s)]
 
 
 @router.post("/users/{user_id}/disable", dependencies=admin_only)
@@ -192,7 +216,7 @@ def _set_active(
                 detail=user.username if active else f"{user.username}: {ended} sessions ended",
                 client=client_of(request),
             )
-        return UserRead.model_validate(user)
+        return user_read(s, user)
 
 
 class ApiKeyCreate(BaseModel):
@@ -201,6 +225,8 @@ class ApiKeyCreate(BaseModel):
     )
     name: str = Field(min_length=1, max_length=100)
     role: str
+    site_ids: list[Id] | None = Field(None, description="unset: every site", max_length=1000)
+    contractor_id: Id | None = None
 
 
 @router.post("/api-keys", status_code=201, dependencies=admin_only)
@@ -209,7 +235,14 @@ def create_api_key(
 ) -> dict[str, Any]:
     """The key is shown once, in this answer; send it as `X-API-Key` or as a bearer token."""
     with db.transaction() as s:
-        key, row = users.create_api_key(s, body.name, body.role, now=now)
+        key, row = users.create_api_key(
+            s,
+            body.name,
+            body.role,
+            now=now,
+            site_ids=body.site_ids,
+            contractor_id=body.contractor_id,
+        )
         users.record(
             s,
             actor=principal.name,
@@ -217,7 +250,14 @@ def create_api_key(
             now=now,
             detail=f"{body.name} ({body.role})",
         )
-        return {"id": row.id, "name": row.name, "role": row.role, "key": key}
+        return {
+            "id": row.id,
+            "name": row.name,
+            "role": row.role,
+            "site_ids": body.site_ids,
+            "contractor_id": row.contractor_id,
+            "key": key,
+        }
 
 
 class ApiKeyRead(BaseModel):
@@ -227,13 +267,19 @@ class ApiKeyRead(BaseModel):
     role: str
     created_at: datetime
     revoked_at: datetime | None
+    site_ids: list[int] | None = None  # null: every site
+    contractor_id: Id | None = None
+
+
+def key_read(s: Session, key: ApiKey) -> ApiKeyRead:
+    return ApiKeyRead.model_validate(key).model_copy(update={"site_ids": users.site_ids(s, key)})
 
 
 @router.get("/api-keys", dependencies=admin_only)
 def list_api_keys(db: DatabaseDep) -> list[ApiKeyRead]:
     """Every key ever made (never the key itself), revoked ones with their time."""
     with db.read() as s:
-        return [ApiKeyRead.model_validate(k) for k in users.all_api_keys(s)]
+        return [key_read(s, k) for k in users.all_api_keys(s)]
 
 
 @router.post("/api-keys/{key_id}/revoke", dependencies=admin_only)
@@ -252,7 +298,7 @@ def revoke_api_key(
                 detail=f"{row.name} ({row.role})",
                 client=client_of(request),
             )
-        return ApiKeyRead.model_validate(row)
+        return key_read(s, row)
 
 
 class SecurityEventRead(BaseModel):

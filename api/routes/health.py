@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.auth import PrincipalDep, refuse
+
 router = APIRouter(tags=["operations"])
 metrics_router = APIRouter(tags=["operations"])  # behind authentication: an API key for Prometheus
 
@@ -21,6 +23,9 @@ def health(request: Request) -> JSONResponse:
 
 
 @metrics_router.get("/metrics", response_class=Response)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, principal: PrincipalDep) -> Response:
+    """The whole service's counters: for callers who see every site (a site-scoped key: 403)."""
+    if not principal.scope.everything:
+        raise refuse(request, principal, "metrics are the whole service's: a key of every site")
     data: Any = generate_latest(request.app.state.metrics_registry)
     return Response(content=data, media_type=CONTENT_TYPE_LATEST)

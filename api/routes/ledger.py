@@ -13,7 +13,7 @@ from sqlalchemy import select
 from api.auth import PrincipalDep
 from api.deps import DatabaseDep
 from maintenance.assets import csvio
-from maintenance.assets.models import Asset, Location, Site
+from maintenance.assets.models import Asset, Location
 from maintenance.assets.schemas import (
     AssetCreate,
     AssetRead,
@@ -23,12 +23,15 @@ from maintenance.assets.schemas import (
     SiteRead,
 )
 from maintenance.assets.service import (
+    assets,
     create_location,
     create_site,
-    get_asset,
-    get_site,
     save_asset,
+    sites,
+    visible_asset,
+    visible_site,
 )
+from maintenance.errors import InvalidInput
 from maintenance.vocabulary import MAX_ID, Id
 from maintenance.work_orders import disclosure, queries
 from maintenance.work_orders.schemas import TicketRead
@@ -43,21 +46,25 @@ def asset_read(asset: Asset) -> AssetRead:
 
 
 @router.post("/sites", status_code=201)
-def post_site(data: SiteCreate, db: DatabaseDep) -> SiteRead:
+def post_site(data: SiteCreate, db: DatabaseDep, principal: PrincipalDep) -> SiteRead:
+    """A new site; by someone who sees every site (a site-scoped account would not see it)."""
+    if not principal.scope.everything:
+        raise InvalidInput("code", "only an account that sees every site adds sites")
     with db.transaction() as s:
         return SiteRead.model_validate(create_site(s, data))
 
 
 @directory.get("/sites")
-def list_sites(db: DatabaseDep) -> list[SiteRead]:
+def list_sites(db: DatabaseDep, principal: PrincipalDep) -> list[SiteRead]:
+    """The sites of the caller's scope."""
     with db.transaction() as s:
-        return [SiteRead.model_validate(x) for x in s.scalars(select(Site).order_by(Site.id))]
+        return [SiteRead.model_validate(x) for x in sites(s, scope=principal.scope)]
 
 
 @directory.get("/sites/{site_id}")
-def read_site(site_id: Id, db: DatabaseDep) -> SiteRead:
+def read_site(site_id: Id, db: DatabaseDep, principal: PrincipalDep) -> SiteRead:
     with db.transaction() as s:
-        return SiteRead.model_validate(get_site(s, site_id))
+        return SiteRead.model_validate(visible_site(s, site_id, scope=principal.scope))
 
 
 class RiskClass(BaseModel):
@@ -66,62 +73,70 @@ class RiskClass(BaseModel):
 
 
 @router.put("/sites/{site_id}/risk-class")
-def put_risk_class(site_id: Id, data: RiskClass, db: DatabaseDep) -> SiteRead:
+def put_risk_class(
+    site_id: Id, data: RiskClass, db: DatabaseDep, principal: PrincipalDep
+) -> SiteRead:
     """A site's lightning risk class: hazardous (explosion or fire hazard) sites test their
     lightning protection half-yearly, others yearly (docs/maintenance-plans.md)."""
     with db.transaction() as s:
-        site = get_site(s, site_id)
+        site = visible_site(s, site_id, scope=principal.scope)
         site.risk_class = data.risk_class
         return SiteRead.model_validate(site)
 
 
 @router.post("/locations", status_code=201)
-def post_location(data: LocationCreate, db: DatabaseDep) -> LocationRead:
+def post_location(data: LocationCreate, db: DatabaseDep, principal: PrincipalDep) -> LocationRead:
     with db.transaction() as s:
+        visible_site(s, data.site_id, scope=principal.scope)
         return LocationRead.model_validate(create_location(s, data))
 
 
 @directory.get("/sites/{site_id}/locations")
-def list_locations(site_id: Id, db: DatabaseDep) -> list[LocationRead]:
+def list_locations(site_id: Id, db: DatabaseDep, principal: PrincipalDep) -> list[LocationRead]:
     with db.transaction() as s:
-        get_site(s, site_id)
+        visible_site(s, site_id, scope=principal.scope)
         rows = s.scalars(select(Location).where(Location.site_id == site_id).order_by(Location.id))
         return [LocationRead.model_validate(x) for x in rows]
 
 
 @router.post("/assets", status_code=201)
-def post_asset(data: AssetCreate, db: DatabaseDep) -> AssetRead:
+def post_asset(data: AssetCreate, db: DatabaseDep, principal: PrincipalDep) -> AssetRead:
     with db.transaction() as s:
+        visible_site(s, data.site_id, scope=principal.scope)
         return asset_read(save_asset(s, data))
 
 
 @router.put("/assets/{asset_id}")
-def put_asset(asset_id: Id, data: AssetCreate, db: DatabaseDep) -> AssetRead:
+def put_asset(
+    asset_id: Id, data: AssetCreate, db: DatabaseDep, principal: PrincipalDep
+) -> AssetRead:
     with db.transaction() as s:
-        return asset_read(save_asset(s, data, get_asset(s, asset_id)))
+        asset = visible_asset(s, asset_id, scope=principal.scope)
+        visible_site(s, data.site_id, scope=principal.scope)
+        return asset_read(save_asset(s, data, asset))
 
 
 @directory.get("/assets")
 def list_assets(
     db: DatabaseDep,
+    principal: PrincipalDep,
     site_id: Id | None = None,
     system: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AssetRead]:
+    """The assets of the caller's scope (a contractor's people: their company's)."""
     with db.transaction() as s:
-        q = select(Asset).order_by(Asset.id).limit(limit).offset(offset)
-        if site_id is not None:
-            q = q.where(Asset.site_id == site_id)
-        if system is not None:
-            q = q.where(Asset.system == system)
-        return [asset_read(a) for a in s.scalars(q)]
+        found = assets(
+            s, scope=principal.scope, site_id=site_id, system=system, limit=limit, offset=offset
+        )
+        return [asset_read(a) for a in found]
 
 
 @directory.get("/assets/{asset_id}")
-def read_asset(asset_id: Id, db: DatabaseDep) -> AssetRead:
+def read_asset(asset_id: Id, db: DatabaseDep, principal: PrincipalDep) -> AssetRead:
     with db.transaction() as s:
-        return asset_read(get_asset(s, asset_id))
+        return asset_read(visible_asset(s, asset_id, scope=principal.scope))
 
 
 @router.get("/assets/{asset_id}/history")
@@ -135,10 +150,12 @@ def asset_history(
     """Every work order that touched the asset (repairs, inspections, alarms), newest first;
     who filed each only for those who may read it (docs/security.md, personal data)."""
     with db.transaction() as s:
-        get_asset(s, asset_id)
+        visible_asset(s, asset_id, scope=principal.scope)
         out = [
             TicketRead.model_validate(t)
-            for t in queries.asset_history(s, asset_id, limit=limit, offset=offset)
+            for t in queries.asset_history(
+                s, asset_id, scope=principal.scope, limit=limit, offset=offset
+            )
         ]
     hidden = disclosure.redactions(principal)
     return [ticket.model_copy(update=hidden) for ticket in out] if hidden else out
@@ -158,12 +175,12 @@ def asset_history(
     },
 )
 def import_assets(
-    db: DatabaseDep, body: Annotated[str, Body(media_type="text/csv")]
+    db: DatabaseDep, principal: PrincipalDep, body: Annotated[str, Body(media_type="text/csv")]
 ) -> dict[str, Any]:
     """Creates or updates assets by (site_code, code); answers a per-row report. A bad row never
-    discards the good ones."""
+    discards the good ones; a site outside the caller's scope is an unknown site."""
     with db.transaction() as s:
-        report = csvio.import_assets(s, body)
+        report = csvio.import_assets(s, body, scope=principal.scope)
     return {
         "created": report.created,
         "updated": report.updated,
@@ -172,7 +189,9 @@ def import_assets(
 
 
 @router.get("/assets.csv", response_class=PlainTextResponse)
-def export_assets(db: DatabaseDep, site_id: Id | None = None) -> PlainTextResponse:
+def export_assets(
+    db: DatabaseDep, principal: PrincipalDep, site_id: Id | None = None
+) -> PlainTextResponse:
     with db.transaction() as s:
-        text = csvio.export_assets(s, site_id)
+        text = csvio.export_assets(s, site_id, scope=principal.scope)
     return PlainTextResponse(text, media_type="text/csv")

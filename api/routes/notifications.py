@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
+from api.auth import PrincipalDep
 from api.deps import DatabaseDep
 from ingest.redact import mask_text
-from maintenance.notifications.models import NotificationDelivery
+from maintenance.reports.deliveries import deliveries
 from maintenance.vocabulary import Id
 
 router = APIRouter(tags=["notifications"])
@@ -36,20 +36,16 @@ class DeliveryRead(BaseModel):
 
 
 @router.get("/notifications")
-def deliveries(
+def list_deliveries(
     db: DatabaseDep,
+    principal: PrincipalDep,
     status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DeliveryRead]:
-    """Newest first."""
-    query = select(NotificationDelivery)
-    if status is not None:
-        query = query.where(NotificationDelivery.status == status)
-    if kind is not None:
-        query = query.where(NotificationDelivery.kind == kind)
+    """Newest first; about the tickets and alarms of the caller's scope."""
     with db.read() as s:
-        rows = s.scalars(query.order_by(NotificationDelivery.id.desc()).limit(limit))
+        rows = deliveries(s, scope=principal.scope, status=status, kind=kind, limit=limit)
         return [_shown(DeliveryRead.model_validate(r)) for r in rows]
 
 

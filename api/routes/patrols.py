@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 
 from api.auth import OFFICE, PrincipalDep, access, audit_name
 from api.deps import AttachmentsDep, DatabaseDep, NotifierDep, NowDep
+from maintenance.assets.service import visible_site
 from maintenance.errors import NotFound
 from maintenance.patrols import rounds, runs
 from maintenance.patrols.check_ins import Observation, Photo, check_in
@@ -31,34 +32,39 @@ Status = Literal["open", "completed", "late", "incomplete", "missed"]
 
 
 @router.post("/patrols/rounds", status_code=201, dependencies=OFFICE_ONLY)
-def post_round(data: RoundCreate, db: DatabaseDep, now: NowDep) -> RoundRead:
+def post_round(data: RoundCreate, db: DatabaseDep, now: NowDep, me: PrincipalDep) -> RoundRead:
     """A round with its points in order; each point gets the short code its label carries."""
     with db.transaction() as s:
+        visible_site(s, data.site_id, scope=me.scope)
         return RoundRead.model_validate(rounds.create_round(s, data, now=now))
 
 
 @router.get("/patrols/rounds")
-def list_rounds(db: DatabaseDep, site_id: Id | None = None) -> list[RoundRead]:
+def list_rounds(db: DatabaseDep, me: PrincipalDep, site_id: Id | None = None) -> list[RoundRead]:
+    """The rounds of the caller's sites."""
     with db.transaction() as s:
-        return [RoundRead.model_validate(r) for r in rounds.all_rounds(s, site_id=site_id)]
+        found = rounds.all_rounds(s, site_id=site_id, sites=me.scope.site_ids)
+        return [RoundRead.model_validate(r) for r in found]
 
 
 @router.get("/patrols/rounds/{round_id}", responses=MISSING)
-def read_round(round_id: Id, db: DatabaseDep) -> RoundRead:
+def read_round(round_id: Id, db: DatabaseDep, me: PrincipalDep) -> RoundRead:
     with db.transaction() as s:
-        return RoundRead.model_validate(rounds.get_round(s, round_id))
+        return RoundRead.model_validate(rounds.get_round(s, round_id, me.scope.site_ids))
 
 
 @router.patch("/patrols/rounds/{round_id}", dependencies=OFFICE_ONLY, responses=MISSING)
-def patch_round(round_id: Id, data: RoundChange, db: DatabaseDep) -> RoundRead:
+def patch_round(round_id: Id, data: RoundChange, db: DatabaseDep, me: PrincipalDep) -> RoundRead:
     """Rename, pause or resume, or change the window and grace; runs made keep their times."""
     with db.transaction() as s:
-        return RoundRead.model_validate(rounds.change_round(s, round_id, data))
+        changed = rounds.change_round(s, round_id, data, me.scope.site_ids)
+        return RoundRead.model_validate(changed)
 
 
 @router.get("/patrols/runs")
 def list_runs(
     db: DatabaseDep,
+    me: PrincipalDep,
     round_id: Id | None = None,
     status: Status | None = None,
     since: AwareDatetime | None = None,
@@ -68,16 +74,22 @@ def list_runs(
     """Newest first, each with its check-ins."""
     with db.transaction() as s:
         found = runs.list_runs(
-            s, round_id=round_id, status=status, since=since, until=until, limit=limit
+            s,
+            round_id=round_id,
+            status=status,
+            since=since,
+            until=until,
+            sites=me.scope.site_ids,
+            limit=limit,
         )
         done = runs.check_ins(s, {run.id for run in found})
         return [runs.run_read(run, done[run.id]) for run in found]
 
 
 @router.get("/patrols/runs/{run_id}", responses=MISSING)
-def read_run(run_id: Id, db: DatabaseDep) -> RunRead:
+def read_run(run_id: Id, db: DatabaseDep, me: PrincipalDep) -> RunRead:
     with db.transaction() as s:
-        run = runs.get_run(s, run_id)
+        run = runs.get_run(s, run_id, me.scope.site_ids)
         return runs.run_read(run, runs.check_ins(s, {run.id})[run.id])
 
 
@@ -111,17 +123,20 @@ async def post_check_in(
             now=now,
             notifier=notifier,
             store=store,
+            sites=principal.scope.site_ids,
         )
         return runs.check_in_read(made)
 
 
 @router.get("/patrols/check-ins/{check_in_id}/photo", response_class=Response, responses=MISSING)
-def check_in_photo(check_in_id: Id, db: DatabaseDep, store: AttachmentsDep) -> Response:
+def check_in_photo(
+    check_in_id: Id, db: DatabaseDep, store: AttachmentsDep, me: PrincipalDep
+) -> Response:
     with db.transaction() as s:
         made = s.get(PatrolCheckIn, check_in_id)
         if made is None or made.photo_sha256 is None:
             raise NotFound("patrol check-in photo", check_in_id)
-        runs.get_run(s, made.run_id)
+        runs.get_run(s, made.run_id, me.scope.site_ids)
         data = store.path(made.photo_sha256).read_bytes()
         return Response(data, media_type=made.photo_type or "application/octet-stream")
 
@@ -130,6 +145,7 @@ def check_in_photo(check_in_id: Id, db: DatabaseDep, store: AttachmentsDep) -> R
 def patrol_report(
     db: DatabaseDep,
     now: NowDep,
+    me: PrincipalDep,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     site_id: Id | None = None,
@@ -137,4 +153,5 @@ def patrol_report(
     """How runs ended per round (default: the last 7 days) and every point a run missed."""
     until = until or now
     with db.transaction() as s:
-        return runs.report(s, since or until - timedelta(days=7), until, site_id=site_id)
+        start = since or until - timedelta(days=7)
+        return runs.report(s, start, until, site_id=site_id, sites=me.scope.site_ids)

@@ -113,7 +113,13 @@ def failures(
     _period(start, end)
     with db.read() as s:
         report = failure_report(
-            s, start=start, end=end, group_by=group_by, site_id=site_id, now=now
+            s,
+            start=start,
+            end=end,
+            scope=me.scope,
+            group_by=group_by,
+            site_id=site_id,
+            now=now,
         )
     if format == "xlsx":
         with _reader(request, me):
@@ -165,7 +171,7 @@ def service_quality(
     its early-warning status (ok, warning, below_target, no_data)."""
     _period(start, end)
     with db.read() as s:
-        report = quality_report(s, start=start, end=end, now=now, site_id=site_id)
+        report = quality_report(s, start=start, end=end, now=now, scope=me.scope, site_id=site_id)
     if format == "xlsx":
         with _reader(request, me):
             return _xlsx("service-quality", excel.workbook(quality=report))
@@ -227,7 +233,7 @@ def compliance(
     standard each programme comes from."""
     _period(start, end)
     with db.read() as s:
-        rows = compliance_view(s, start=start, end=end, now=now, site_id=site_id)
+        rows = compliance_view(s, start=start, end=end, now=now, scope=me.scope, site_id=site_id)
     if format == "xlsx":
         with _reader(request, me):
             return _xlsx("compliance", excel.workbook(compliance=rows))
@@ -253,7 +259,10 @@ def compliance(
 
 @router.get("/reports/anomaly-findings")
 def anomaly_findings(
-    db: DatabaseDep, start: AwareDatetime | None = None, end: AwareDatetime | None = None
+    db: DatabaseDep,
+    me: PrincipalDep,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """The anomaly models' findings as the technicians judged them when they resolved the
     predictive inspections (reviewed in [start, end), default: all): per model and version, and
@@ -261,7 +270,7 @@ def anomaly_findings(
     if start is not None and end is not None:
         _period(start, end)
     with db.read() as s:
-        per_model, per_type = findings.counts(s, since=start, until=end)
+        per_model, per_type = findings.counts(s, scope=me.scope, since=start, until=end)
     return {
         "models": [asdict(c) for c in per_model],
         "device_types": [
@@ -286,7 +295,9 @@ def quarterly(
     quarter beside them, failures by system, the monthly trend and top causes; as a page to
     print (html), PDF, Excel or JSON."""
     with db.read() as s:
-        report = quarterly_report(s, year=year, quarter=quarter, now=now, site_id=site_id)
+        report = quarterly_report(
+            s, year=year, quarter=quarter, now=now, scope=me.scope, site_id=site_id
+        )
     name = f"service-quality-{year}-q{quarter}"
     if format == "xlsx":
         with _reader(request, me):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from api.auth import PrincipalDep
 from api.deps import DatabaseDep
-from maintenance.assets.service import get_site
+from maintenance.assets.service import visible_site
 from maintenance.errors import InvalidInput
 from maintenance.sla.models import SlaPolicyOverride
 from maintenance.vocabulary import Id, Priority, TicketType
@@ -45,12 +46,15 @@ class SlaPolicyRead(SlaPolicyCreate):
 
 
 @router.put("/sla-policies", status_code=200)
-def put_policy(data: SlaPolicyCreate, db: DatabaseDep) -> SlaPolicyRead:
+def put_policy(data: SlaPolicyCreate, db: DatabaseDep, principal: PrincipalDep) -> SlaPolicyRead:
     """Creates or replaces the policy for (site, type, priority). It applies to tickets created
-    from now on; due times of existing tickets and recorded breaches stay as they are."""
+    from now on; due times of existing tickets and recorded breaches stay as they are. A
+    site-scoped caller sets their sites' policies only (every site's: 422 on `site_id`)."""
     with db.transaction() as s:
         if data.site_id is not None:
-            get_site(s, data.site_id)
+            visible_site(s, data.site_id, scope=principal.scope)
+        elif not principal.scope.everything:
+            raise InvalidInput("site_id", "name one of your sites")
         if data.ticket_type is None and data.priority is None and data.site_id is None:
             raise InvalidInput("ticket_type", "name a type, a priority or a site")
         policy = s.scalar(
@@ -77,9 +81,21 @@ def put_policy(data: SlaPolicyCreate, db: DatabaseDep) -> SlaPolicyRead:
 
 
 @router.get("/sla-policies")
-def list_policies(db: DatabaseDep, site_id: Id | None = None) -> list[SlaPolicyRead]:
+def list_policies(
+    db: DatabaseDep, principal: PrincipalDep, site_id: Id | None = None
+) -> list[SlaPolicyRead]:
+    """Every site's policies and those of the caller's sites."""
     with db.transaction() as s:
-        q = select(SlaPolicyOverride).order_by(SlaPolicyOverride.id)
+        q = (
+            select(SlaPolicyOverride)
+            .where(
+                or_(
+                    SlaPolicyOverride.site_id.is_(None),
+                    principal.scope.where_site(SlaPolicyOverride.site_id),
+                )
+            )
+            .order_by(SlaPolicyOverride.id)
+        )
         if site_id is not None:
             q = q.where(SlaPolicyOverride.site_id == site_id)
         return [SlaPolicyRead.model_validate(p) for p in s.scalars(q)]

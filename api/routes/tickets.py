@@ -15,7 +15,7 @@ from api.auth import CONTROL_ROOM, Principal, PrincipalDep, access, audit_name, 
 from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from api.headers import download
 from maintenance.alarms import findings
-from maintenance.errors import NotFound
+from maintenance.dispatch import roster
 from maintenance.flows import intake, transitions
 from maintenance.storage.db import Database
 from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
@@ -62,12 +62,9 @@ ALLOWED = {state.value: [a.value for a in allowed_actions(state)] for state in T
 
 
 def visible(s: Session, ticket_id: int, principal: Principal) -> Ticket:
-    """The ticket, if this caller may see it: a requester only their own (others are 404, so
-    that ids of other people's requests reveal nothing)."""
-    ticket = service.get(s, ticket_id)
-    if principal.role == "requester" and not permissions.owns(principal, ticket):
-        raise NotFound("ticket", ticket_id)
-    return ticket
+    """The ticket, if this caller may see it (`queries.visible`: their scope, a requester's
+    own; anything else is 404, so that ids reveal nothing)."""
+    return queries.visible(s, ticket_id, principal)
 
 
 def may_touch(request: Request, ticket: Ticket, principal: Principal, what: str) -> None:
@@ -87,6 +84,7 @@ def read(ticket: Ticket, principal: Principal) -> TicketRead:
 def create_ticket(
     data: TicketRequest,
     intake: IntakeDep,
+    db: DatabaseDep,
     now: NowDep,
     principal: PrincipalDep,
     actor: str = "api",
@@ -96,6 +94,9 @@ def create_ticket(
     A requester's request is filed in their own name through the app; fields a caller may not
     set are a 422 on the field (docs/work-orders.md, who may do what)."""
     ticket = permissions.admit(principal, data, now=now)
+    if not principal.scope.everything:
+        with db.read() as s:
+            queries.referenced(s, principal.scope, data)
     return read(intake.create(ticket, actor=audit_name(principal, actor), now=now), principal)
 
 
@@ -125,6 +126,8 @@ def create_tickets(
         for i, item in enumerate(batch.items)
     ]
     with db.transaction() as s:
+        for item in batch.items:
+            queries.referenced(s, principal.scope, item)
         return [
             read(t, principal)
             for t in intake.create_many(s, items, actor=who, now=now, notifier=notifier)
@@ -151,7 +154,16 @@ async def list_tickets(
     response model documents them) because this is the most frequent call of the console."""
     mine = principal.name if principal.role == "requester" else None
     f = queries.TicketFilter(
-        site_id, state, type, priority, asset_id, assignee_id, sla, escalated, mine
+        site_id,
+        state,
+        type,
+        priority,
+        asset_id,
+        assignee_id,
+        sla,
+        escalated,
+        mine,
+        scope=principal.scope,
     )
     page = None
     if db.has_driver_reads:
@@ -204,6 +216,9 @@ def transition(
     body = body.model_copy(update=update)
     with db.transaction() as s:
         ticket = visible(s, ticket_id, principal)
+        if body.action == Action.assign and body.technician_id is not None:
+            # a technician outside the caller's scope is, for them, not there
+            roster.visible_technician(s, body.technician_id, scope=principal.scope)
         did = queries.did_the_work(s, ticket) if body.action == Action.verify else set()
         why = permissions.why_not_act(principal, ticket, str(body.action), did_the_work=did)
         if why is not None:

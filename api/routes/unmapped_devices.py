@@ -10,9 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.auth import PrincipalDep
 from api.deps import DatabaseDep
 from api.device_mapping import map_held_device
 from ingest.sources.unmapped import unmapped_devices
+from maintenance.assets.service import visible_asset
+from maintenance.scope import Scope
 
 router = APIRouter(tags=["devices"])
 
@@ -40,8 +43,11 @@ class UnmappedRead(BaseModel):
 
 
 @router.get("/devices/unmapped")
-def list_unmapped(request: Request) -> UnmappedRead:
+def list_unmapped(request: Request, principal: PrincipalDep) -> UnmappedRead:
+    """A site-scoped caller sees the ledgerless devices of their sites; the held gateway
+    devices, which no site claims yet, only whoever sees every site."""
     runtime = request.app.state.runtime
+    scope = principal.scope
     held = [
         HeldDevice(
             source=d.source,
@@ -54,13 +60,16 @@ def list_unmapped(request: Request) -> UnmappedRead:
             metrics=d.metrics,
         )
         for d in unmapped_devices(runtime.ingest.collector.dead_letters)
+        if scope.everything
     ]
     ledger = runtime.alarms.ledger if runtime.alarms is not None else None
     listed = ledger.unmapped().listed if ledger is not None else ()
     return UnmappedRead(
         held=held,
         not_in_ledger=[
-            LedgerlessDevice(site=k.site, system=k.system, device_id=k.device_id) for k in listed
+            LedgerlessDevice(site=k.site, system=k.system, device_id=k.device_id)
+            for k in listed
+            if scope.admits_code(k.site, None)
         ],
     )
 
@@ -85,10 +94,19 @@ class MappedRead(BaseModel):
 
 
 @router.post("/devices/unmapped/map")
-async def map_device(data: DeviceMapping, request: Request, db: DatabaseDep) -> MappedRead:
+async def map_device(
+    data: DeviceMapping, request: Request, db: DatabaseDep, principal: PrincipalDep
+) -> MappedRead:
     """The device becomes one of the asset's device ids, and its held messages are replayed
-    (once: a replayed message is never replayed again)."""
+    (once: a replayed message is never replayed again). An asset outside the caller's scope is
+    not found."""
+    await run_in_threadpool(_visible, db, data.asset_id, principal.scope)
     mapped = await run_in_threadpool(
         map_held_device, request.app.state.runtime, db, data.source, data.device, data.asset_id
     )
     return MappedRead.model_validate(mapped, from_attributes=True)
+
+
+def _visible(db: DatabaseDep, asset_id: int, scope: Scope) -> None:
+    with db.read() as s:
+        visible_asset(s, asset_id, scope=scope)

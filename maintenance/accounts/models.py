@@ -2,12 +2,50 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Column, ForeignKey, String, Table, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from maintenance.storage.db import Base, UtcDateTime
 
-ROLES = ("admin", "manager", "engineer", "technician", "requester")
+ROLES = ("admin", "manager", "engineer", "technician", "contractor", "requester")
+
+# The sites an account or key is limited to (only read while its `all_sites` is false).
+user_sites = Table(
+    "user_sites",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
+api_key_sites = Table(
+    "api_key_sites",
+    Base.metadata,
+    Column("api_key_id", ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
+# The assets a contractor company is responsible for: at most one contractor per asset.
+contractor_assets = Table(
+    "contractor_assets",
+    Base.metadata,
+    Column("asset_id", ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "contractor_id",
+        ForeignKey("contractors.id", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+    ),
+)
+
+
+class Contractor(Base):
+    """A company that maintains some assets (a site's elevators, say) under contract: its
+    people (role contractor) see and work only those assets' tickets, plans and alarms."""
+
+    __tablename__ = "contractors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class User(Base):
@@ -23,6 +61,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The language the person chose in the console (en, zh-CN); None: the browser's.
     language: Mapped[str | None] = mapped_column(String(10))
+    # Which sites the account sees: every site (existing accounts, admins), or those in
+    # user_sites. A contractor's account also belongs to its company.
+    all_sites: Mapped[bool] = mapped_column(default=True, server_default=true())
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
 
 
 class ApiKey(Base):
@@ -36,6 +78,8 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    all_sites: Mapped[bool] = mapped_column(default=True, server_default=true())
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
 
 
 class LoginSession(Base):

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import column, delete, func, insert, select, table
 from sqlalchemy.orm import Session
 
 from maintenance.accounts import sessions
-from maintenance.accounts.models import ROLES, ApiKey, SecurityEvent, User
+from maintenance.accounts.models import (
+    ROLES,
+    ApiKey,
+    Contractor,
+    SecurityEvent,
+    User,
+    api_key_sites,
+    user_sites,
+)
 from maintenance.errors import InvalidInput, NotFound
 from maintenance.storage.db import get_required
 
@@ -23,9 +32,61 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
 
 
+# The ledger's sites, read here without importing the ledger (a sibling package).
+_SITES = table("sites", column("id"))
+
+
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise InvalidInput("role", f"one of {', '.join(ROLES)}")
+
+
+def check_scope(
+    session: Session, role: str, site_ids: Sequence[int] | None, contractor_id: int | None
+) -> None:
+    """A 422 on the field of a scope that cannot be: sites that do not exist, sites for an
+    admin (who always sees every site), a contractor's person without a company, a company for
+    anyone else."""
+    if site_ids is not None:
+        if role == "admin":
+            raise InvalidInput("site_ids", "an admin always sees every site")
+        known = set(session.scalars(select(_SITES.c.id).where(_SITES.c.id.in_(site_ids))))
+        missing = sorted(set(site_ids) - known)
+        if missing:
+            raise InvalidInput("site_ids", f"unknown site(s) {missing}")
+    if role == "contractor":
+        if contractor_id is None:
+            raise InvalidInput("contractor_id", "a contractor's account belongs to a contractor")
+        get_required(session, Contractor, contractor_id, "contractor")
+    elif contractor_id is not None:
+        raise InvalidInput("contractor_id", "only a contractor's account (role contractor)")
+
+
+def set_sites(session: Session, row: User | ApiKey, site_ids: Sequence[int] | None) -> None:
+    """Limit an account or key to these sites (None: every site). Checked by `check_scope`."""
+    check_scope(session, row.role, site_ids, row.contractor_id)
+    links, key = (
+        (user_sites, user_sites.c.user_id)
+        if isinstance(row, User)
+        else (api_key_sites, api_key_sites.c.api_key_id)
+    )
+    session.execute(delete(links).where(key == row.id))
+    row.all_sites = site_ids is None
+    for site_id in sorted(set(site_ids or ())):
+        session.execute(insert(links).values({key.name: row.id, "site_id": site_id}))
+    session.flush()
+
+
+def site_ids(session: Session, row: User | ApiKey) -> list[int] | None:
+    """The sites of an account or key (None: every site)."""
+    if row.all_sites:
+        return None
+    links, key = (
+        (user_sites, user_sites.c.user_id)
+        if isinstance(row, User)
+        else (api_key_sites, api_key_sites.c.api_key_id)
+    )
+    return list(session.scalars(select(links.c.site_id).where(key == row.id).order_by("site_id")))
 
 
 def create_user(
@@ -36,8 +97,12 @@ def create_user(
     *,
     now: datetime,
     technician_id: int | None = None,
+    site_ids: Sequence[int] | None = None,
+    contractor_id: int | None = None,
 ) -> User:
+    """A new account; without `site_ids` it sees every site."""
     _check_role(role)
+    check_scope(session, role, site_ids, contractor_id)
     if len(password) < 10:
         raise InvalidInput("password", "at least 10 characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -49,9 +114,11 @@ def create_user(
         technician_id=technician_id,
         active=True,
         created_at=now,
+        contractor_id=contractor_id,
     )
     session.add(user)
     session.flush()
+    set_sites(session, user, site_ids)
     return user
 
 
@@ -72,13 +139,26 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, name: str, role: str, *, now: datetime) -> tuple[str, ApiKey]:
-    """The key itself is answered once, here; only its hash is kept."""
+def create_api_key(
+    session: Session,
+    name: str,
+    role: str,
+    *,
+    now: datetime,
+    site_ids: Sequence[int] | None = None,
+    contractor_id: int | None = None,
+) -> tuple[str, ApiKey]:
+    """The key itself is answered once, here; only its hash is kept. Without `site_ids` it
+    speaks for every site."""
     _check_role(role)
+    check_scope(session, role, site_ids, contractor_id)
     key = "fk_" + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, key_hash=key_hash(key), role=role, created_at=now)
+    row = ApiKey(
+        name=name, key_hash=key_hash(key), role=role, created_at=now, contractor_id=contractor_id
+    )
     session.add(row)
     session.flush()
+    set_sites(session, row, site_ids)
     return key, row
 
 
@@ -132,6 +212,10 @@ def record(
     session: Session, *, actor: str, action: str, now: datetime, detail: str = "", client: str = ""
 ) -> None:
     session.add(SecurityEvent(at=now, actor=actor, action=action, detail=detail, client=client))
+
+
+def has_user(session: Session, username: str) -> bool:
+    return session.scalar(select(User.id).where(User.username == username)) is not None
 
 
 def has_users(session: Session) -> bool:

@@ -32,6 +32,7 @@ class Live:
     key_id: int | None = None
     expires_at: datetime | None = None
     language: str | None = None  # the account's chosen language
+    user_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ def check_session(session: Session, sid: str, *, now: datetime) -> Live | Refuse
         session_id=row.id,
         expires_at=row.expires_at,
         language=user.language,
+        user_id=user.id,
     )
 
 

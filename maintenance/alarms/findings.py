@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from maintenance.alarms.models import Alarm, AlarmTransitionRecord, FindingReview
 from maintenance.alarms.tickets import is_anomaly, ticket_alarms
 from maintenance.alarms.transitions import to_ms
+from maintenance.scope import Scope
 from maintenance.vocabulary import Finding
 from maintenance.work_orders.models import Ticket
 from rules.feedback import Feedback
@@ -95,13 +97,22 @@ class FindingCount:
 
 
 def counts(
-    session: Session, *, since: datetime | None = None, until: datetime | None = None
+    session: Session,
+    *,
+    scope: Scope,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[list[FindingCount], list[FindingCount]]:
-    """Verdicts reviewed in [since, until): per model, and per device type."""
+    """Verdicts reviewed in [since, until): per model, and per device type; of the alarms in
+    the caller's scope."""
     r = FindingReview
     confirmed = func.sum(case((r.verdict == Finding.confirmed.value, 1), else_=0))
     false = func.sum(case((r.verdict == Finding.no_fault_found.value, 1), else_=0))
-    where = []
+    where: list[ColumnElement[bool]] = []
+    if not scope.everything:
+        where.append(
+            r.alarm_id.in_(select(Alarm.id).where(scope.where(Alarm.site_id, Alarm.asset_id)))
+        )
     if since is not None:
         where.append(r.reviewed_at >= since)
     if until is not None:

@@ -12,13 +12,25 @@ from sqlalchemy.orm import Session
 from maintenance.alarms.lifecycle import SEVERITIES, AlarmState
 from maintenance.alarms.models import Alarm, AlarmFlood, AlarmTransitionRecord, MaintenanceWindow
 from maintenance.alarms.suppression import ANOMALY_PREFIX, BUDGET_NOTE
+from maintenance.assets.models import Asset
+from maintenance.errors import NotFound
+from maintenance.scope import Scope
 
 SEVERITY_ORDER = case({s: i for i, s in enumerate(SEVERITIES)}, value=Alarm.severity, else_=9)
+
+
+def visible(session: Session, alarm_id: int, *, scope: Scope) -> Alarm:
+    """The alarm, if it lies in the caller's scope; anything else is not found (404)."""
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None or not scope.admits(alarm.site_id, alarm.asset_id):
+        raise NotFound("alarm", alarm_id)
+    return alarm
 
 
 def list_alarms(
     session: Session,
     *,
+    scope: Scope,
     site: str | None = None,
     system: str | None = None,
     device_id: str | None = None,
@@ -31,8 +43,11 @@ def list_alarms(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Alarm], int]:
-    """Most severe first, then newest raise; `standing` = not back to normal and acknowledged."""
+    """Most severe first, then newest raise; `standing` = not back to normal and acknowledged.
+    Only the caller's scope (an alarm of a device the ledger does not place is in no site's)."""
     query = select(Alarm)
+    if not scope.everything:
+        query = query.where(scope.where(Alarm.site_id, Alarm.asset_id))
     for column, value in (
         (Alarm.site, site),
         (Alarm.system, system),
@@ -60,6 +75,7 @@ def list_alarms(
 def alarm_events(
     session: Session,
     *,
+    scope: Scope,
     alarm_id: int | None = None,
     site: str | None = None,
     action: str | None = None,
@@ -69,6 +85,12 @@ def alarm_events(
     offset: int = 0,
 ) -> list[AlarmTransitionRecord]:
     query = select(AlarmTransitionRecord)
+    if not scope.everything:
+        query = query.where(
+            AlarmTransitionRecord.alarm_id.in_(
+                select(Alarm.id).where(scope.where(Alarm.site_id, Alarm.asset_id))
+            )
+        )
     if alarm_id is not None:
         query = query.where(AlarmTransitionRecord.alarm_id == alarm_id)
     if site is not None:
@@ -89,9 +111,10 @@ def alarm_events(
 
 
 def floods(
-    session: Session, *, site: str | None = None, active: bool | None = None
+    session: Session, *, scope: Scope, site: str | None = None, active: bool | None = None
 ) -> list[AlarmFlood]:
-    query = select(AlarmFlood)
+    """A flood is a site's: seen by those who see the site (a contractor's people too)."""
+    query = select(AlarmFlood).where(scope.where_code(AlarmFlood.site))
     if site is not None:
         query = query.where(AlarmFlood.site == site)
     if active is not None:
@@ -100,9 +123,15 @@ def floods(
 
 
 def maintenance_windows(
-    session: Session, *, asset_id: int | None = None
+    session: Session, *, scope: Scope, asset_id: int | None = None
 ) -> list[MaintenanceWindow]:
     query = select(MaintenanceWindow)
+    if not scope.everything:
+        query = query.where(
+            MaintenanceWindow.asset_id.in_(
+                select(Asset.id).where(scope.where(Asset.site_id, Asset.id))
+            )
+        )
     if asset_id is not None:
         query = query.where(MaintenanceWindow.asset_id == asset_id)
     return list(session.scalars(query.order_by(MaintenanceWindow.starts_at.desc())))

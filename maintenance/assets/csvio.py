@@ -20,6 +20,7 @@ from maintenance.assets.schemas import AssetCreate
 from maintenance.assets.service import find_location, save_asset
 from maintenance.cells import inert, unquoted
 from maintenance.errors import InvalidInput, NotFound
+from maintenance.scope import Scope
 
 COLUMNS = (
     "site_code",
@@ -56,7 +57,7 @@ class ImportReport:
     rejected: list[RowError] = field(default_factory=list)
 
 
-def import_assets(session: Session, text: str) -> ImportReport:
+def import_assets(session: Session, text: str, *, scope: Scope) -> ImportReport:
     report = ImportReport()
     # newline="": the csv module handles line ends itself (a bare CR inside a field included).
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -70,7 +71,8 @@ def import_assets(session: Session, text: str) -> ImportReport:
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
         raise InvalidInput("file", f"unknown column(s): {', '.join(unknown)}")
-    sites = {s.code: s for s in session.scalars(select(Site))}
+    # A site outside the importer's scope is, for them, an unknown site.
+    sites = {s.code: s for s in session.scalars(select(Site).where(scope.where_site(Site.id)))}
     number = 1  # line 1 is the header
     while True:
         number += 1
@@ -144,12 +146,17 @@ def _import_row(session: Session, row: dict[str, str | None], sites: dict[str, S
     return existing is None
 
 
-def export_assets(session: Session, site_id: int | None = None) -> str:
+def export_assets(session: Session, site_id: int | None = None, *, scope: Scope) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     # Names and codes are anyone's text: a spreadsheet must not run them (maintenance/cells.py).
     writer.writeheader()
-    q = select(Asset, Site).join(Site, Site.id == Asset.site_id).order_by(Site.code, Asset.code)
+    q = (
+        select(Asset, Site)
+        .join(Site, Site.id == Asset.site_id)
+        .where(scope.where(Asset.site_id, Asset.id))
+        .order_by(Site.code, Asset.code)
+    )
     if site_id is not None:
         q = q.where(Asset.site_id == site_id)
     for asset, site in session.execute(q):

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from maintenance.assets.calendar import BusinessCalendar, CalendarError
 from maintenance.assets.models import Asset, AssetDevice, Location, Site
 from maintenance.assets.schemas import AssetCreate, LocationCreate, SiteCreate
-from maintenance.errors import InvalidInput
+from maintenance.errors import InvalidInput, NotFound
+from maintenance.scope import Scope
 from maintenance.storage.db import get_required
 
 
@@ -29,6 +30,42 @@ def create_site(session: Session, data: SiteCreate) -> Site:
 
 def get_site(session: Session, site_id: int) -> Site:
     return get_required(session, Site, site_id, "site")
+
+
+def sites(session: Session, *, scope: Scope) -> list[Site]:
+    return list(session.scalars(select(Site).where(scope.where_site(Site.id)).order_by(Site.id)))
+
+
+def visible_site(session: Session, site_id: int, *, scope: Scope) -> Site:
+    """A site outside the caller's scope is, for them, not there (404)."""
+    if not scope.admits_site(site_id):
+        raise NotFound("site", site_id)
+    return get_site(session, site_id)
+
+
+def visible_asset(session: Session, asset_id: int, *, scope: Scope) -> Asset:
+    """An asset outside the caller's sites (or a contractor's company's assets): 404."""
+    asset = session.get(Asset, asset_id)
+    if asset is None or not scope.admits(asset.site_id, asset.id):
+        raise NotFound("asset", asset_id)
+    return asset
+
+
+def assets(
+    session: Session,
+    *,
+    scope: Scope,
+    site_id: int | None = None,
+    system: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Asset]:
+    q = select(Asset).where(scope.where(Asset.site_id, Asset.id))
+    if site_id is not None:
+        q = q.where(Asset.site_id == site_id)
+    if system is not None:
+        q = q.where(Asset.system == system)
+    return list(session.scalars(q.order_by(Asset.id).limit(limit).offset(offset)))
 
 
 def create_location(session: Session, data: LocationCreate) -> Location:

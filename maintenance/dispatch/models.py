@@ -33,6 +33,8 @@ class Technician(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # systems they may work on
     active: Mapped[bool] = mapped_column(default=True)
+    # A contractor company's technician works only that company's assets (and they only him).
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
     # Open tickets assigned now; kept by work_orders.service on every assignment and state change
     # so that dispatch never counts tickets (tests check it against a real count).
     open_tickets: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from maintenance.accounts.models import Contractor
 from maintenance.assets.models import Site
-from maintenance.dispatch.models import Shift, Team, Technician
-from maintenance.errors import InvalidInput
+from maintenance.dispatch.models import Shift, Team, Technician, technician_sites
+from maintenance.errors import InvalidInput, NotFound
+from maintenance.scope import Scope
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id, System
 
@@ -42,6 +45,8 @@ class TechnicianCreate(BaseModel):
     skills: list[System] = Field(default_factory=list)
     site_ids: list[Id] = Field(default_factory=list)
     active: bool = True
+    # A contractor company's technician: dispatched only that company's assets.
+    contractor_id: Id | None = None
 
 
 class ShiftCreate(BaseModel):
@@ -69,6 +74,7 @@ class TechnicianRead(BaseModel):
     skills: list[str]
     site_ids: list[Id]
     active: bool
+    contractor_id: Id | None = None
 
 
 def create_team(session: Session, data: TeamCreate) -> Team:
@@ -85,6 +91,8 @@ def create_technician(session: Session, data: TechnicianCreate) -> Technician:
     missing = set(data.site_ids) - {s.id for s in sites}
     if missing:
         raise InvalidInput("site_ids", f"unknown site(s) {sorted(missing)}")
+    if data.contractor_id is not None and session.get(Contractor, data.contractor_id) is None:
+        raise InvalidInput("contractor_id", f"unknown contractor {data.contractor_id}")
     technician = Technician(
         name=data.name,
         contact=data.contact,
@@ -92,6 +100,7 @@ def create_technician(session: Session, data: TechnicianCreate) -> Technician:
         skills=[s.value for s in data.skills],
         sites=sites,
         active=data.active,
+        contractor_id=data.contractor_id,
     )
     session.add(technician)
     session.flush()
@@ -100,6 +109,34 @@ def create_technician(session: Session, data: TechnicianCreate) -> Technician:
 
 def get_technician(session: Session, technician_id: int) -> Technician:
     return get_required(session, Technician, technician_id, "technician")
+
+
+def within(scope: Scope) -> ColumnElement[bool]:
+    """The technicians a caller sees: those covering one of their sites; a contractor's people
+    see only their company's."""
+    condition: ColumnElement[bool] = true()
+    if scope.site_ids is not None:
+        condition = exists(
+            select(technician_sites.c.site_id).where(
+                technician_sites.c.technician_id == Technician.id,
+                scope.where_site(technician_sites.c.site_id),
+            )
+        )
+    if scope.asset_ids is not None:
+        condition = and_(condition, Technician.contractor_id == scope.contractor_id)
+    return condition
+
+
+def technicians(session: Session, *, scope: Scope) -> list[Technician]:
+    return list(session.scalars(select(Technician).where(within(scope)).order_by(Technician.id)))
+
+
+def visible_technician(session: Session, technician_id: int, *, scope: Scope) -> Technician:
+    """A technician outside the caller's scope is, for them, not there (404)."""
+    found = session.scalar(select(Technician).where(Technician.id == technician_id, within(scope)))
+    if found is None:
+        raise NotFound("technician", technician_id)
+    return found
 
 
 def add_shift(session: Session, technician_id: int, data: ShiftCreate) -> Shift:
@@ -120,4 +157,5 @@ def read(technician: Technician) -> TechnicianRead:
         skills=list(technician.skills),
         site_ids=[s.id for s in technician.sites],
         active=technician.active,
+        contractor_id=technician.contractor_id,
     )

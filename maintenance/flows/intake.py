@@ -128,7 +128,11 @@ def _dispatch(
     """Before inserting, emergencies first: each ticket is inserted in its final state (one
     INSERT for the batch, no UPDATE per ticket); the audit trail still shows both steps."""
     tickets = batch.tickets
-    pool = DispatchPool(session, {t.site_id for t in tickets})
+    pool = DispatchPool(
+        session,
+        {t.site_id for t in tickets},
+        {t.asset_id for t in tickets if t.asset_id is not None},
+    )
     for index in sorted(range(len(tickets)), key=lambda i: (tickets[i].priority.rank, i)):
         ticket = tickets[index]
         created = service.snapshot(ticket)
@@ -138,7 +142,8 @@ def _dispatch(
             batch.steps[index] = (created, actor, Action.cancel.value, note)
             continue
         asset = assets.get(ticket.asset_id) if ticket.asset_id is not None else None
-        choice = pool.choose(ticket.site_id, asset.system.value if asset else None, now)
+        system = asset.system.value if asset else None
+        choice = pool.choose(ticket.site_id, system, now, asset_id=ticket.asset_id)
         ticket.assignment_reason = choice.reason
         if choice.technician is None:
             batch.steps[index] = (created, "dispatch", "dispatch", choice.reason)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from maintenance.dispatch import contractors
 from maintenance.dispatch.models import Technician
 from maintenance.errors import ConcurrentUpdate, InvalidInput
 from maintenance.flows.escalation import escalate
@@ -39,7 +40,8 @@ def transition(
         escalate(session, ticket, request.note, now=now, notifier=notifier, actor=request.actor)
     else:
         if request.action == Action.assign and request.technician_id is not None:
-            get_required(session, Technician, request.technician_id, "technician")
+            technician = get_required(session, Technician, request.technician_id, "technician")
+            contractors.check_assignee(session, ticket.asset_id, technician)
         service.apply(session, ticket, request, now, notifier)
     try:
         session.flush()

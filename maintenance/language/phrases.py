@@ -89,6 +89,18 @@ NOBODY_ON_DUTY_ANY_SKILL = Phrase(
         "%(skilled)s of them skilled, none on duty)"
     )
 )
+DISPATCHED_CONTRACTOR = Phrase(
+    N_(
+        "auto: contractor %(contractor)s's skill %(skill)s, covers site %(site)s, on duty, "
+        "workload %(load)s open ticket(s), the lowest of %(candidates)s candidate(s)"
+    )
+)
+NOBODY_ON_DUTY_CONTRACTOR = Phrase(
+    N_(
+        "no contractor %(contractor)s's technician with skill %(skill)s covering site %(site)s "
+        "on duty (%(covering)s cover the site, %(skilled)s of them skilled, none on duty)"
+    )
+)
 MANUAL_ASSIGNMENT = Phrase(N_("manual assignment by %(actor)s"), {"actor": _as_written})
 # The SLA watch (maintenance.flows.sla_watch)
 SLA_WAS_DUE = Phrase(N_("%(clock)s was due %(due)s"))
@@ -139,6 +151,8 @@ PHRASES = (
     DISPATCHED_ANY_SKILL,
     NOBODY_ON_DUTY,
     NOBODY_ON_DUTY_ANY_SKILL,
+    DISPATCHED_CONTRACTOR,
+    NOBODY_ON_DUTY_CONTRACTOR,
     MANUAL_ASSIGNMENT,
     SLA_WAS_DUE,
     ALARM_ATTACHED,

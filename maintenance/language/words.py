@@ -123,6 +123,7 @@ LABELS: dict[str, str] = {
     "manager": N_("manager"),
     "engineer": N_("engineer"),
     "technician": N_("technician"),
+    "contractor": N_("contractor"),
     "requester": N_("requester"),
 }
 

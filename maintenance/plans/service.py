@@ -7,15 +7,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from maintenance.assets.models import Asset, Site
-from maintenance.errors import InvalidInput
+from maintenance.errors import InvalidInput, NotFound
 from maintenance.plans.cadence import Cadence, CadenceError
 from maintenance.plans.checklists import CHECKLISTS
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.plans.schedule import Tiers, occurrences
+from maintenance.scope import Scope
 from maintenance.storage.db import get_required
 from maintenance.vocabulary import Id, Priority, System, TicketState
 from maintenance.work_orders.models import Ticket
@@ -110,17 +112,60 @@ class PlanRead(PlanCreate):
     overrides_id: int | None = None
 
 
-def all_plans(session: Session) -> list[InspectionPlan]:
-    return list(session.scalars(select(InspectionPlan).order_by(InspectionPlan.id)))
+def within(scope: Scope) -> ColumnElement[bool]:
+    """The plans a caller sees: those of their sites (and every site's plans, which cover their
+    sites too); for a contractor's people, those that cover one of their company's assets."""
+    if scope.everything:
+        return true()
+    condition = or_(InspectionPlan.site_id.is_(None), scope.where_site(InspectionPlan.site_id))
+    if scope.asset_ids is None:
+        return condition
+    covered = exists(
+        select(Asset.id).where(
+            scope.where(Asset.site_id, Asset.id),
+            or_(InspectionPlan.asset_id.is_(None), Asset.id == InspectionPlan.asset_id),
+            or_(InspectionPlan.site_id.is_(None), Asset.site_id == InspectionPlan.site_id),
+            or_(InspectionPlan.system.is_(None), Asset.system == InspectionPlan.system),
+            or_(InspectionPlan.asset_type.is_(None), Asset.type == InspectionPlan.asset_type),
+        )
+    )
+    return and_(condition, covered)
+
+
+def all_plans(session: Session, *, scope: Scope) -> list[InspectionPlan]:
+    return list(
+        session.scalars(select(InspectionPlan).where(within(scope)).order_by(InspectionPlan.id))
+    )
+
+
+def visible_plan(session: Session, plan_id: int, *, scope: Scope) -> InspectionPlan:
+    """A plan outside the caller's scope is, for them, not there (404)."""
+    plan = session.scalar(select(InspectionPlan).where(InspectionPlan.id == plan_id, within(scope)))
+    if plan is None:
+        raise NotFound("plan", plan_id)
+    return plan
 
 
 def save_plan(
-    session: Session, data: PlanCreate, *, now: datetime, plan: InspectionPlan | None = None
+    session: Session,
+    data: PlanCreate,
+    *,
+    now: datetime,
+    scope: Scope,
+    plan: InspectionPlan | None = None,
 ) -> InspectionPlan:
+    """A plan of a site-scoped caller names one of their sites (a plan of every site would
+    reach sites they do not see); a site or asset outside is not found."""
     if data.site_id is not None:
+        if not scope.admits_site(data.site_id):
+            raise NotFound("site", data.site_id)
         get_required(session, Site, data.site_id, "site")
+    elif not scope.everything:
+        raise InvalidInput("site_id", "name one of your sites")
     if data.asset_id is not None:
-        get_required(session, Asset, data.asset_id, "asset")
+        asset = get_required(session, Asset, data.asset_id, "asset")
+        if not scope.admits(asset.site_id, asset.id):
+            raise NotFound("asset", data.asset_id)
     checklist = data.checklist
     if checklist is None:
         if data.system is None:
@@ -149,11 +194,17 @@ class PreviewItem:
 
 
 def preview(
-    session: Session, plan: InspectionPlan, *, today: date, days: int = 365, limit: int = 10_000
+    session: Session,
+    plan: InspectionPlan,
+    *,
+    today: date,
+    scope: Scope,
+    days: int = 365,
+    limit: int = 10_000,
 ) -> list[PreviewItem]:
-    """The occurrences the next `days` would generate (already generated ones excluded), as the
-    generation sees them: tiers, windows, ledger dates; a floating plan's next one only (the
-    ones after it depend on when it is done)."""
+    """The occurrences the next `days` would generate (already generated ones excluded) for
+    the assets of the caller's scope, as the generation sees them: tiers, windows, ledger
+    dates; a floating plan's next one only (the ones after it depend on when it is done)."""
     done = {
         (a, p)
         for a, p in session.execute(
@@ -166,6 +217,8 @@ def preview(
     now = datetime.combine(today, time(), UTC)
     out: list[PreviewItem] = []
     for o in occurrences(session, plan, now, tiers, horizon_date=today + timedelta(days=days)):
+        if not scope.admits(o.site_id, o.asset_id):
+            continue
         day = date.fromisoformat(o.period)
         if day >= today and (o.asset_id, o.period) not in done:
             out.append(PreviewItem(o.asset_id, day, o.due_at))
@@ -195,6 +248,7 @@ def compliance(
     start: datetime,
     end: datetime,
     now: datetime,
+    scope: Scope,
     site_id: int | None = None,
 ) -> list[Compliance]:
     """Per site and system: inspections due in [start, end) and how many were completed (resolved
@@ -223,6 +277,7 @@ def compliance(
         .join(Ticket, Ticket.id == PlanOccurrence.ticket_id)
         .join(Asset, Asset.id == PlanOccurrence.asset_id)
         .where(PlanOccurrence.due_at >= start, PlanOccurrence.due_at < end)
+        .where(scope.where(Asset.site_id, Asset.id))
         .group_by(Asset.site_id, Asset.system)
         .order_by(Asset.site_id, Asset.system)
     )

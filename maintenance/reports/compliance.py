@@ -17,6 +17,7 @@ from maintenance.assets.models import Asset, Site
 from maintenance.plans.defaults import standard_name
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.plans.schedule import DONE
+from maintenance.scope import Scope
 from maintenance.work_orders.models import Ticket
 
 
@@ -47,6 +48,7 @@ def compliance_view(
     start: datetime,
     end: datetime,
     now: datetime,
+    scope: Scope,
     site_id: int | None = None,
 ) -> list[ProgrammeCompliance]:
     done = and_(Ticket.state.in_(DONE), Ticket.resolved_at.is_not(None))
@@ -66,6 +68,7 @@ def compliance_view(
         .join(Ticket, Ticket.id == PlanOccurrence.ticket_id)
         .join(Asset, Asset.id == PlanOccurrence.asset_id)
         .where(PlanOccurrence.due_at >= start, PlanOccurrence.due_at < end)
+        .where(scope.where(Asset.site_id, Asset.id))
         .group_by(Asset.site_id, PlanOccurrence.plan_id)
         .order_by(Asset.site_id, PlanOccurrence.plan_id)
     )

@@ -17,7 +17,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Asset, Site
+from maintenance.errors import NotFound
 from maintenance.reports.sql import hours_between, month_of
+from maintenance.scope import Scope
 from maintenance.vocabulary import TicketState
 from maintenance.work_orders.failures import FAILURE_TYPES, REPAIR_FAULT
 from maintenance.work_orders.models import Ticket
@@ -59,6 +61,7 @@ def failure_report(
     *,
     start: datetime,
     end: datetime,
+    scope: Scope,
     group_by: GroupBy = "system",
     site_id: int | None = None,
     top: int = 10,
@@ -66,13 +69,16 @@ def failure_report(
 ) -> FailureReport:
     """`now`: a period still under way counts its hours up to now (the days to come have had
     no chance to fail) for MTBF."""
+    if site_id is not None and not scope.admits_site(site_id):
+        raise NotFound("site", site_id)
     key = GROUP_KEYS[group_by]
     assets_q = select(key, func.count()).select_from(Asset).join(Site, Site.id == Asset.site_id)
+    assets_q = assets_q.where(scope.where(Asset.site_id, Asset.id))
     if site_id is not None:
         assets_q = assets_q.where(Asset.site_id == site_id)
     assets = {_text(k): n for k, n in session.execute(assets_q.group_by(key))}
     totals = _Totals()
-    for row in session.execute(_failures_query(session, start, end, group_by, site_id)):
+    for row in session.execute(_failures_query(session, start, end, group_by, site_id, scope)):
         totals.add(*row)
     trend = [
         TrendRow(
@@ -96,7 +102,12 @@ GROUP_KEYS: dict[GroupBy, Any] = {
 
 
 def _failures_query(
-    session: Session, start: datetime, end: datetime, group_by: GroupBy, site_id: int | None
+    session: Session,
+    start: datetime,
+    end: datetime,
+    group_by: GroupBy,
+    site_id: int | None,
+    scope: Scope,
 ) -> Select[Any]:
     """One aggregate over the period's failures by (group, month, fault)."""
     dialect = session.get_bind().dialect.name
@@ -118,6 +129,7 @@ def _failures_query(
             Ticket.state != TicketState.cancelled,
             Ticket.created_at >= start,
             Ticket.created_at < end,
+            scope.where(Ticket.site_id, Ticket.asset_id),
         )
         .group_by("grp", "month", "cause")
     )

@@ -26,8 +26,11 @@ from typing import Literal
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from maintenance.errors import NotFound
 from maintenance.plans.service import compliance
+from maintenance.scope import Scope
 from maintenance.vocabulary import TicketState, TicketType
 from maintenance.work_orders.models import Ticket
 
@@ -67,16 +70,34 @@ def _kpi(name: str, hits: int, total: int, target: float, higher_is_better: bool
     return Kpi(name, value, target, higher_is_better, hits, total, status)
 
 
-def quality_report(
-    session: Session, *, start: datetime, end: datetime, now: datetime, site_id: int | None = None
-) -> QualityReport:
-    scope = [
+def _tickets_of(
+    start: datetime, end: datetime, scope: Scope, site_id: int | None
+) -> list[ColumnElement[bool]]:
+    """The period's tickets in the caller's scope (a site outside it is not found)."""
+    if site_id is not None and not scope.admits_site(site_id):
+        raise NotFound("site", site_id)
+    where = [
         Ticket.created_at >= start,
         Ticket.created_at < end,
         Ticket.state != TicketState.cancelled,
+        scope.where(Ticket.site_id, Ticket.asset_id),
     ]
     if site_id is not None:
-        scope.append(Ticket.site_id == site_id)
+        where.append(Ticket.site_id == site_id)
+    return where
+
+
+def quality_report(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    scope: Scope,
+    site_id: int | None = None,
+) -> QualityReport:
+    """The KPIs of the tickets in the caller's scope (and a site of it)."""
+    where = _tickets_of(start, end, scope, site_id)
     responded_in_time = and_(
         Ticket.responded_at.is_not(None), Ticket.responded_at <= Ticket.response_due
     )
@@ -106,9 +127,9 @@ def quality_report(
             func.count().filter(Ticket.satisfaction >= 4),
             func.count().filter(Ticket.satisfaction.is_not(None)),
             func.avg(Ticket.satisfaction),
-        ).where(*scope)
+        ).where(*where)
     ).one()
-    pm = compliance(session, start=start, end=end, now=now, site_id=site_id)
+    pm = compliance(session, start=start, end=end, now=now, scope=scope, site_id=site_id)
     pm_due = sum(c.due for c in pm if c.due)
     pm_decided = sum(c.on_time + c.early + c.late + c.open_overdue for c in pm)
     pm_on_time = sum(c.on_time for c in pm)

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Site
-from maintenance.errors import InvalidInput
+from maintenance.errors import InvalidInput, NotFound
 from maintenance.reports.compliance import ProgrammeCompliance, compliance_view
 from maintenance.reports.failures import FailureReport, failure_report
 from maintenance.reports.quality import QualityReport, quality_report
+from maintenance.scope import Scope
 from maintenance.storage.db import get_required
 
 
@@ -55,10 +56,19 @@ def quarter_bounds(year: int, quarter: int) -> tuple[datetime, datetime]:
 
 
 def quarterly_report(
-    session: Session, *, year: int, quarter: int, now: datetime, site_id: int | None = None
+    session: Session,
+    *,
+    year: int,
+    quarter: int,
+    now: datetime,
+    scope: Scope,
+    site_id: int | None = None,
 ) -> QuarterlyReport:
+    """Of the caller's scope; a site outside it is not found."""
     start, end = quarter_bounds(year, quarter)
     before = quarter_bounds(year - 1, 4) if quarter == 1 else quarter_bounds(year, quarter - 1)
+    if site_id is not None and not scope.admits_site(site_id):
+        raise NotFound("site", site_id)
     site = get_required(session, Site, site_id, "site").name if site_id is not None else None
     return QuarterlyReport(
         year=year,
@@ -66,11 +76,23 @@ def quarterly_report(
         site=site,
         start=start,
         end=end,
-        quality=quality_report(session, start=start, end=end, now=now, site_id=site_id),
-        previous=quality_report(session, start=before[0], end=before[1], now=now, site_id=site_id),
+        quality=quality_report(
+            session, start=start, end=end, now=now, scope=scope, site_id=site_id
+        ),
+        previous=quality_report(
+            session, start=before[0], end=before[1], now=now, scope=scope, site_id=site_id
+        ),
         failures=failure_report(
-            session, start=start, end=end, group_by="system", site_id=site_id, now=now
+            session,
+            start=start,
+            end=end,
+            scope=scope,
+            group_by="system",
+            site_id=site_id,
+            now=now,
         ),
         generated_at=now,
-        compliance=compliance_view(session, start=start, end=end, now=now, site_id=site_id),
+        compliance=compliance_view(
+            session, start=start, end=end, now=now, scope=scope, site_id=site_id
+        ),
     )

@@ -18,12 +18,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
-from maintenance.errors import InvalidInput
+from maintenance.errors import InvalidInput, NotFound
+from maintenance.scope import Scope
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders.lifecycle import Action
 from maintenance.work_orders.schemas import TicketCreate, TicketRequest, TransitionRequest
 
 CONTROL_ROOM = frozenset({"admin", "manager", "engineer"})
+# Who works tickets assigned to them: the in-house technicians and a contractor company's
+# people (who in addition see only their company's assets: maintenance.scope).
+FIELD_WORKERS = frozenset({"technician", "contractor"})
 # Keys of the service's own sources (alarm tickets, plan occurrences, checklist repairs, patrols):
 # a caller who wrote one could block the source that owns it.
 SYSTEM_KEY_PREFIXES = ("alarm:", "plan:", "inspection:", "patrol:")
@@ -92,6 +96,8 @@ class Caller(Protocol):
     def technician_id(self) -> int | None: ...
     @property
     def via(self) -> str: ...
+    @property
+    def scope(self) -> Scope: ...
 
 
 class TicketFacts(Protocol):
@@ -111,6 +117,8 @@ def kind_of(caller: Caller) -> str:
     """requester, technician, staff (the control room) or integration (a control-room key)."""
     if caller.role in CONTROL_ROOM:
         return "integration" if caller.via == "api_key" else "staff"
+    if caller.role in FIELD_WORKERS:
+        return "technician"
     return caller.role
 
 
@@ -122,7 +130,7 @@ def assigned(caller: Caller, ticket: TicketFacts) -> bool:
     """A technician's own ticket (an account not linked to the roster has none: an unassigned
     ticket is nobody's)."""
     return (
-        caller.role == "technician"
+        caller.role in FIELD_WORKERS
         and caller.technician_id is not None
         and ticket.assignee_id == caller.technician_id
     )
@@ -134,6 +142,7 @@ def admit(caller: Caller, data: TicketRequest, *, now: datetime, where: str = ""
     channel that is not theirs, a key of the service's own sources, a time in the future. A
     requester's request is filed in their name, through the app, at normal priority."""
     kind = kind_of(caller)
+    within(caller.scope, data, where)
     beyond = sorted(data.model_fields_set - CREATE_FIELDS[kind])
     if beyond:
         raise InvalidInput(f"{where}{beyond[0]}", f"set by the service, not by a {_who(caller)}")
@@ -162,6 +171,21 @@ def admit(caller: Caller, data: TicketRequest, *, now: datetime, where: str = ""
     elif data.channel is None:
         raise InvalidInput(f"{where}channel", "say how the request came in (hotline, app, ...)")
     return TicketCreate(**values)
+
+
+def within(scope: Scope, data: TicketRequest, where: str = "") -> None:
+    """A request for a site (or, for a contractor's people, an asset) outside the caller's
+    scope names something that, for them, does not exist: 404. A contractor's request needs
+    one of the company's assets (422 on `asset_id`). That the asset is the site's is checked
+    at intake."""
+    if not scope.admits_site(data.site_id):
+        raise NotFound("site", data.site_id)
+    if scope.asset_ids is None:
+        return
+    if data.asset_id is None:
+        raise InvalidInput(f"{where}asset_id", "name one of your company's assets")
+    if data.asset_id not in scope.asset_ids:
+        raise NotFound("asset", data.asset_id)
 
 
 def why_not_act(
@@ -198,7 +222,7 @@ def why_not_touch(caller: Caller, ticket: TicketFacts, what: str) -> str | None:
     assigned to them, the control room on any."""
     if caller.role == "requester" and not owns(caller, ticket):
         return f"ticket {ticket.id} is not your request"
-    if caller.role == "technician" and not assigned(caller, ticket):
+    if caller.role in FIELD_WORKERS and not assigned(caller, ticket):
         return f"ticket {ticket.id} is not assigned to you"
     return None
 
@@ -214,7 +238,7 @@ def why_not_comment(caller: Caller, ticket: TicketFacts, kind: str) -> str | Non
     why = why_not_touch(caller, ticket, "comment")
     if why is not None:
         return why
-    kinds = COMMENT_KINDS["staff" if caller.role in CONTROL_ROOM else caller.role]
+    kinds = COMMENT_KINDS["staff" if caller.role in CONTROL_ROOM else kind_of(caller)]
     if kind not in kinds:
         return f"a {_who(caller)} writes {', '.join(sorted(kinds))}"
     return None
@@ -222,7 +246,7 @@ def why_not_comment(caller: Caller, ticket: TicketFacts, kind: str) -> str | Non
 
 def why_not_rate(caller: Caller, ticket: TicketFacts) -> str | None:
     """The requester rates their own work; staff may record a survey; never a technician."""
-    if caller.role == "technician":
+    if caller.role in FIELD_WORKERS:
         return "technicians do not rate work"
     if caller.role == "requester" and not owns(caller, ticket):
         return f"ticket {ticket.id} is not your request"

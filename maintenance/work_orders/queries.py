@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal
@@ -11,9 +11,14 @@ from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from maintenance.accounts.models import User
+from maintenance.assets.models import Asset, Location
+from maintenance.errors import NotFound
+from maintenance.scope import Scope
 from maintenance.storage.crypto import cipher
 from maintenance.vocabulary import OPEN_STATES, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Comment, Ticket, TicketEvent
+from maintenance.work_orders.permissions import Caller, owns
+from maintenance.work_orders.schemas import TicketRequest
 
 SlaStatus = Literal["breached", "at_risk", "on_track"]
 
@@ -29,6 +34,8 @@ class TicketFilter:
     sla: SlaStatus | None = None
     escalated: bool | None = None
     requester: str | None = None  # a requester sees only their own
+    # The caller's sites and assets: no default, so no list can forget it.
+    scope: Scope = field(kw_only=True)
 
 
 # What the board shows: every column but the blind index of the requester (internal).
@@ -53,6 +60,8 @@ def equalities(f: TicketFilter) -> dict[str, Any]:
 
 def _filtered(f: TicketFilter, now: datetime) -> Select[Ticket]:
     q = select(Ticket)
+    if not f.scope.everything:
+        q = q.where(f.scope.where(Ticket.site_id, Ticket.asset_id))
     for name, value in equalities(f).items():
         q = q.where(Ticket.__table__.c[name] == value)
     breached = or_(
@@ -138,15 +147,22 @@ def board_rows_postgres(
     if f.sla is not None:
         return None
     wanted = equalities(f)
-    names = tuple(wanted)
+    within = {
+        name: sorted(allowed)
+        for name, allowed in (("site_id", f.scope.site_ids), ("asset_id", f.scope.asset_ids))
+        if allowed is not None
+    }
+    names = (*wanted, *(f"{name} in" for name in within))
     sql = _BOARD_SQL.get(names)
     if sql is None:
-        where = " AND ".join(f"{name} = %s" for name in names) or "TRUE"
+        conditions = [f"{name} = %s" for name in wanted] + [f"{n} = ANY(%s)" for n in within]
+        where = " AND ".join(conditions) or "TRUE"
         sql = _BOARD_SQL[names] = (
             f"SELECT {', '.join(TICKET_COLUMNS)}, count(*) OVER () FROM tickets WHERE {where} "
             "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
         )
-    params = [p.value if isinstance(p, Enum) else p for p in wanted.values()] + [limit, offset]
+    params = [p.value if isinstance(p, Enum) else p for p in wanted.values()]
+    params += [*within.values(), limit, offset]
     rows = connection.execute(sql, params).fetchall()
     if not rows:
         if offset == 0:
@@ -161,13 +177,46 @@ def board_rows_postgres(
     return out, total
 
 
+def visible(session: Session, ticket_id: int, caller: Caller) -> Ticket:
+    """The ticket, if this caller may see it: inside their scope (sites, a contractor's
+    assets), and for a requester only their own. Anything else is "not found", so that ids
+    outside reveal nothing."""
+    ticket = session.get(Ticket, ticket_id)
+    if (
+        ticket is None
+        or not caller.scope.admits(ticket.site_id, ticket.asset_id)
+        or (caller.role == "requester" and not owns(caller, ticket))
+    ):
+        raise NotFound("ticket", ticket_id)
+    return ticket
+
+
+def referenced(session: Session, scope: Scope, data: TicketRequest) -> None:
+    """The asset, location and parent ticket a request names, if outside the caller's scope,
+    are not there (404), rather than "on another site", which would tell that they exist."""
+    if scope.everything:
+        return
+    if data.asset_id is not None:
+        site = session.scalar(select(Asset.site_id).where(Asset.id == data.asset_id))
+        if site is not None and not scope.admits(site, data.asset_id):
+            raise NotFound("asset", data.asset_id)
+    if data.location_id is not None:
+        site = session.scalar(select(Location.site_id).where(Location.id == data.location_id))
+        if site is not None and not scope.admits_site(site):
+            raise NotFound("location", data.location_id)
+    if data.parent_ticket_id is not None:
+        parent = session.get(Ticket, data.parent_ticket_id)
+        if parent is not None and not scope.admits(parent.site_id, parent.asset_id):
+            raise NotFound("ticket", data.parent_ticket_id)
+
+
 def asset_history(
-    session: Session, asset_id: int, *, limit: int = 100, offset: int = 0
+    session: Session, asset_id: int, *, scope: Scope, limit: int = 100, offset: int = 0
 ) -> list[Ticket]:
     return list(
         session.scalars(
             select(Ticket)
-            .where(Ticket.asset_id == asset_id)
+            .where(Ticket.asset_id == asset_id, scope.where(Ticket.site_id, Ticket.asset_id))
             .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             .limit(limit)
             .offset(offset)

@@ -118,7 +118,24 @@ def test_the_demo_fleet_comes_with_its_ledger_and_first_inspections(tmp_path: Pa
                 "WATER-001",
                 "WATER-TANK-ROOF",
             ]
-            assert len(client.get("/technicians").json()) == 5
+            technicians = {t["name"]: t for t in client.get("/technicians").json()}
+            assert len(technicians) == 6
+            fitter = technicians["Lift Co fitter"]
+            (company,) = client.get("/contractors").json()
+            elevator = next(a["id"] for a in assets if a["system"] == "elevator")
+            assert (company["name"], company["asset_ids"]) == ("Lift Co (demo)", [elevator])
+            assert fitter["contractor_id"] == company["id"]
+            accounts = {u["username"]: u for u in client.get("/users").json()}
+            site = fitter["site_ids"]
+            assert (accounts["demo-lifts"]["role"], accounts["demo-lifts"]["site_ids"]) == (
+                "contractor",
+                site,
+            )
+            assert accounts["demo-lifts"]["technician_id"] == fitter["id"]
+            assert (accounts["demo-water"]["role"], accounts["demo-water"]["site_ids"]) == (
+                "technician",
+                site,
+            )
             runtime.scheduler.generate_plans()
             inspections = client.get("/tickets", params={"type": "inspection", "limit": 100}).json()
             # today's first occurrences of the programme library:
@@ -132,6 +149,8 @@ def test_the_demo_fleet_comes_with_its_ledger_and_first_inspections(tmp_path: Pa
                 + 1  # the lightning protection's yearly test
             )
             assert all(t["state"] == "assigned" for t in inspections["items"])
+            lift = next(t for t in inspections["items"] if t["asset_id"] == elevator)
+            assert lift["assignee_id"] == fitter["id"]  # the contractor's asset: its technician
             stats = runtime.ingest.collector.stats
             wait_until(lambda: stats.written > 0, 20, "demo telemetry")  # noqa: B023
         finally:

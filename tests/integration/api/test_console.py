@@ -20,6 +20,7 @@ from maintenance.alarms.lifecycle import AlarmState
 from maintenance.alarms.models import Alarm
 from maintenance.flows import intake
 from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.scope import EVERYTHING
 from maintenance.storage.db import Database, utcnow
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders.models import Ticket
@@ -131,7 +132,7 @@ def test_site_status_counts_devices_normal_in_alarm_and_offline(database: Databa
     _alarm(database, "estate-1", "water", "pump-1", "old", AlarmState.normal)
     _alarm(database, "estate-1", "fire", "panel-1", "fire-x", AlarmState.cleared_unacknowledged)
     with database.read() as s:
-        status = site_status(s, seen, {"water-offline"})
+        status = site_status(s, seen, {"water-offline"}, EVERYTHING)
     assert list(status) == ["estate-1", "tower-2", "tower-9"]
     assert not any(e.devices for e in status["tower-2"].values())
     lifts = status["estate-1"]["elevator"]

@@ -342,8 +342,8 @@ def test_the_cli_disables_accounts_and_revokes_keys_for_the_running_api(
     assert_refused_everywhere(base, headers={"X-API-Key": key})
     listed = facility("users", "list").stdout.splitlines()
     assert [row.split("\t")[1:] for row in listed] == [
-        ["admin", "admin", "active"],
-        ["zhao", "manager", "disabled"],
+        ["admin", "admin", "active", "every site"],
+        ["zhao", "manager", "disabled", "every site"],
     ]
     unknown = facility("users", "disable", "nobody")
     assert unknown.returncode == 2

@@ -19,6 +19,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from maintenance.flows import intake
 from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.scope import EVERYTHING
 from maintenance.storage.db import Database
 from maintenance.vocabulary import Channel, TicketState, TicketType
 from maintenance.work_orders import queries
@@ -444,7 +445,9 @@ def test_the_board_fast_path_answers_exactly_what_the_orm_path_does(
             now=NOW,
             notifier=CollectingNotifier(),
         )
-    filters = queries.TicketFilter(site_id=ids["site"], type=TicketType.inspection)
+    filters = queries.TicketFilter(
+        site_id=ids["site"], type=TicketType.inspection, scope=EVERYTHING
+    )
     with database.read() as s:
         rows, total = queries.list_rows(s, filters, now=NOW, limit=2)
     expected = orjson.loads(orjson.dumps(rows, option=orjson.OPT_UTC_Z))

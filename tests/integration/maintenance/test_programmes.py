@@ -25,6 +25,7 @@ from maintenance.plans.schedule import DONE, window
 from maintenance.plans.service import PlanCreate, save_plan
 from maintenance.plans.service import compliance as pm_compliance
 from maintenance.reports.compliance import compliance_view
+from maintenance.scope import EVERYTHING
 from maintenance.storage.db import Database
 from maintenance.vocabulary import TicketState
 from maintenance.work_orders.models import Ticket
@@ -180,9 +181,8 @@ def test_the_window_at_month_ends_and_across_the_site_zone() -> None:
 def plan(db: Database, **fields: object) -> int:
     body = {"system": "water", "asset_type": "pump", "starts_on": "2027-01-01", **fields}
     with db.transaction() as s:
-        return save_plan(
-            s, PlanCreate.model_validate(body), now=datetime(2026, 12, 1, tzinfo=UTC)
-        ).id
+        made = PlanCreate.model_validate(body)
+        return save_plan(s, made, now=datetime(2026, 12, 1, tzinfo=UTC), scope=EVERYTHING).id
 
 
 def one_pump(db: Database, **asset: object) -> int:
@@ -305,6 +305,7 @@ def test_compliance_per_programme_in_its_window_and_the_overdue_notice(
             start=datetime(2027, 1, 1, tzinfo=UTC),
             end=datetime(2027, 7, 1, tzinfo=UTC),
             now=now,
+            scope=EVERYTHING,
         )
     assert (row.site, row.programme, row.standard, row.regulated) == (
         "East",
@@ -320,6 +321,7 @@ def test_compliance_per_programme_in_its_window_and_the_overdue_notice(
             start=datetime(2027, 1, 1, tzinfo=UTC),
             end=datetime(2027, 7, 1, tzinfo=UTC),
             now=now,
+            scope=EVERYTHING,
         )
     assert (system.due, system.on_time, system.early, system.late, system.open_overdue) == (
         5,

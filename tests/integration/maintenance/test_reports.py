@@ -15,6 +15,7 @@ from api.main import create_app
 from maintenance.alarms.models import Alarm
 from maintenance.reports.failures import failure_report
 from maintenance.reports.quality import _kpi, quality_report
+from maintenance.scope import EVERYTHING
 from maintenance.storage.db import Database
 from maintenance.vocabulary import Channel, Priority, TicketState, TicketType
 from maintenance.work_orders import failures
@@ -119,7 +120,7 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
     )  # repeat
     add(database, asset_id=lift, type=TicketType.inspection, created_at=at(10, 7))  # not a failure
     with database.read() as s:
-        report = failure_report(s, start=START, end=END, group_by="system")
+        report = failure_report(s, start=START, end=END, scope=EVERYTHING, group_by="system")
     assert [(r.month, r.group, r.failures, r.assets) for r in report.trend] == [
         ("2026-10", "elevator", 2, 1),
         ("2026-11", "elevator", 2, 1),
@@ -139,11 +140,16 @@ def test_failure_trend_mtbf_mttr_repeats_and_causes(database: Database, ledger: 
     # a quarter under way: MTBF over the hours so far, not the days still to come
     with database.read() as s:
         so_far = failure_report(
-            s, start=START, end=END, group_by="system", now=START + (END - START) / 2
+            s,
+            start=START,
+            end=END,
+            scope=EVERYTHING,
+            group_by="system",
+            now=START + (END - START) / 2,
         )
     assert {g.group: g.mtbf_hours for g in so_far.groups}["water"] == 732.0
     with database.read() as s:
-        by_type = failure_report(s, start=START, end=END, group_by="asset_type")
+        by_type = failure_report(s, start=START, end=END, scope=EVERYTHING, group_by="asset_type")
     assert {g.group: g.failures for g in by_type.groups} == {
         "booster pump": 1,
         "dome camera": 0,
@@ -209,7 +215,7 @@ def test_service_quality_against_the_targets(database: Database, ledger: Ledger)
         state=TicketState.cancelled,
     )
     with database.read() as s:
-        report = quality_report(s, start=START, end=END, now=NOW)
+        report = quality_report(s, start=START, end=END, now=NOW, scope=EVERYTHING)
     kpis = {k.name: (k.numerator, k.denominator, k.status) for k in report.kpis}
     assert kpis == {
         "response_on_time": (3, 4, "below_target"),  # a, c, f of a, b, c, f

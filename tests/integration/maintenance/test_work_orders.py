@@ -15,6 +15,7 @@ from maintenance.flows import intake, transitions, unit_of_work
 from maintenance.flows import sla_watch as watch
 from maintenance.flows.group_commit import TicketIntake
 from maintenance.notifications.notifier import CollectingNotifier
+from maintenance.scope import EVERYTHING
 from maintenance.sla.models import SlaBreach, SlaPolicyOverride
 from maintenance.storage.db import Database
 from maintenance.vocabulary import Priority, TicketState
@@ -282,13 +283,13 @@ def test_filters_paginate_newest_first(database: Database, ledger: Ledger) -> No
     with database.transaction() as s:
         page, total = queries.list_tickets(
             s,
-            queries.TicketFilter(site_id=ledger.site, state=TicketState.assigned),
+            queries.TicketFilter(site_id=ledger.site, state=TicketState.assigned, scope=EVERYTHING),
             now=NOW,
             limit=4,
             offset=0,
         )
         assert total == 6 and [t.id for t in page] == sorted(ids[1:], reverse=True)[:4]
-        history = queries.asset_history(s, ledger.lift)
+        history = queries.asset_history(s, ledger.lift, scope=EVERYTHING)
         assert [t.id for t in history] == sorted(ids, reverse=True)
 
 
@@ -418,7 +419,9 @@ def test_the_requester_is_encrypted_at_rest_and_found_by_its_blind_index(
     with database.read() as s:
         assert service.get(s, ticket_id).requester == "Mrs Chen, Unit 1203, 138 0013 8000"
         mine, total = queries.list_tickets(
-            s, queries.TicketFilter(requester="Mrs Chen, Unit 1203, 138 0013 8000"), now=NOW
+            s,
+            queries.TicketFilter(requester="Mrs Chen, Unit 1203, 138 0013 8000", scope=EVERYTHING),
+            now=NOW,
         )
     assert ([t.id for t in mine], total) == ([ticket_id], 1)
 

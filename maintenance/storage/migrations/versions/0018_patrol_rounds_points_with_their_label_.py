@@ -1,7 +1,7 @@
 """patrol rounds: points with their label codes, runs and check-ins
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02 19:52:12.918863
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import maintenance.storage.db
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
