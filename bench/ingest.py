@@ -21,7 +21,10 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
+
 from bench.format_rows import FORMATS, run_format
+from bench.node_red_reference import NodeRed
 from ingest.store.influx import InfluxStore
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
@@ -33,7 +36,7 @@ SYSTEMS = ("elevator", "water", "power", "fire", "camera")
 def count(store: InfluxStore) -> int:
     total = 0
     for system in SYSTEMS:
-        series = store.query(f'SELECT COUNT(seq) FROM "{system}"')
+        series = store.query(f"SELECT COUNT(seq) FROM \"{system}\" WHERE site = 'bench'")
         total += int(series[0]["values"][0][1]) if series else 0
     return total
 
@@ -59,6 +62,26 @@ def wait_subscribed(port: int, registry: Path, timeout_s: float = 60) -> None:
                 if db.execute("SELECT COUNT(*) FROM devices WHERE site = 'probe'").fetchone()[0]:
                     return
     raise RuntimeError("the collector did not subscribe")
+
+
+def drain_node_red(
+    node_red: NodeRed | None, store: InfluxStore, total: int
+) -> tuple[float, int, float] | None:
+    """Node-RED drains its queued session into InfluxDB: (seconds, points landed, peak MB)."""
+    if node_red is None:
+        return None
+    started = time.perf_counter()
+    pid = node_red.start()
+    peak, landed = 0.0, 0
+    while time.perf_counter() < started + 900:
+        peak = max(peak, peak_rss_mb(pid))
+        landed = count(store)
+        if landed >= total:
+            break
+        time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    node_red.stop()
+    return seconds, landed, peak
 
 
 def format_table(
@@ -91,6 +114,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=100, help="messages per device")
     parser.add_argument("--protocol", choices=["5", "3.1.1"], default="5")
     parser.add_argument("--formats", default="all", help="all, none, or a comma-separated list")
+    parser.add_argument("--no-node-red", action="store_true", help="skip the Node-RED row")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     broker, influx = Mosquitto(work / "mosquitto"), Influx(work / "influx")
@@ -140,6 +164,13 @@ def main() -> int:
         wait_subscribed(broker.port, work / "state" / "devices.sqlite")
         first.terminate()
         first.wait()
+        node_red = None
+        if not args.no_node_red:
+            httpx.post(f"{influx.url}/query", data={"q": 'CREATE DATABASE "nodered"'})
+            node_red = NodeRed(work, broker.port, influx.port, "nodered")
+            node_red.start()
+            node_red.wait_connected()
+            node_red.stop()
 
         # 2. Publish the fleet once: 3-6 metrics a message, timestamps in the recent past.
         fleet = Fleet(
@@ -192,6 +223,7 @@ def main() -> int:
         collector.terminate()
         collector.wait(timeout=60)
         col_rate = landed / col_s
+        red = drain_node_red(node_red, InfluxStore(influx.url, "nodered"), total)
         print()
         print(
             f"messages                        {total}  (MQTT {args.protocol}, processes "
@@ -206,6 +238,14 @@ def main() -> int:
             f"collector -> InfluxDB (QoS 1)   {col_rate:10.0f} msg/s  ({col_s:.2f}s, "
             f"{col_rate / paho_rate:.1%} of naive paho)"
         )
+        if red is not None:
+            red_rate = red[1] / red[0]
+            print(
+                f"Node-RED flow -> InfluxDB       {red_rate:10.0f} msg/s  ({red[0]:.2f}s, "
+                f"{red_rate / ref_rate:.1%} of mosquitto_sub, {total - red[1]} lost, "
+                f"peak RSS {red[2]:.0f} MB)"
+            )
+            print(f"ratio collector / Node-RED      {col_rate / red_rate:10.2f}x  (target >= 1.5x)")
         print(f"ratio collector / mosquitto_sub {col_rate / ref_rate:10.1%}   (target >= 50%)")
         print(f"points lost                     {total - landed:10d}   (target 0)")
         print(f"collector peak RSS              {peak:10.1f} MB   (target <= 150 MB)")
