@@ -69,6 +69,8 @@ def flows(mqtt_port: int, influx_port: int, database: str) -> list[dict[str, obj
             "keepalive": "60",
             "cleansession": False,
             "sessionExpiry": "3600",
+            # Keep the subscription when the flow stops, so the broker queues for it.
+            "autoUnsubscribe": False,
         },
         {
             "id": "n1a0000000000003",
