@@ -69,10 +69,12 @@ const Console = (() => {
     const now = Date.now();
     for (const el of document.querySelectorAll(".countdown[data-due]")) {
       const left = Date.parse(el.dataset.due) - now;
+      // The time goes in as a value: t() fills every {name} it is given (and blanks the rest).
+      const values = { clock: clock(left) };
       const what = el.dataset.what === "response"
-        ? [t("response in {clock}"), t("response overdue {clock}")]
-        : [t("resolution in {clock}"), t("resolution overdue {clock}")];
-      el.textContent = (left >= 0 ? what[0] : what[1]).replace("{clock}", clock(left));
+        ? [t("response in {clock}", values), t("response overdue {clock}", values)]
+        : [t("resolution in {clock}", values), t("resolution overdue {clock}", values)];
+      el.textContent = left >= 0 ? what[0] : what[1];
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("at-risk", left >= 0 && left < 10 * 60 * 1000);
     }
