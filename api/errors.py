@@ -146,6 +146,14 @@ async def _conflict(request: Request, error: ConcurrentUpdate) -> JSONResponse:
     return JSONResponse({"detail": say(request, message, ticket=error.ticket_id)}, status_code=409)
 
 
+async def _not_unicode(request: Request, error: UnicodeEncodeError) -> JSONResponse:
+    """JSON may escape half of a surrogate pair (\\ud800); no database can store it."""
+    message = say(request, N_("the text holds a lone surrogate code point: not valid Unicode"))
+    return JSONResponse(
+        {"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]}, status_code=422
+    )
+
+
 HANDLERS: dict[type[Exception], Callable[[Request, Any], Awaitable[Response]]] = {
     NotFound: _not_found,
     InvalidInput: _invalid,
@@ -155,6 +163,7 @@ HANDLERS: dict[type[Exception], Callable[[Request, Any], Awaitable[Response]]] =
     DataError: _bad_value,
     IntegrityError: _integrity,
     ConcurrentUpdate: _conflict,
+    UnicodeEncodeError: _not_unicode,
     StarletteHTTPException: _http,
 }
 

@@ -98,6 +98,8 @@ def _install_state(app: FastAPI, runtime: Runtime) -> None:
         settings.request_max_bytes,
         {
             "/tickets/{ticket_id}/attachments": settings.attachment_max_bytes + MULTIPART_ENVELOPE,
+            # a phone camera's photo with the check-in's few fields
+            "/patrols/check-ins": settings.attachment_max_bytes + MULTIPART_ENVELOPE,
             "/tickets/batch": settings.bulk_request_max_bytes,
             "/assets/import": settings.bulk_request_max_bytes,
             "/auth/token": LOGIN_FORM,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from api.cli.formats import duration
 from api.settings import Settings
+from ingest.redact import mask_url
 from simulators.fleet import Fleet
 from simulators.publisher import FleetPublisher
 from simulators.scenarios import SCENARIOS
@@ -48,7 +49,7 @@ def fleet_simulate(settings: Settings, args: argparse.Namespace) -> int:
         stop.set()
         publisher.close()
     print(
-        f"published {publisher.published} messages to {url}"
+        f"published {publisher.published} messages to {mask_url(url)}"
         + (f"; ground truth in {args.truth}" if args.truth else "")
     )
     return 0

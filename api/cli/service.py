@@ -45,6 +45,9 @@ def service_run(settings: Settings, args: argparse.Namespace) -> int:
             port=settings.http_port,
             log_level="warning",
             log_config=None,  # uvicorn's records go through our handlers (format, masking)
+            # Open live feeds (a control room's alarms page) never end by themselves: after
+            # this long they are closed, so a stop is not held up by a screen left open.
+            timeout_graceful_shutdown=5,
         )
     finally:
         for sig, handler in stopping.items():

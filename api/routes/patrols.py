@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Query, Response, UploadFile
 from pydantic import AwareDatetime
 
-from api.auth import OFFICE, PrincipalDep, access, audit_name
+from api.auth import OFFICE, Principal, PrincipalDep, access, audit_name
 from api.deps import AttachmentsDep, DatabaseDep, NotifierDep, NowDep
 from maintenance.assets.service import visible_site
 from maintenance.errors import NotFound
 from maintenance.patrols import rounds, runs
 from maintenance.patrols.check_ins import Observation, Photo, check_in
-from maintenance.patrols.models import PatrolCheckIn
+from maintenance.patrols.models import PatrolCheckIn, PatrolRound
 from maintenance.patrols.schemas import (
     CheckInRead,
     PatrolReport,
@@ -31,6 +31,15 @@ router = APIRouter(tags=["patrol rounds"])
 Status = Literal["open", "completed", "late", "incomplete", "missed"]
 
 
+def _shown(found: PatrolRound, me: Principal) -> RoundRead:
+    """A round as the caller may see it: the label codes only for the office that prints them
+    (a code is proof of having been at the point)."""
+    read = RoundRead.model_validate(found)
+    if me.role not in OFFICE:
+        read.points = [p.model_copy(update={"code": ""}) for p in read.points]
+    return read
+
+
 @router.post("/patrols/rounds", status_code=201, dependencies=OFFICE_ONLY)
 def post_round(data: RoundCreate, db: DatabaseDep, now: NowDep, me: PrincipalDep) -> RoundRead:
     """A round with its points in order; each point gets the short code its label carries."""
@@ -44,13 +53,13 @@ def list_rounds(db: DatabaseDep, me: PrincipalDep, site_id: Id | None = None) ->
     """The rounds of the caller's sites."""
     with db.transaction() as s:
         found = rounds.all_rounds(s, site_id=site_id, sites=me.scope.site_ids)
-        return [RoundRead.model_validate(r) for r in found]
+        return [_shown(r, me) for r in found]
 
 
 @router.get("/patrols/rounds/{round_id}", responses=MISSING)
 def read_round(round_id: Id, db: DatabaseDep, me: PrincipalDep) -> RoundRead:
     with db.transaction() as s:
-        return RoundRead.model_validate(rounds.get_round(s, round_id, me.scope.site_ids))
+        return _shown(rounds.get_round(s, round_id, me.scope.site_ids), me)
 
 
 @router.patch("/patrols/rounds/{round_id}", dependencies=OFFICE_ONLY, responses=MISSING)
@@ -134,9 +143,12 @@ def check_in_photo(
 ) -> Response:
     with db.transaction() as s:
         made = s.get(PatrolCheckIn, check_in_id)
-        if made is None or made.photo_sha256 is None:
-            raise NotFound("patrol check-in photo", check_in_id)
-        runs.get_run(s, made.run_id, me.scope.site_ids)
+        try:
+            if made is None or made.photo_sha256 is None:
+                raise NotFound("patrol check-in photo", check_in_id)
+            runs.get_run(s, made.run_id, me.scope.site_ids)
+        except NotFound:  # one answer whether it exists elsewhere or not at all
+            raise NotFound("patrol check-in photo", check_in_id) from None
         data = store.path(made.photo_sha256).read_bytes()
         return Response(data, media_type=made.photo_type or "application/octet-stream")
 

@@ -16,6 +16,7 @@ from api.deps import AttachmentsDep, DatabaseDep, IntakeDep, NotifierDep, NowDep
 from api.headers import download
 from maintenance.alarms import findings
 from maintenance.dispatch import roster
+from maintenance.errors import NotFound
 from maintenance.flows import intake, transitions
 from maintenance.storage.db import Database
 from maintenance.vocabulary import MAX_ID, Id, Priority, TicketState, TicketType
@@ -321,7 +322,10 @@ def attachment(
 ) -> Response:
     with db.transaction() as s:
         a, data = store.read(s, attachment_id)
-        visible(s, a.ticket_id, principal)
+        try:
+            visible(s, a.ticket_id, principal)
+        except NotFound:  # the same answer as for an id that does not exist
+            raise NotFound("attachment", attachment_id) from None
     return Response(
         data,
         media_type=a.content_type,

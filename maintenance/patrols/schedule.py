@@ -8,6 +8,7 @@ A run closes at start + window + grace, or at once when its last point is checke
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -22,6 +23,7 @@ from maintenance.assets.models import Site
 from maintenance.patrols.models import PatrolCheckIn, PatrolRound, PatrolRun
 
 UNITS = ("hours", "days")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,12 @@ def watch(session: Session, now: datetime) -> WatchResult:
         .join(Site, Site.id == PatrolRound.site_id)
         .where(PatrolRound.paused.is_(False))
     ).all()
-    opened = sum(open_runs(session, r, zone, now) for r, zone in rounds)
+    opened = 0
+    for r, zone in rounds:
+        try:
+            opened += open_runs(session, r, zone, now)
+        except (OverflowError, ValueError):  # one round's dates out of range: the rest go on
+            log.exception("patrol round %s: its runs cannot be computed", r.id)
     due = session.scalars(
         select(PatrolRun)
         .where(PatrolRun.status == "open", PatrolRun.closes_at <= now)

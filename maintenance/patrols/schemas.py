@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from maintenance.vocabulary import Id
 
@@ -17,6 +17,11 @@ class PointCreate(BaseModel):
 
     location_id: Id
     name: str = Field("", max_length=200, description="what the label says; default: the place")
+
+    @field_validator("name")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        return value.strip()
 
 
 class RoundCreate(BaseModel):
@@ -41,13 +46,29 @@ class RoundCreate(BaseModel):
 
     site_id: Id
     name: str = Field(min_length=1, max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a round needs a name")
+        return value.strip()
+
     every: int = Field(1, ge=1, le=366)
     unit: Literal["hours", "days"] = "hours"
-    starts_on: date
+    starts_on: date = Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))
     start_time: str = Field("00:00", pattern=HHMM, description="local to the site, HH:MM")
     window_minutes: int = Field(45, ge=1, le=7 * 24 * 60)
     grace_minutes: int = Field(15, ge=0, le=7 * 24 * 60)
     points: list[PointCreate] = Field(min_length=1, max_length=200)
+
+    @field_validator("points")
+    @classmethod
+    def _each_place_once(cls, points: list[PointCreate]) -> list[PointCreate]:
+        seen = [p.location_id for p in points]
+        if len(set(seen)) != len(seen):
+            raise ValueError("a place is on the round twice")
+        return points
 
 
 class RoundChange(BaseModel):
@@ -56,7 +77,7 @@ class RoundChange(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     window_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60)
     grace_minutes: int | None = Field(None, ge=0, le=7 * 24 * 60)
-    paused: bool | None = None
+    paused: StrictBool | None = None
 
 
 class PointRead(BaseModel):

@@ -170,6 +170,7 @@ def _seed(runtime: Runtime, api: TestClient) -> dict[str, int]:
                 updated_at=now,
             )
         )
+    gate = made("/locations", {"site_id": site["id"], "building": "大门"})
     patrol = made(
         "/patrols/rounds",
         {
@@ -178,7 +179,7 @@ def _seed(runtime: Runtime, api: TestClient) -> dict[str, int]:
             "starts_on": "2020-01-01",
             "window_minutes": 60,
             "grace_minutes": 0,
-            "points": [{"location_id": place["id"]}, {"location_id": place["id"], "name": "大门"}],
+            "points": [{"location_id": place["id"]}, {"location_id": gate["id"], "name": "大门"}],
         },
     )
     code = patrol["points"][0]["code"]

@@ -452,6 +452,11 @@ const Console = (() => {
     if (!form) return;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (form.abnormal.checked && !form.observation.value.trim()) {
+        notice(t("Say what is wrong here."), true);
+        form.observation.focus();
+        return;
+      }
       const send = form.querySelector("button[type=submit]");
       send.disabled = true;
       const data = new FormData();

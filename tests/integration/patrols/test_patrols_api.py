@@ -4,6 +4,7 @@ what the report says of it, and the inputs a careless or hostile caller sends.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +103,7 @@ def test_an_hourly_round_walked_for_three_hours(client: TestClient, clock: Clock
         check_in(client, codes[1], observation="Fire door propped open", abnormal="true", photo=1),
         201,
     )
+    phone_photo = PNG + b"\0" * (3 * 1024 * 1024)  # a phone camera's few megabytes
     assert (second["late"], second["abnormal"], second["has_photo"]) == (True, True, True)
     repair = ok(client.get(f"/tickets/{second['ticket_id']}"))
     assert (repair["type"], repair["location_id"], repair["site_id"]) == (
@@ -127,7 +129,13 @@ def test_an_hourly_round_walked_for_three_hours(client: TestClient, clock: Clock
     assert (run1["status"], run1["points_due"], run1["points_missed"]) == ("incomplete", 3, 1)
     assert [c["point_id"] for c in run1["check_ins"]] == [p["id"] for p in made["points"][:2]]
 
-    for code in reversed(codes):  # any order; the last one closes the run
+    big = client.post(
+        "/patrols/check-ins",
+        data={"code": codes[2]},
+        files={"photo": ("IMG_0001.png", phone_photo, "image/png")},
+    )
+    assert big.status_code == 201, big.text[:200]
+    for code in codes[:2]:  # any order; the last one closes the run
         ok(check_in(client, code), 201)
     runs = ok(client.get("/patrols/runs", params={"round_id": made["id"]}))
     assert [(r["status"], r["points_missed"]) for r in runs] == [
@@ -200,6 +208,26 @@ def test_what_a_careless_or_hostile_caller_sends(client: TestClient, clock: Cloc
         "body",
         "start_time",
     ]
+
+    for field, wrong in (
+        ("starts_on", {"starts_on": "9999-12-31"}),  # its runs could not be computed
+        ("name", {"name": "   "}),
+        ("points", {"points": [{"location_id": ids["places"][0]}] * 2}),
+    ):
+        refused = client.post(
+            "/patrols/rounds", json={**body, "points": [{"location_id": ids["places"][0]}], **wrong}
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"][:2] == ["body", field]
+    sloppy = client.patch(f"/patrols/rounds/{made['id']}", json={"paused": "yes"})
+    assert sloppy.status_code == 422 and sloppy.json()["detail"][0]["loc"] == ["body", "paused"]
+    lone = {**body, "name": "\ud800", "points": [{"location_id": ids["places"][0]}]}
+    broken = client.post(
+        "/patrols/rounds",
+        content=json.dumps(lone).encode(),  # JSON escapes the half pair; UTF-8 could not
+        headers={"Content-Type": "application/json"},
+    )
+    assert broken.status_code == 422 and "surrogate" in broken.json()["detail"][0]["msg"]
 
     unknown = check_in(client, "ZZZZZZ")
     assert unknown.status_code == 404 and unknown.json()["kind"] == "patrol point"
@@ -276,7 +304,12 @@ def test_what_a_careless_or_hostile_caller_sends(client: TestClient, clock: Cloc
         headers=technician,
     )
     assert refused.status_code == 403
-    assert ok(client.get(f"/patrols/rounds/{made['id']}", headers=technician))["paused"] is True
+    seen = ok(client.get(f"/patrols/rounds/{made['id']}", headers=technician))
+    assert seen["paused"] is True
+    assert [p["code"] for p in seen["points"]] == ["", "", ""]  # a code proves being there
+    assert [
+        p["code"] for p in ok(client.get("/patrols/rounds", headers=technician))[0]["points"]
+    ] == ["", "", ""]
     assert client.get("/patrols/rounds/999999").status_code == 404
     assert client.get("/patrols/runs/999999").status_code == 404
     assert client.get("/patrols/runs", params={"since": "2027-01-10T00:00:00"}).status_code == 422
