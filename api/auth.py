@@ -13,7 +13,7 @@ and applied by every query (maintenance/scope.py)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -62,6 +62,9 @@ class Principal:
     key_id: int | None = None
     user_id: int | None = None
     session_expires_at: datetime | None = None
+    # When the token it came with expires (None: an API key): a live feed ends then, and the
+    # page opens it again with its renewed cookie.
+    token_expires_at: datetime | None = None
     language: str | None = None  # the account's chosen language (api/language.py)
     # What the caller may see (sites, a contractor's assets): resolved with the credential,
     # applied by every query (maintenance/scope.py).
@@ -90,12 +93,19 @@ class Tokens:
 
     def session_id(self, token: str) -> str | None:
         """The session a genuine, unexpired token names."""
+        named = self.named(token)
+        return named[0] if named else None
+
+    def named(self, token: str) -> tuple[str, datetime] | None:
+        """A genuine, unexpired token's session and expiry."""
         try:
             claims: dict[str, Any] = jwt.decode(token, self.secret, algorithms=[ALGORITHM])
         except jwt.PyJWTError:
             return None
-        sid = claims.get("sid")
-        return sid if isinstance(sid, str) else None
+        sid, exp = claims.get("sid"), claims.get("exp")
+        if not isinstance(sid, str) or not isinstance(exp, int | float):
+            return None
+        return sid, datetime.fromtimestamp(exp, UTC)
 
 
 class Credentials:
@@ -105,13 +115,15 @@ class Credentials:
         self.database, self.tokens = database, tokens
 
     def by_token(self, token: str, via: str, client: str) -> Principal | None:
-        sid = self.tokens.session_id(token)
-        if sid is None:
+        named = self.tokens.named(token)
+        if named is None:
             return None
+        sid, expires = named
         with self.database.read() as s:
             found = sessions.check_session(s, sid, now=utcnow())
             scope = self._scope(s, found)
-        return self._principal(found, via, client, scope)
+        principal = self._principal(found, via, client, scope)
+        return replace(principal, token_expires_at=expires) if principal else None
 
     def by_key(self, key: str, client: str) -> Principal | None:
         with self.database.read() as s:

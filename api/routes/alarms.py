@@ -7,6 +7,7 @@ import asyncio
 import queue
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -92,7 +93,9 @@ async def live(request: Request, principal: PrincipalDep) -> StreamingResponse:
     """Alarm transitions as they are committed, as server-sent events (`event: alarm`), of the
     caller's scope only (sites, a contractor's assets): each subscriber's stream is filtered
     for them. The stream ends within a second of its caller's logout, disabled account or
-    revoked key, and follows a change of their scope within a second."""
+    revoked key (`event: ended`) or when the token it was opened with expires
+    (`event: expired`: a client opens it again with its renewed token), and follows a change
+    of their scope within a second."""
     stream: AlarmStream = request.app.state.alarm_stream
     credentials: Credentials = request.app.state.credentials
     subscriber = stream.subscribe()
@@ -106,6 +109,10 @@ async def live(request: Request, principal: PrincipalDep) -> StreamingResponse:
                 if time.monotonic() - checked >= LIVE_RECHECK_S:
                     if not await asyncio.to_thread(credentials.still_live, principal):
                         yield b"event: ended\ndata: {}\n\n"
+                        return
+                    expires = principal.token_expires_at
+                    if expires is not None and datetime.now(UTC) >= expires:
+                        yield b"event: expired\ndata: {}\n\n"  # open again, renewed
                         return
                     scope = await asyncio.to_thread(credentials.scope_of, principal)
                     checked = time.monotonic()

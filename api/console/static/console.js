@@ -97,10 +97,16 @@ const Console = (() => {
     pending = setTimeout(() => { pending = null; refreshAlarms(); }, 150);
   }
 
-  function liveAlarms() {
+  function openFeed() {
     const badge = document.getElementById("live");
     const feed = new EventSource("/alarms/live");
     let connectedBefore = false;
+    // The token the feed was opened with expired (the page renews its cookie): open it again.
+    feed.addEventListener("expired", () => {
+      feed.close();
+      badge.classList.replace("on", "off");
+      setTimeout(() => { openFeed(); scheduleRefresh(); }, 500);
+    });
     feed.addEventListener("open", () => {
       badge.classList.replace("off", "on");
       if (connectedBefore) scheduleRefresh(); // events missed while away
@@ -117,6 +123,10 @@ const Console = (() => {
       document.body.dataset.lastAlarm = `${alarm.alarm_id}:${alarm.action}`;
       scheduleRefresh();
     });
+  }
+
+  function liveAlarms() {
+    openFeed();
     document.getElementById("alarm-list").addEventListener("click", onAlarmAction);
     document.getElementById("shelve-form").addEventListener("submit", onShelve);
   }

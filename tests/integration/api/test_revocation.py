@@ -11,11 +11,12 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -380,5 +381,35 @@ def test_a_session_runs_on_real_time_whatever_the_apps_clock(
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         me = client.get("/users/me", headers=headers)
         assert (me.status_code, me.json()["via"]) == (200, "token")
+    finally:
+        runtime.stop()
+
+
+def test_a_live_feed_ends_when_the_token_it_was_opened_with_expires(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A page renews its cookie while open; the feed opened with the old token must not outlive
+    it (`event: expired`, and the page opens the feed again with the renewed one)."""
+    secret = "a secret of this test only, long enough for HS256"
+    runtime = make_service(database_url, tmp_path, secret_key=secret)
+    try:
+        with serving(create_app(runtime)) as base:
+            issued = token(base, "admin", PASSWORD)["Authorization"].removeprefix("Bearer ")
+            sid = jwt.decode(issued, secret, algorithms=["HS256"])["sid"]
+            now = datetime.now(UTC)
+            short = jwt.encode(
+                {"sub": "admin", "sid": sid, "iat": now, "exp": now + timedelta(seconds=2)},
+                secret,
+                algorithm="HS256",
+            )
+            feed = Feed(base, headers={"Authorization": f"Bearer {short}"})
+            assert next(feed.lines) == ": connected"
+            try:
+                seen = feed.ends_with("event: expired", within_s=6)
+            finally:
+                feed.close()
+            assert "event: ended" not in seen  # the session goes on: no logout
+            later = httpx.get(f"{base}/users/me", headers={"Authorization": f"Bearer {issued}"})
+            assert later.status_code == 200
     finally:
         runtime.stop()
