@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -75,10 +75,17 @@ def generate(
         # (The claim itself stays the guard against concurrent runs.) A site's version of a
         # shipped plan also skips what the shipped one generated for it.
         claimed = _claimed(session, plan)
+        # An asset the plan has had nothing for while it has generated for others joined the
+        # ledger (or the plan's coverage) since: what fell due before that is not owed, and is
+        # claimed without a ticket; downtime catch-up is for assets the plan already served.
+        served = {a for a, _ in claimed} if claimed else None
         for occurrence in _found(session, plan, now, usage, tiers):
             if (occurrence.asset_id, occurrence.period) in claimed:
                 continue
             claimed.add((occurrence.asset_id, occurrence.period))
+            if served is not None and occurrence.asset_id not in served:
+                if occurrence.due_at <= now:
+                    occurrence = replace(occurrence, baseline=True)
             pending.append(occurrence)
             if len(pending) >= BATCH:
                 c, lt = _generate_batch(session, pending, now, notifier)

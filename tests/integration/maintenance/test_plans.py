@@ -125,6 +125,36 @@ def test_an_outage_generates_the_missed_occurrences_once_marked_late(
         assert ticket is not None and "generated late" in ticket.description
 
 
+def test_an_asset_new_to_the_ledger_is_not_owed_what_fell_due_before_it(
+    database: Database,
+) -> None:
+    """An estate added in March: its cameras' January to March checks were never owed; their
+    first inspection is the next one, not three late tickets that breach at once."""
+    estate(database)
+    assert run(database, datetime(2026, 12, 28, tzinfo=UTC))[0] == 10  # the first estate's
+    with database.transaction() as s:
+        site = create_site(s, SiteCreate(code="new-1", name="Hilltop", timezone="Asia/Shanghai"))
+        camera = save_asset(
+            s, AssetCreate(site_id=site.id, code="CAM-N", system="camera", type="camera")
+        ).id
+    created, late = run(database, datetime(2027, 3, 27, tzinfo=UTC))  # April 1 in lead time
+    # the first estate: its cameras' Feb and Mar (late: the service was down) and Apr, its
+    # eight other assets' second quarter; the new camera: Apr only
+    assert (created, late) == (6 + 8 + 1, 4)
+    with database.transaction() as s:
+        mine = s.execute(
+            select(PlanOccurrence.period, PlanOccurrence.ticket_id, PlanOccurrence.late)
+            .where(PlanOccurrence.asset_id == camera)
+            .order_by(PlanOccurrence.period)
+        ).all()
+    assert [(p, t is not None, lt) for p, t, lt in mine] == [
+        ("2027-01-01", False, False),
+        ("2027-02-01", False, False),
+        ("2027-03-01", False, False),
+        ("2027-04-01", True, False),
+    ]
+
+
 def test_two_schedulers_at_once_on_postgresql_create_no_duplicate(pg_database: Database) -> None:
     estate(pg_database)
     results: list[tuple[int, int]] = []
