@@ -5,6 +5,7 @@ all said in it; field names and enum values of the API stay English."""
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 from fastapi import Request
 from sqlalchemy import select
@@ -41,13 +42,14 @@ def request_language(
 
 
 _ZONE_TTL_S = 60.0
-_zones: dict[int, tuple[float, str]] = {}
+_zones: dict[int, tuple[float, dict[int, str]]] = {}
 
 
-def display_zone(request: HTTPConnection) -> str:
-    """The time zone pages show times in: FACILITY_TIME_ZONE, else the sites' own zone when
-    they all share one (a Chinese estate's Asia/Shanghai), else UTC. Read at most once a
-    minute: a page must not cost a query for it."""
+def display_zone(request: HTTPConnection, sites: Collection[int] | None = None) -> str:
+    """The time zone pages show times in: FACILITY_TIME_ZONE, else the zone the reader's sites
+    (`sites`: their scope; None: every site) all share (a Chinese estate's Asia/Shanghai),
+    else UTC. The sites' zones are read at most once a minute: a page must not cost a query
+    for it."""
     runtime = getattr(request.app.state, "runtime", None)
     configured = getattr(getattr(runtime, "settings", None), "time_zone", None)
     if configured:
@@ -57,10 +59,10 @@ def display_zone(request: HTTPConnection) -> str:
         return "UTC"
     now = time.monotonic()
     cached = _zones.get(id(database))
-    if cached is not None and now - cached[0] < _ZONE_TTL_S:
-        return cached[1]
-    with database.read() as s:
-        found = set(s.scalars(select(Site.timezone).distinct()).all())
-    shared = found.pop() if len(found) == 1 else "UTC"
-    _zones[id(database)] = (now, shared)
-    return shared
+    if cached is None or now - cached[0] >= _ZONE_TTL_S:
+        with database.read() as s:
+            rows = s.execute(select(Site.id, Site.timezone)).all()
+            zones = {int(site_id): str(zone) for site_id, zone in rows}
+        cached = _zones[id(database)] = (now, zones)
+    found = {z for site_id, z in cached[1].items() if sites is None or site_id in sites}
+    return found.pop() if len(found) == 1 else "UTC"

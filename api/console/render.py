@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -96,8 +97,10 @@ def respond(
     account_language: str | None = None,
     resident: bool = False,
     status_code: int = 200,
+    sites: Collection[int] | None = None,
 ) -> HTMLResponse:
-    """Renders a template in the request's language; the response says which."""
+    """Renders a template in the request's language, times in the zone of the reader's sites
+    (`sites`: their scope); the response says which language."""
     language = request_language(request, account_language, resident=resident)
     engine = getattr(getattr(request.app.state, "alarms", None), "engine", None)
     said = {
@@ -106,7 +109,7 @@ def respond(
         "rule_message": lambda alarm: rule_message(alarm, engine),
         "ticket_title": lambda ticket: ticket_title(ticket, engine),
     }
-    with catalogue.using(language), formats.in_zone(display_zone(request)):
+    with catalogue.using(language), formats.in_zone(display_zone(request, sites)):
         response = templates.TemplateResponse(
             request, name, {**said, **context}, status_code=status_code
         )
@@ -129,4 +132,5 @@ def page(
         account_language=principal.language,
         resident=principal.role == "requester",
         status_code=status_code,
+        sites=principal.scope.site_ids,
     )

@@ -65,7 +65,7 @@ def _xlsx(name: str, data: bytes) -> Response:
 def _reader(request: Request, me: PrincipalDep) -> Iterator[None]:
     """Documents are said in their reader's language and the sites' time zone."""
     with catalogue.using(request_language(request, me.language)):
-        with formats.in_zone(display_zone(request)):
+        with formats.in_zone(display_zone(request, me.scope.site_ids)):
             yield
 
 

@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from maintenance.accounts import service as users
 from maintenance.patrols import schedule
-from maintenance.storage.db import Database
+from maintenance.storage.db import Database, utcnow
 from tests.helpers import api_key, authorized
 from tests.integration.api.test_tickets_api import make_runtime, ok
 
@@ -80,6 +81,11 @@ def hourly(client: TestClient, ids: dict[str, Any]) -> dict[str, Any]:
 def check_in(client: TestClient, code: str, **form: Any) -> Any:
     files = {"photo": ("gate.png", PNG, "image/png")} if form.pop("photo", False) else None
     return client.post("/patrols/check-ins", data={"code": code, **form}, files=files)
+
+
+def database_of(client: TestClient) -> Database:
+    database: Database = client.app.state.database  # type: ignore[attr-defined]
+    return database
 
 
 def watch(client: TestClient, clock: Clock) -> schedule.WatchResult:
@@ -285,6 +291,14 @@ def test_what_a_careless_or_hostile_caller_sends(client: TestClient, clock: Cloc
     )
     assert page.status_code == 200 and "Plant room" in page.text
     assert "本路线当前没有进行中的巡更；下一轮开始于 2027年1月11日 01:00:00 UTC。" in page.text
+    with database_of(client).transaction() as s:
+        desk, key = users.create_api_key(s, "shanghai-desk", "manager", now=utcnow())
+    ok(client.put(f"/api-keys/{key.id}/sites", json={"site_ids": [ids["site"]]}))
+    local = client.get(
+        f"/console/patrols/check-in/{daily['points'][0]['code']}",
+        headers={"Accept-Language": "zh-CN", "X-API-Key": desk},
+    )  # a reader of the Shanghai estate only: its times in its zone
+    assert "下一轮开始于 2027年1月11日 09:00:00 +0800。" in local.text
     unknown_page = client.get(
         "/console/patrols/check-in/NOSUCH", headers={"Accept-Language": "zh-CN"}
     )
