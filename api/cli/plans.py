@@ -4,12 +4,16 @@ site's programmes."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.cli.formats import print_field_errors
 from api.settings import Settings
+from maintenance.assets.models import Site
 from maintenance.plans.cadence import UNITS
 from maintenance.plans.models import InspectionPlan
 from maintenance.plans.programmes import ProgrammeChange, change_for_site, site_programmes
@@ -101,9 +105,22 @@ def plans_pause(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _site_id(s: Session, site: str) -> int | None:
+    """A site named by its code (as the README writes it) or its id."""
+    found = s.scalar(select(Site.id).where(Site.code == site))
+    if found is None and site.isdigit():
+        found = s.scalar(select(Site.id).where(Site.id == int(site)))
+    return found
+
+
 def plans_site(settings: Settings, args: argparse.Namespace) -> int:
     """A site's programmes; with a plan id, enable, disable or edit one for the site."""
     with open_database(settings).transaction() as s:
+        site_id = _site_id(s, args.site)
+        if site_id is None:
+            print(f"no site {args.site!r} (give its code or id)", file=sys.stderr)
+            return 2
+        args.site = site_id
         if args.plan is not None:
             fields = {
                 k: getattr(args, k)
@@ -147,7 +164,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         toggle.add_argument("id", type=int)
         toggle.set_defaults(func=plans_pause)
     site = plans.add_parser("site", help="a site's programmes: list, or enable/disable/edit one")
-    site.add_argument("site", type=int)
+    site.add_argument("site", help="the site's code (or id)")
     site.add_argument("plan", type=int, nargs="?", help="a shipped programme's plan id")
     site.add_argument("--disable", action="store_true", help="(else: enabled)")
     site.add_argument("--every", type=int)

@@ -201,6 +201,13 @@ def test_plan_commands(tmp_path: Path) -> None:
     # a site's programmes: the library as it applies there; one disabled for the site
     programmes = facility("plans", "site", str(site_id), env=env).stdout.splitlines()
     assert len(programmes) == 17
+    by_code = facility("plans", "site", "estate-1", env=env).stdout.splitlines()
+    assert by_code == programmes  # the site by its code, as the README writes it
+    nowhere = facility("plans", "site", "nowhere", env=env)
+    assert (nowhere.returncode, nowhere.stderr.splitlines()[-1]) == (
+        2,
+        "no site 'nowhere' (give its code or id)",
+    )
     assert programmes[5].startswith("#6    enabled  shipped   every 1 half_months -3/+3 d")
     assert programmes[5].endswith(
         "Elevator maintenance: half-monthly [TSG T5002-2017 · Annex A, A-1 · 电梯维护保养规则]"
