@@ -83,8 +83,12 @@ def _period(start: datetime, end: datetime) -> None:
         raise InvalidInput("end", "end must be after start")
 
 
-def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
+def _csv(name: str, header: list[str], rows: list[list[Any]], *, people: bool) -> Response:
+    """`people`: headers in words for a spreadsheet, so a byte-order mark first (Excel reads
+    UTF-8 by it, not the charset); a program's file (field names) has none."""
     out = io.StringIO()
+    if people:
+        out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(inert_row(header))
     writer.writerows(inert_row(row) for row in rows)
@@ -137,6 +141,7 @@ def failures(
                 [r.month, r.group, r.failures, r.assets, f"{r.failures_per_asset:.4f}"]
                 for r in report.trend
             ],
+            people=headers == "words",
         )
     return {
         "start": report.start,
@@ -195,6 +200,7 @@ def service_quality(
                 ]
                 for k in report.kpis
             ],
+            people=headers == "words",
         )
     return {
         "start": report.start,
@@ -253,6 +259,7 @@ def compliance(
                 ]
                 for r in body
             ],
+            people=headers == "words",
         )
     return body
 

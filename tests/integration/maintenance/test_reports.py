@@ -273,11 +273,13 @@ def test_reports_over_http_as_json_and_csv(
         words = {**period, "format": "csv", "headers": "words"}
         chinese = {"Accept-Language": "zh-CN"}
         csv = client.get("/reports/failures", params=words, headers=chinese)
-        assert csv.text.splitlines()[0] == "月份,系统,故障数,设备数,单台设备故障数"
+        # a person's spreadsheet: a byte-order mark first, by which Excel reads UTF-8
+        assert csv.content.startswith("\ufeff月份,".encode())
+        assert csv.text.splitlines()[0] == "\ufeff月份,系统,故障数,设备数,单台设备故障数"
         quality = client.get("/reports/service-quality", params=words, headers=chinese)
-        assert quality.text.splitlines()[0] == "指标,数值,目标,状态,达标数,统计数"
+        assert quality.text.splitlines()[0] == "\ufeff指标,数值,目标,状态,达标数,统计数"
         english = client.get("/reports/service-quality", params=words)
-        assert english.text.splitlines()[0] == "Measure,Value,Target,Status,Met,Counted"
+        assert english.text.splitlines()[0] == "\ufeffMeasure,Value,Target,Status,Met,Counted"
         naive = client.get(
             "/reports/service-quality",
             params={"start": "2026-10-01T00:00:00", "end": END.isoformat()},
