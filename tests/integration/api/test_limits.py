@@ -270,6 +270,7 @@ def test_every_route_with_its_own_limit_exists(service: Service) -> None:
     assert statuses == {
         "/tickets/{ticket_id}/attachments": 422,
         "/tickets/batch": 422,
+        "/patrols/check-ins": 422,
         "/assets/import": 422,
         "/auth/token": 422,
         "/console/login": 422,
