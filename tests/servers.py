@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import itertools
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -22,10 +23,30 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _ports() -> Iterator[int]:
+    """Ports for this process's private servers, below the kernel's ephemeral range (outgoing
+    connections take their local ports from it, and one could take a port between our check
+    and the server's bind) and apart from the other test worker's (pytest-xdist's
+    PYTEST_XDIST_WORKER gw0, gw1, ...), each handed out once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    low = 20_000 + 3_000 * (int(worker) % 4 if worker.isdigit() else 0)
+    start = low + os.getpid() % 1_000
+    yield from itertools.chain(range(start, low + 3_000), range(low, start))
+
+
+_PORTS = _ports()
+
+
 def free_port() -> int:
-    with contextlib.closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on, for a private server."""
+    for port in _PORTS:
+        with contextlib.closing(socket.socket()) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # another service of the machine has it
+            return port
+    raise RuntimeError("no free port left in this test worker's range")
 
 
 def binary(name: str) -> str:
