@@ -15,12 +15,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from maintenance.assets.models import Site
 from maintenance.patrols.models import PatrolCheckIn, PatrolRound, PatrolRun
+from maintenance.storage.db import insert_skipping_conflicts
 
 UNITS = ("hours", "days")
 log = logging.getLogger(__name__)
@@ -90,18 +90,7 @@ def following(r: PatrolRound, zone: str, now: datetime) -> datetime:
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(PatrolRun).on_conflict_do_nothing(
-            index_elements=["round_id", "starts_at"]
-        )
-    elif dialect == "sqlite":
-        statement = sqlite.insert(PatrolRun).on_conflict_do_nothing(
-            index_elements=["round_id", "starts_at"]
-        )
-    else:  # pragma: no cover - the two supported databases are above
-        statement = insert(PatrolRun)
+    statement = insert_skipping_conflicts(session, PatrolRun, ("round_id", "starts_at"))
     return len(session.execute(statement.returning(PatrolRun.id), rows).all())
 
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from maintenance.assets.service import AssetLabel, labels
@@ -25,6 +24,7 @@ from maintenance.notifications.notifier import Notifier
 from maintenance.plans.models import InspectionPlan, PlanOccurrence
 from maintenance.plans.schedule import Occurrence, Tiers, occurrences
 from maintenance.plans.usage import UsageSource, usage_periods
+from maintenance.storage.db import insert_skipping_conflicts
 from maintenance.vocabulary import Channel, TicketType
 from maintenance.work_orders.models import Ticket
 from maintenance.work_orders.schemas import TicketCreate
@@ -40,18 +40,8 @@ class GenerationResult:
 
 
 def _claim(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
-    dialect = session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(PlanOccurrence).on_conflict_do_nothing(
-            index_elements=["plan_id", "asset_id", "period"]
-        )
-    elif dialect == "sqlite":
-        statement = sqlite.insert(PlanOccurrence).on_conflict_do_nothing(
-            index_elements=["plan_id", "asset_id", "period"]
-        )
-    else:  # pragma: no cover - the two supported databases are above
-        statement = insert(PlanOccurrence)
+    key = ("plan_id", "asset_id", "period")
+    statement = insert_skipping_conflicts(session, PlanOccurrence, key)
     claimed = session.execute(
         statement.returning(PlanOccurrence.plan_id, PlanOccurrence.asset_id, PlanOccurrence.period),
         rows,

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -206,6 +207,18 @@ class Database:
                 yield session
             finally:
                 session.close()
+
+
+def insert_skipping_conflicts(session: Session, model: type[Base], key: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (key) DO NOTHING on either supported database: rows another run
+    (or a concurrent scheduler) already inserted are skipped, not an error; the one claim
+    that makes generation idempotent. Add `.returning(...)` and execute it with the rows."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing(index_elements=list(key))
+    if dialect == "sqlite":
+        return sqlite.insert(model).on_conflict_do_nothing(index_elements=list(key))
+    return insert(model)  # pragma: no cover - the two supported databases are above
 
 
 def get_required(session: Session, model: type[T], key: int, kind: str) -> T:
