@@ -134,12 +134,20 @@ def _missed_points(
     found: PatrolRound, runs: list[PatrolRun], done: dict[int, list[PatrolCheckIn]]
 ) -> list[MissedPoint]:
     points: list[PatrolPoint] = found.points
-    return [
-        MissedPoint(
-            run_id=run.id, round_id=found.id, starts_at=run.starts_at, point_id=p.id, point=p.name
-        )
-        for run in runs
-        if run.status in ("incomplete", "missed")
-        for p in points
-        if p.id not in {c.point_id for c in done[run.id]}
-    ]
+    out = []
+    for run in runs:
+        if run.status not in ("incomplete", "missed"):
+            continue
+        passed = {c.point_id for c in done[run.id]}
+        out += [
+            MissedPoint(
+                run_id=run.id,
+                round_id=found.id,
+                starts_at=run.starts_at,
+                point_id=p.id,
+                point=p.name,
+            )
+            for p in points
+            if p.id not in passed
+        ]
+    return out
